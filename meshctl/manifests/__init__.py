@@ -1,0 +1,1 @@
+"""I/O adapter for manifests: reading sources (files, directories, stdin, URLs) and minimal-edit YAML/JSON."""
