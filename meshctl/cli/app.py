@@ -1,0 +1,185 @@
+"""CLI layer: the root `meshctl` command, its global options, and the table of subcommands.
+
+Two things here are deliberate:
+- Global options are *persistent*, as kubectl's and linkerd's (cobra) are: `meshctl stat deploy -n shop` and
+  `meshctl -n shop stat deploy` mean the same. `MeshctlGroup.parse_args` hoists them in front of the subcommand.
+- Subcommands are imported only when they run (`COMMANDS`), so `meshctl --help` stays fast: the help listing uses
+  the one-line summaries in the table instead of importing every command module.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Annotated, Any
+
+import typer
+from typer import _click as click
+from typer.core import TyperCommand, TyperGroup, TyperOption
+
+from meshctl.cli.env import IO_, Env
+from meshctl.settings import Settings
+
+# name -> ("module:function", one-line summary). One line per command; keep alphabetical within a group.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "version": ("meshctl.cli.version:version", "Print the client and control plane versions."),
+}
+
+
+class MeshctlGroup(TyperGroup):
+    _listing_help = False
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(COMMANDS))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        registered = super().get_command(ctx, cmd_name)
+        if registered is not None or cmd_name not in COMMANDS:
+            return registered
+        target, summary = COMMANDS[cmd_name]
+        if self._listing_help:
+            # Rendering `meshctl --help`: a summary is all that is needed; do not import the command module.
+            return TyperCommand(cmd_name, help=summary, short_help=summary)
+        module_name, func_name = target.split(":")
+        func = getattr(importlib.import_module(module_name), func_name)
+        single = typer.Typer(add_completion=False, rich_markup_mode=None)
+        single.command(name=cmd_name, help=func.__doc__ or summary, short_help=summary)(func)
+        command = typer.main.get_command(single)
+        command.name = cmd_name
+        return command
+
+    def format_help(self, ctx: click.Context, formatter: Any) -> None:
+        self._listing_help = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing_help = False
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_persistent_options(self, ctx, args))
+
+
+NOT_PERSISTENT = {"help", "install_completion", "show_completion"}
+
+
+def hoist_persistent_options(group: click.Command, ctx: click.Context, args: list[str]) -> list[str]:
+    """Move the root's options that appear after the subcommand to the front (up to a `--`)."""
+    takes_value: dict[str, bool] = {}
+    for param in group.get_params(ctx):
+        # --help and the completion options belong to whichever command they follow
+        if isinstance(param, TyperOption) and param.name not in NOT_PERSISTENT:
+            for opt in (*param.opts, *param.secondary_opts):
+                takes_value[opt] = not (param.is_flag or param.count)
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        token = args[i]
+        if token == "--":
+            rest.extend(args[i:])
+            break
+        name = token.split("=", 1)[0] if token.startswith("--") else token
+        if name in takes_value:
+            front.append(token)
+            if takes_value[name] and "=" not in token and i + 1 < len(args):
+                front.append(args[i + 1])
+                i += 1
+        elif len(token) > 2 and token[0] == "-" and token[1] != "-" and takes_value.get(token[:2]):
+            front.append(token)  # attached short value, e.g. -nshop
+        else:
+            rest.append(token)
+        i += 1
+    return front + rest
+
+
+app = typer.Typer(
+    cls=MeshctlGroup,
+    name="meshctl",
+    help="Diagnostics for Kubernetes service meshes (Linkerd and Istio).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    rich_markup_mode=None,
+)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    kubeconfig: Annotated[
+        str | None, typer.Option("--kubeconfig", metavar="PATH", help="Path to the kubeconfig file (default: $KUBECONFIG, ~/.kube/config).")
+    ] = None,
+    context: Annotated[str | None, typer.Option("--context", metavar="NAME", help="The kubeconfig context to use.")] = None,
+    namespace: Annotated[
+        str | None, typer.Option("--namespace", "-n", metavar="NAMESPACE", help="Namespace (default: the context's namespace).")
+    ] = None,
+    mesh: Annotated[
+        str, typer.Option("--mesh", metavar="MESH", envvar="MESHCTL_MESH", help="Which mesh: auto, linkerd or istio.")
+    ] = "auto",
+    prometheus_url: Annotated[
+        str | None,
+        typer.Option("--prometheus-url", metavar="URL", envvar="MESHCTL_PROMETHEUS_URL", help="Prometheus-compatible API to query."),
+    ] = None,
+    prometheus_service: Annotated[
+        str | None,
+        typer.Option("--prometheus-service", metavar="NS/NAME:PORT", help="In-cluster Prometheus as ns/name:port, reached via the API server."),
+    ] = None,
+    prometheus_token: Annotated[
+        str | None,
+        typer.Option("--prometheus-token", metavar="TOKEN", envvar="MESHCTL_PROMETHEUS_TOKEN", help="Bearer token for Prometheus."),
+    ] = None,
+    prometheus_user: Annotated[
+        str | None, typer.Option("--prometheus-user", metavar="USER", envvar="MESHCTL_PROMETHEUS_USER", help="Basic-auth user.")
+    ] = None,
+    prometheus_password: Annotated[
+        str | None,
+        typer.Option("--prometheus-password", metavar="PASSWORD", envvar="MESHCTL_PROMETHEUS_PASSWORD", help="Basic-auth password."),
+    ] = None,
+    prometheus_header: Annotated[
+        list[str] | None,
+        typer.Option("--prometheus-header", metavar="HEADER", help="Extra header 'Name: value' (repeatable), e.g. a tenant header."),
+    ] = None,
+    prometheus_ca_file: Annotated[
+        str | None, typer.Option("--prometheus-ca-file", metavar="PATH", help="CA bundle to verify Prometheus's certificate.")
+    ] = None,
+    prometheus_insecure: Annotated[
+        bool, typer.Option("--prometheus-insecure", help="Do not verify Prometheus's TLS certificate.")
+    ] = False,
+    request_timeout: Annotated[
+        str, typer.Option("--request-timeout", metavar="DURATION", help="Timeout of each request to the cluster or Prometheus.")
+    ] = "10s",
+    no_color: Annotated[bool, typer.Option("--no-color", help="Disable colour (also NO_COLOR).")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Say more about what is done.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
+) -> None:
+    from meshctl.settings import parse_duration
+
+    io = ctx.obj if isinstance(ctx.obj, IO_) else IO_()
+    sources = {}
+    for name in ("kubeconfig", "context", "namespace", "mesh", "prometheus_url", "prometheus_token"):
+        source = ctx.get_parameter_source(name)
+        if source is not None and source.name != "DEFAULT":
+            sources[name] = {"COMMANDLINE": "flag", "ENVIRONMENT": "environment"}.get(source.name, source.name.lower())
+    settings = Settings(
+        kubeconfig=kubeconfig,
+        context=context,
+        namespace=namespace,
+        mesh=mesh.lower(),
+        prometheus_url=prometheus_url,
+        prometheus_service=prometheus_service,
+        prometheus_token=prometheus_token,
+        prometheus_user=prometheus_user,
+        prometheus_password=prometheus_password,
+        prometheus_headers=list(prometheus_header or []),
+        prometheus_ca_file=prometheus_ca_file,
+        prometheus_insecure=prometheus_insecure,
+        request_timeout=parse_duration(request_timeout, option="--request-timeout"),
+        no_color=no_color,
+        verbose=verbose,
+        debug=debug,
+        sources=sources,
+    )
+    ctx.obj = Env(settings, io)
+
+
+def get_cli() -> click.Command:
+    return typer.main.get_command(app)

@@ -1,0 +1,74 @@
+"""Global settings of one invocation, with where each value came from (pure; no I/O).
+
+Precedence: command-line flag, then environment (MESHCTL_*, KUBECONFIG), then the default. The kubeconfig's own
+defaults (current context, the context's namespace) are resolved later by meshctl.kube, which knows the file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from meshctl.errors import UsageError
+
+MESHES = ("auto", "linkerd", "istio")
+
+
+@dataclass
+class Settings:
+    kubeconfig: str | None = None
+    context: str | None = None
+    namespace: str | None = None  # explicit -n only; None means "the context's namespace"
+    mesh: str = "auto"
+    prometheus_url: str | None = None
+    prometheus_service: str | None = None  # "ns/name:port" to reach through the API server's service proxy
+    prometheus_token: str | None = None
+    prometheus_user: str | None = None
+    prometheus_password: str | None = None
+    prometheus_headers: list[str] = field(default_factory=list)  # "Name: value"
+    prometheus_ca_file: str | None = None
+    prometheus_insecure: bool = False
+    request_timeout: float = 10.0  # seconds, per request to the API server or Prometheus
+    no_color: bool = False
+    verbose: bool = False
+    debug: bool = False
+    # where a value came from, for `-v` output: {"mesh": "MESHCTL_MESH", "context": "--context", ...}
+    sources: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.mesh not in MESHES:
+            raise UsageError(f"unknown mesh {self.mesh!r}", hint="use --mesh linkerd, --mesh istio or --mesh auto")
+        if self.request_timeout <= 0:
+            raise UsageError(f"--request-timeout must be positive, got {self.request_timeout}")
+        for header in self.prometheus_headers:
+            if ":" not in header:
+                raise UsageError(f"--prometheus-header {header!r} is not of the form 'Name: value'")
+
+    def source_of(self, name: str) -> str:
+        return self.sources.get(name, "default")
+
+
+def parse_duration(text: str, *, option: str) -> float:
+    """'30s', '5m', '1h', '1m30s', '250ms', or a bare number of seconds -> seconds."""
+    units = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+    raw = text.strip()
+    try:
+        return float(raw)
+    except ValueError:
+        pass
+    total, number, i = 0.0, "", 0
+    matched = False
+    while i < len(raw):
+        ch = raw[i]
+        if ch.isdigit() or ch == ".":
+            number += ch
+            i += 1
+            continue
+        unit = "ms" if raw.startswith("ms", i) else ch
+        if unit not in units or not number or number.count(".") > 1:
+            raise UsageError(f"{option}: invalid duration {text!r}", hint="use a duration like 30s, 5m or 1h")
+        total += float(number) * units[unit]
+        number, matched = "", True
+        i += len(unit)
+    if number or not matched:
+        raise UsageError(f"{option}: invalid duration {text!r}", hint="use a duration like 30s, 5m or 1h")
+    return total

@@ -1,0 +1,81 @@
+"""The root command: persistent global options, settings provenance, error mapping, help."""
+
+from __future__ import annotations
+
+import pytest
+
+from meshctl.cli.app import COMMANDS, get_cli, hoist_persistent_options
+from meshctl.errors import ExitCode, UsageError
+from meshctl.settings import parse_duration
+from tests.helpers import run
+
+
+def hoist(args):
+    cli = get_cli()
+    ctx = cli.make_context("meshctl", ["version"], resilient_parsing=True)
+    return hoist_persistent_options(cli, ctx, args)
+
+
+def test_global_options_after_the_subcommand_are_hoisted():
+    assert hoist(["stat", "deploy", "-n", "shop", "--context=prod", "-v"]) == [
+        "-n", "shop", "--context=prod", "-v", "stat", "deploy"]
+    assert hoist(["stat", "-nshop", "deploy"]) == ["-nshop", "stat", "deploy"]
+
+
+def test_help_and_arguments_after_double_dash_stay_in_place():
+    assert hoist(["version", "--help"]) == ["version", "--help"]
+    assert hoist(["tap", "--", "-n", "x"]) == ["tap", "--", "-n", "x"]
+
+
+def test_subcommand_help_is_the_subcommand_help():
+    result = run(["version", "--help"])
+    assert result.code == 0
+    assert "Usage: meshctl version" in result.stdout
+
+
+def test_root_help_lists_every_command_without_importing_them():
+    result = run(["--help"])
+    assert result.code == 0
+    for name in COMMANDS:
+        assert name in result.stdout
+
+
+def test_unknown_mesh_is_a_usage_error_with_a_hint():
+    result = run(["--mesh", "kuma", "version", "--client"])
+    assert result.code == ExitCode.USAGE
+    assert result.stderr == "Error: unknown mesh 'kuma'\nhint: use --mesh linkerd, --mesh istio or --mesh auto\n"
+
+
+def test_mesh_from_environment(monkeypatch):
+    result = run(["version", "--client"], env={"MESHCTL_MESH": "bogus"})
+    assert result.code == ExitCode.USAGE
+
+
+def test_unknown_command_exits_2():
+    result = run(["frobnicate"])
+    assert result.code == ExitCode.USAGE
+    assert "No such command 'frobnicate'" in result.stderr
+
+
+@pytest.mark.parametrize("text,seconds", [("30s", 30), ("5m", 300), ("1m30s", 90), ("250ms", 0.25), ("2", 2), ("1h", 3600)])
+def test_parse_duration(text, seconds):
+    assert parse_duration(text, option="--wait") == seconds
+
+
+@pytest.mark.parametrize("text", ["", "m", "5x", "1.2.3s", "s5"])
+def test_parse_duration_rejects_garbage(text):
+    with pytest.raises(UsageError, match="--wait: invalid duration"):
+        parse_duration(text, option="--wait")
+
+
+def test_bad_request_timeout_is_a_usage_error():
+    result = run(["--request-timeout", "soon", "version", "--client"])
+    assert result.code == ExitCode.USAGE
+    assert "--request-timeout: invalid duration 'soon'" in result.stderr
+
+
+def test_version_client():
+    from meshctl import __version__
+
+    result = run(["version", "--client"])
+    assert (result.code, result.stdout) == (0, f"Client version: {__version__}\n")
