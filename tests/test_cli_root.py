@@ -79,3 +79,21 @@ def test_version_client():
 
     result = run(["version", "--client"])
     assert (result.code, result.stdout) == (0, f"Client version: {__version__}\n")
+
+
+def test_shell_completion_completes_lazily_registered_commands_and_their_options():
+    import os
+    import subprocess
+    import sys
+
+    from tests.helpers import ROOT
+
+    def complete(words: str, cword: int) -> list[str]:
+        env = dict(os.environ, COMP_WORDS=words, COMP_CWORD=str(cword), _MESHCTL_COMPLETE="complete_bash")
+        proc = subprocess.run([sys.executable, "-m", "meshctl"], env=env, capture_output=True, text=True, cwd=ROOT,
+                              timeout=60)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout.split()
+
+    assert complete("meshctl ver", 1) == ["version"]
+    assert complete("meshctl version --cl", 2) == ["--client"]
