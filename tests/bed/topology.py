@@ -1,0 +1,317 @@
+"""Test-bed model (not shipped): one declarative description of a simulated mesh.
+
+Everything the bed serves (Kubernetes objects, Prometheus series, proxy access logs) and every number the tests
+expect (tests/bed/sim/truth.py) is derived from a `Topology`, so each figure meshctl prints has a known truth.
+
+Conventions:
+- a Workload is one controller object (Deployment, StatefulSet, DaemonSet, Job, CronJob); canary versions are
+  separate Deployments sharing `app` and differing in `version` (that is how Istio subsets and Linkerd
+  HTTPRoute backends address them);
+- an Edge goes from a workload to a Service; requests spread evenly over the client's pods and over the pods
+  the service routes to (a Canary's observed shares first, when the service has one);
+- latency belongs to the server workload, as exact bucket counts (`Latency`), see sim/buckets.py for why the
+  quantiles land on exact values in both meshes.
+Pod names, IPs and owner chains are derived here (`pods()`), so every generator agrees on them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+
+KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob")
+POD_STATES = ("ready", "not_ready", "restarting", "oomkilled", "succeeded")
+LINKERD_VERSION = "stable-2.14.10"
+ISTIO_VERSION = "1.22.3"
+
+
+@dataclass(frozen=True)
+class Latency:
+    """Server latency as exact counts per histogram bucket: ((upper bound ms, count), ...) per `total` requests."""
+
+    counts: tuple[tuple[float, int], ...]
+
+    @property
+    def total(self) -> int:
+        return sum(c for _, c in self.counts)
+
+    def share(self, le: float) -> Fraction:
+        """Fraction of requests with latency <= le."""
+        return Fraction(sum(c for b, c in self.counts if b <= le), self.total)
+
+
+# Designed so that p50/p95/p99 fall inside buckets that both meshes share ((5,10], (50,100], (500,1000],
+# (5000,10000]) at round values: exact in Linkerd and Istio alike and robust to float rounding (sim/buckets.py).
+FAST = Latency(((1, 100), (5, 300), (10, 250), (50, 250), (100, 100)))  # p50 7, p95 75, p99 95
+SLOW_TAIL = Latency(((1, 100), (5, 300), (10, 250), (50, 230), (1000, 100), (10000, 20)))  # p50 7, p95 850, p99 7500
+# canary v3: slower than v1 in the middle of the distribution (the A/B comparison): p50 75, p95 937.5, p99 987.5
+MEDIUM = Latency(((5, 100), (10, 200), (50, 100), (100, 200), (1000, 400)))
+
+
+@dataclass(frozen=True)
+class Port:
+    name: str
+    port: int
+    protocol: str = "http"  # http | grpc | tcp
+
+
+@dataclass(frozen=True)
+class PodOverride:
+    """Per-pod deviation from "ready, no restarts, the mesh's proxy version"; `index` is the pod's ordinal."""
+
+    index: int
+    state: str = "ready"  # one of POD_STATES
+    restarts: int = 0
+    skewed: bool = False  # runs the previous proxy version (the mesh's `*_skewed_version`)
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    namespace: str
+    kind: str = "Deployment"
+    replicas: int = 1
+    app: str = ""  # defaults to name
+    version: str = "v1"
+    meshed: bool = True
+    ports: tuple[Port, ...] = (Port("http", 8080),)
+    proxy_resources: bool = True  # proxy CPU/memory requests and limits set
+    latency: Latency = FAST
+    error_rate: Fraction = Fraction(0)  # share of responses that fail (5xx, or a gRPC error status for grpc)
+    access_log: str | None = "json"  # json | text (Linkerd apache, Envoy TEXT) | None = logging off
+    paths: tuple[str, ...] = ("/",)
+    pods: tuple[PodOverride, ...] = ()
+    request_bytes: int = 200  # per request, used for the TCP byte counters of HTTP edges
+    response_bytes: int = 1500
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    @property
+    def app_label(self) -> str:
+        return self.app or self.name
+
+    @property
+    def protocol(self) -> str:
+        return self.ports[0].protocol if self.ports else "http"
+
+    def override(self, index: int) -> PodOverride:
+        for o in self.pods:
+            if o.index == index:
+                return o
+        return PodOverride(index)
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    namespace: str
+    selector: tuple[tuple[str, str], ...]
+    ports: tuple[Port, ...]
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True)
+class Edge:
+    """Traffic from every pod of workload `src` ("ns/name") to service `dst` ("ns/name").
+
+    HTTP/gRPC: `rps` requests per second in total. TCP: `tx_bps`/`rx_bps` bytes per second sent by the client /
+    received by it (HTTP edges derive them from the server's request/response sizes). `connections` are open
+    connections per (client pod, server pod) pair. `mtls=None` means "mutual TLS when both ends are meshed".
+    """
+
+    src: str
+    dst: str
+    rps: Fraction = Fraction(0)
+    connections: int = 1
+    tx_bps: Fraction | None = None
+    rx_bps: Fraction | None = None
+    mtls: bool | None = None
+    method: str = "GET"
+
+
+@dataclass(frozen=True)
+class Canary:
+    """Mesh routing of `service` to version backends: configured weights and the shares actually observed."""
+
+    namespace: str
+    service: str
+    backends: tuple[tuple[str, int], ...]  # (workload name, configured weight)
+    observed: tuple[Fraction, ...] = ()  # actual share per backend; empty = the weights
+
+    def shares(self) -> list[tuple[str, Fraction]]:
+        total = sum(w for _, w in self.backends)
+        obs = self.observed or tuple(Fraction(w, total) for _, w in self.backends)
+        return [(name, s) for (name, _), s in zip(self.backends, obs, strict=True)]
+
+
+@dataclass(frozen=True)
+class Topology:
+    name: str
+    namespaces: tuple[tuple[str, bool], ...]  # (name, injection marker on)
+    workloads: tuple[Workload, ...]
+    services: tuple[Service, ...] = ()
+    edges: tuple[Edge, ...] = ()
+    canaries: tuple[Canary, ...] = ()
+    nodes: tuple[str, ...] = ("bed-node-1",)
+    linkerd_version: str = LINKERD_VERSION
+    istio_version: str = ISTIO_VERSION
+    linkerd_skewed_version: str = "stable-2.14.9"
+    istio_skewed_version: str = "1.21.2"
+    cluster_domain: str = "cluster.local"
+    _index: dict = field(default_factory=dict, compare=False, repr=False, hash=False)
+
+    def _lookup(self, key: str):
+        if "built" not in self._index:  # frozen dataclass: the memo dict is mutable on purpose
+            self._index.update({w.key: w for w in self.workloads})
+            self._index.update({"svc:" + s.key: s for s in self.services})
+            self._index["built"] = True
+        return self._index[key]
+
+    def workload(self, key: str) -> Workload:
+        return self._lookup(key)
+
+    def service(self, key: str) -> Service:
+        return self._lookup("svc:" + key)
+
+    def injected(self, namespace: str) -> bool:
+        return dict(self.namespaces).get(namespace, False)
+
+    def canary_for(self, svc: Service) -> Canary | None:
+        for c in self.canaries:
+            if c.namespace == svc.namespace and c.service == svc.name:
+                return c
+        return None
+
+
+# ---- derived pods ---------------------------------------------------------------------------------------------
+
+_SAFE = "bcdfghjklmnpqrstvwxz2456789"  # the alphabet Kubernetes uses for generated name suffixes
+
+
+def _suffix(seed: str, n: int) -> str:
+    digest = hashlib.sha256(seed.encode()).digest()
+    return "".join(_SAFE[b % len(_SAFE)] for b in digest[:n])
+
+
+def template_hash(w: Workload) -> str:
+    return _suffix("pth/" + w.key, 10)
+
+
+def uid(kind: str, namespace: str, name: str) -> str:
+    """Deterministic UUID-shaped uid (the bed may let the API server assign real ones instead)."""
+    h = hashlib.sha256(f"{kind}/{namespace}/{name}".encode()).hexdigest()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:32]}"
+
+
+@dataclass(frozen=True)
+class Pod:
+    name: str
+    namespace: str
+    workload: Workload
+    index: int
+    node: str
+    ip: str
+    state: str
+    restarts: int
+    proxy_version: str | None  # None when not meshed
+    owner_kind: str  # ReplicaSet | StatefulSet | DaemonSet | Job
+    owner_name: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    @property
+    def meshed(self) -> bool:
+        return self.workload.meshed
+
+    @property
+    def serving(self) -> bool:
+        """Receives and sends traffic: ready pods only (endpoints drop the others); a proxy that was OOMKilled
+        has restarted and is ready again."""
+        return self.state in ("ready", "oomkilled")
+
+
+def cronjob_job_name(w: Workload) -> str:
+    return f"{w.name}-29000000"
+
+
+def owner_of_pods(w: Workload) -> tuple[str, str]:
+    if w.kind == "Deployment":
+        return "ReplicaSet", f"{w.name}-{template_hash(w)}"
+    if w.kind == "CronJob":
+        return "Job", cronjob_job_name(w)
+    return w.kind, w.name
+
+
+def pod_name(w: Workload, i: int) -> str:
+    if w.kind == "StatefulSet":
+        return f"{w.name}-{i}"
+    _, owner = owner_of_pods(w)
+    return f"{owner}-{_suffix(f'pod/{w.key}/{i}', 5)}"
+
+
+def proxy_versions(topo: Topology, mesh: str) -> tuple[str, str]:
+    """(control-plane version, the skewed proxies' version) of the mesh."""
+    if mesh == "linkerd":
+        return topo.linkerd_version, topo.linkerd_skewed_version
+    return topo.istio_version, topo.istio_skewed_version
+
+
+def pods(topo: Topology, mesh: str = "linkerd") -> list[Pod]:
+    """Every pod of the topology, in workload order; IPs 10.244.x.y are unique and stable per topology."""
+    cached = topo._index.get(("pods", mesh))
+    if cached is not None:
+        return cached
+    version, skewed = proxy_versions(topo, mesh)
+    out: list[Pod] = []
+    n = 0
+    for w in topo.workloads:
+        count = len(topo.nodes) if w.kind == "DaemonSet" else w.replicas
+        okind, oname = owner_of_pods(w)
+        for i in range(count):
+            o = w.override(i)
+            n += 1
+            node = topo.nodes[i % len(topo.nodes)] if w.kind == "DaemonSet" else topo.nodes[n % len(topo.nodes)]
+            ip = f"10.244.{n // 250}.{n % 250 + 2}"
+            pv = (skewed if o.skewed else version) if w.meshed else None
+            out.append(Pod(pod_name(w, i), w.namespace, w, i, node, ip, o.state, o.restarts, pv, okind, oname))
+    topo._index[("pods", mesh)] = out
+    return out
+
+
+def pods_of(topo: Topology, w: Workload, mesh: str = "linkerd") -> list[Pod]:
+    return [p for p in pods(topo, mesh) if p.workload is w]
+
+
+def selects(svc: Service, w: Workload) -> bool:
+    labels = {"app": w.app_label, "version": w.version}
+    return svc.namespace == w.namespace and all(labels.get(k) == v for k, v in svc.selector)
+
+
+def service_for(w: Workload, ports: tuple[Port, ...] | None = None) -> Service:
+    return Service(w.name, w.namespace, (("app", w.app_label),), ports or w.ports)
+
+
+def with_pod_override(topo: Topology, key: str, override: PodOverride) -> Topology:
+    """A copy of `topo` where one pod of workload `key` deviates (for broken-cluster tests)."""
+    ws = tuple(
+        replace(w, pods=tuple(o for o in w.pods if o.index != override.index) + (override,)) if w.key == key else w
+        for w in topo.workloads
+    )
+    return replace(topo, workloads=ws, _index={})
+
+
+from tests.bed.sim.topologies import big_topology, demo_topology, minimal_topology  # noqa: E402  (re-export)
+
+__all__ = [
+    "Canary", "Edge", "Latency", "Pod", "PodOverride", "Port", "Service", "Topology", "Workload",
+    "big_topology", "demo_topology", "minimal_topology", "pods", "pods_of", "selects", "service_for",
+    "with_pod_override", "uid", "template_hash", "FAST", "SLOW_TAIL", "MEDIUM",
+]  # fmt: skip
