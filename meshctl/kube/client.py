@@ -1,0 +1,346 @@
+"""I/O adapter: the KubeClient every command uses (plain dicts shaped like ``kubectl get -o json``).
+
+``connect(settings)`` resolves the kubeconfig (cheap, no request) and returns a KubeClient; the ``kubernetes`` package
+is imported there and nowhere at module level. Kinds are looked up in ``meshctl.kube.resources.KINDS`` (any of
+their names: "pods", "po", "deployment", "virtualservices"...). For groups whose served version differs between
+clusters (CRDs, or batch/v1beta1 CronJobs on an old API server) the preferred version is discovered once on a 404.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from meshctl.errors import FailedError, NotFoundError, UnreachableError, UsageError
+from meshctl.kube.config import KubeTarget, build_configuration, resolve
+from meshctl.kube.resources import KindInfo, kind_info, rest_plural
+from meshctl.kube.transport import LineStream, Op, Response, Transport, http_error, status_message, unreachable
+
+DEFAULT_PAGE_SIZE = 500
+
+
+def connect(settings: Any, environ: Mapping[str, str] | None = None) -> KubeClient:
+    """A KubeClient for settings.kubeconfig / KUBECONFIG / ~/.kube/config / in-cluster and settings.context."""
+    target = resolve(settings.kubeconfig, settings.context, environ)
+    return KubeClient(target, timeout=settings.request_timeout)
+
+
+class KubeClient:
+    """Talks to one API server. No request is made until a method needs one; the connection pool is shared."""
+
+    def __init__(self, target: KubeTarget, timeout: float = 10.0, page_size: int = DEFAULT_PAGE_SIZE) -> None:
+        self.target = target
+        self.timeout = timeout
+        self.page_size = page_size
+        self._transport: Transport | None = None
+        self._versions: dict[str, str] = {}  # API group -> discovered served version
+        self._lock = threading.Lock()
+
+    # -- identity -----------------------------------------------------------------------------------------------
+    @property
+    def namespace(self) -> str | None:
+        """The context's namespace (None when the kubeconfig sets none)."""
+        return self.target.namespace
+
+    @property
+    def context(self) -> str | None:
+        return self.target.context
+
+    @property
+    def server(self) -> str | None:
+        return self.target.server
+
+    @property
+    def request_count(self) -> int:
+        return self._transport.request_count if self._transport else 0
+
+    @property
+    def transport(self) -> Transport:
+        with self._lock:
+            if self._transport is None:
+                self._transport = Transport(build_configuration(self.target), self.target, self.timeout)
+            return self._transport
+
+    def with_timeout(self, timeout: float) -> KubeClient:
+        """A client for the same target with another request timeout (e.g. a short one for auto-detection)."""
+        other = KubeClient(self.target, timeout=timeout, page_size=self.page_size)
+        if self._transport is not None:
+            other._transport = Transport(self._transport.cfg, self.target, timeout)
+        return other
+
+    # -- paths --------------------------------------------------------------------------------------------------
+    def _info(self, kind: str) -> KindInfo:
+        try:
+            return kind_info(kind)
+        except KeyError:
+            raise UsageError(f"unknown resource kind {kind!r}") from None
+
+    def _version(self, info: KindInfo) -> str:
+        return self._versions.get(info.group, info.version)
+
+    def _path(self, info: KindInfo, namespace: str | None, name: str | None = None, sub: str | None = None) -> str:
+        base = f"/apis/{info.group}/{self._version(info)}" if info.group else "/api/v1"
+        if info.namespaced and namespace:
+            base += f"/namespaces/{quote(namespace, safe='')}"
+        base += f"/{rest_plural(info)}"
+        if name:
+            base += f"/{quote(name, safe='')}"
+        if sub:
+            base += f"/{sub}"
+        return base
+
+    def _rediscover(self, info: KindInfo) -> bool:
+        """After a 404 for a whole resource: ask /apis/<group> for the preferred version. True if it changed."""
+        if not info.group:
+            return False
+        resp = self.transport.fetch("GET", f"/apis/{info.group}", Op("get", f"apigroups/{info.group}"))
+        if resp.status != 200:
+            return False
+        try:
+            group = resp.json()
+            served = [v["version"] for v in group.get("versions", [])]
+            preferred = (group.get("preferredVersion") or {}).get("version")
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return False
+        current = self._version(info)
+        if current in served or not served:
+            return False
+        # keep the version we were written for when it is served; else the server's preferred one
+        self._versions[info.group] = preferred or served[0]
+        return True
+
+    def _get_json(self, info: KindInfo, path_fn: Any, op: Op, query: Any = None) -> Any:
+        resp = self.transport.fetch("GET", path_fn(), op, query=query)
+        if resp.status == 404 and self._rediscover(info):
+            resp = self.transport.fetch("GET", path_fn(), op, query=query)
+        if not 200 <= resp.status < 300:
+            raise http_error(resp.status, resp.body, op, self.target)
+        return _loads(resp, op)
+
+    # -- reading ------------------------------------------------------------------------------------------------
+    def list(
+        self,
+        kind: str,
+        namespace: str | None = None,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """All objects of a kind (namespace None = all namespaces), following ``continue`` tokens page by page."""
+        info = self._info(kind)
+        op = Op("list", rest_plural(info), namespace if info.namespaced else None)
+        page = limit or self.page_size
+        items: list[dict[str, Any]] = []
+        token: str | None = None
+        restarted = False
+        while True:
+            query: list[tuple[str, str]] = [("limit", str(page))]
+            if label_selector:
+                query.append(("labelSelector", label_selector))
+            if field_selector:
+                query.append(("fieldSelector", field_selector))
+            if token:
+                query.append(("continue", token))
+            try:
+                data = self._get_json(info, lambda: self._path(info, namespace), op, query)
+            except Exception as exc:
+                # 410 Gone: the continue token expired mid-listing (objects changed a lot); start over once
+                if token and not restarted and "410" in str(exc):
+                    items, token, restarted = [], None, True
+                    continue
+                raise
+            for item in data.get("items") or []:
+                item.setdefault("kind", info.kind)
+                item.setdefault("apiVersion", f"{info.group}/{self._version(info)}" if info.group else "v1")
+                items.append(item)
+            token = (data.get("metadata") or {}).get("continue")
+            if not token:
+                return items
+
+    def get(self, kind: str, name: str, namespace: str | None = None) -> dict[str, Any]:
+        """One object; NotFoundError (exit 4) when it does not exist."""
+        info = self._info(kind)
+        ns = namespace if info.namespaced else None
+        op = Op("get", rest_plural(info), ns, name)
+        if info.namespaced and not ns:
+            raise UsageError(f"a namespace is needed to get {rest_plural(info)} {name!r}")
+        path = self._path(info, ns, name)
+        resp = self.transport.fetch("GET", path, op)
+        if resp.status == 404:
+            _, status = status_message(resp.body)
+            # a 404 naming no object means the resource itself is not served (other version or no CRD)
+            if not (status.get("details") or {}).get("name") and self._rediscover(info):
+                resp = self.transport.fetch("GET", self._path(info, ns, name), op)
+        if not 200 <= resp.status < 300:
+            raise http_error(resp.status, resp.body, op, self.target)
+        obj = _loads(resp, op)
+        obj.setdefault("kind", info.kind)
+        return obj
+
+    def server_version(self) -> dict[str, Any]:
+        """The API server's /version document ({"major": "1", "minor": "20", "gitVersion": "v1.20.2", ...})."""
+        resp = self.transport.call("GET", "/version", Op("get", "version"))
+        return _loads(resp, Op("get", "version"))
+
+    def pod_logs(
+        self,
+        namespace: str,
+        pod: str,
+        container: str | None = None,
+        follow: bool = False,
+        since_seconds: int | None = None,
+        timestamps: bool = False,
+        tail_lines: int | None = None,
+    ) -> LineStream:
+        """Lines (str, without newline) of a container's log; with follow=True it streams until closed."""
+        query: list[tuple[str, str]] = []
+        if container:
+            query.append(("container", container))
+        if follow:
+            query.append(("follow", "true"))
+        if since_seconds is not None:
+            query.append(("sinceSeconds", str(int(since_seconds))))
+        if timestamps:
+            query.append(("timestamps", "true"))
+        if tail_lines is not None:
+            query.append(("tailLines", str(int(tail_lines))))
+        path = self._path(kind_info("pod"), namespace, pod, "log")
+        op = Op("get", "pods/log", namespace, pod)
+        # following: no read timeout (a quiet proxy is normal); otherwise the request timeout applies
+        return self.transport.stream(
+            path, op, query=query, read_timeout=None if follow else self.timeout,
+            transform=lambda b: b.decode("utf-8", "replace").rstrip("\r"),
+        )
+
+    def watch(
+        self,
+        kind: str,
+        namespace: str | None,
+        label_selector: str | None = None,
+        resource_version: str | None = None,
+        timeout_seconds: int | None = None,
+    ) -> LineStream:
+        """Watch events ({"type": ADDED|MODIFIED|DELETED|BOOKMARK|ERROR, "object": {...}}) until closed."""
+        info = self._info(kind)
+        query: list[tuple[str, str]] = [("watch", "true"), ("allowWatchBookmarks", "true")]
+        if label_selector:
+            query.append(("labelSelector", label_selector))
+        if resource_version:
+            query.append(("resourceVersion", resource_version))
+        if timeout_seconds:
+            query.append(("timeoutSeconds", str(int(timeout_seconds))))
+        op = Op("watch", rest_plural(info), namespace if info.namespaced else None)
+
+        def event(line: bytes) -> dict[str, Any]:
+            ev = json.loads(line) if line.strip() else {"type": "BOOKMARK", "object": {}}
+            obj = ev.get("object") or {}
+            if isinstance(obj, dict) and ev.get("type") != "ERROR":
+                obj.setdefault("kind", info.kind)
+            return ev
+
+        return self.transport.stream(self._path(info, namespace), op, query=query, read_timeout=None,
+                                     transform=event)
+
+    def can_i(self, verb: str, resource: str, group: str = "", namespace: str | None = None,
+              name: str | None = None, subresource: str | None = None) -> bool:
+        """SelfSubjectAccessReview: may the current user VERB RESOURCE (in NAMESPACE)?"""
+        attrs: dict[str, str] = {"verb": verb, "resource": resource, "group": group}
+        for key, value in (("namespace", namespace), ("name", name), ("subresource", subresource)):
+            if value:
+                attrs[key] = value
+        body = {
+            "apiVersion": "authorization.k8s.io/v1",
+            "kind": "SelfSubjectAccessReview",
+            "spec": {"resourceAttributes": attrs},
+        }
+        op = Op("create", "selfsubjectaccessreviews")
+        resp = self.transport.call("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", op, body=body)
+        return bool((_loads(resp, op).get("status") or {}).get("allowed"))
+
+    # -- the API server's service proxy ---------------------------------------------------------------------------
+    def service_proxy_path(self, namespace: str, service: str, port: int | str, path: str = "") -> str:
+        return (
+            f"/api/v1/namespaces/{quote(namespace, safe='')}/services/{quote(service, safe='')}:{port}/proxy/"
+            + path.lstrip("/")
+        )
+
+    def proxy_request(
+        self,
+        method: str,
+        namespace: str,
+        service: str,
+        port: int | str,
+        path: str,
+        params: Any = None,
+        data: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> Response:
+        """A request to a Service through the API server; returns the backend's response, whatever its status.
+
+        Failures of the proxy itself (no such service, no endpoints, dial errors, RBAC) are raised as meshctl
+        errors; they are told apart from the backend's own answers by the API server's ``kind: Status`` body.
+        """
+        t = self.transport
+        full = self.service_proxy_path(namespace, service, port, path)
+        op = Op("get", "services/proxy", namespace, f"{service}:{port}")
+        extra = dict(headers or {})
+        body_bytes = None
+        if data is not None:
+            body_bytes = data
+            extra.setdefault("Content-Type", "application/x-www-form-urlencoded")
+        if params:
+            full += "?" + urlencode(params)
+        raw = t.open(method, full, body=body_bytes, headers=extra, timeout=timeout)
+        try:
+            body = raw.read()
+        except Exception as exc:  # noqa: BLE001 - urllib3 read errors: timeouts, resets
+            raise unreachable(exc, self.target, timeout or self.timeout) from None
+        finally:
+            raw.release_conn()
+        resp = Response(raw.status, raw.headers.get("Content-Type", ""), body)
+        if resp.status >= 400 and _is_api_status(resp):
+            message, _ = status_message(resp.body)
+            if resp.status in (401, 403):
+                raise http_error(resp.status, resp.body, op, self.target)
+            if resp.status == 404:
+                raise NotFoundError(
+                    f'service "{service}" (port {port}) not found in namespace "{namespace}": {message}',
+                    hint="pass --prometheus-service NS/NAME:PORT or --prometheus-url",
+                )
+            raise UnreachableError(
+                f"the API server cannot reach service {namespace}/{service}:{port}: {message}",
+                hint="is its pod running? (no endpoints / connection refused)",
+            )
+        return resp
+
+    def proxy_get(self, namespace: str, service: str, port: int | str, path: str, params: Any = None) -> bytes:
+        """GET through the service proxy; the body, or a FailedError for a non-2xx answer of the backend."""
+        resp = self.proxy_request("GET", namespace, service, port, path, params)
+        if not 200 <= resp.status < 300:
+            message, _ = status_message(resp.body)
+            raise FailedError(f"{namespace}/{service}:{port}/{path.lstrip('/')} answered HTTP {resp.status}: {message}")
+        return resp.body
+
+
+def _is_api_status(resp: Response) -> bool:
+    if "json" not in resp.content_type:
+        # dial errors come back as text/plain "Error trying to reach service: ..." on some versions
+        return resp.body.startswith(b"Error trying to reach service") or resp.body.startswith(b"no endpoints")
+    try:
+        return json.loads(resp.body).get("kind") == "Status"
+    except (ValueError, AttributeError):
+        return False
+
+
+def _loads(resp: Response, op: Op) -> Any:
+    try:
+        return resp.json()
+    except ValueError:
+        raise FailedError(f"the API server sent a body that is not JSON for: {op.phrase()}") from None
+
+
+__all__ = ["KubeClient", "connect"]
