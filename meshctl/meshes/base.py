@@ -43,6 +43,10 @@ class Mesh:
     webhook_configuration: str  # MutatingWebhookConfiguration of the injector
     minimum_kubernetes: tuple[int, int]
     prometheus_service: tuple[str, str, int]  # (namespace, name, port) of the mesh's bundled Prometheus
+    # pod annotation the injector writes with the proxy's version (else the proxy image's tag is used)
+    proxy_version_annotation: str | None = None
+    # labels on control-plane deployments that carry the release version, first match wins
+    version_labels: tuple[str, ...] = ("app.kubernetes.io/version",)
 
     def is_proxy_container(self, name: str) -> bool:
         return name in (self.proxy_container, self.init_container)

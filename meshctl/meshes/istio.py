@@ -50,4 +50,6 @@ ISTIO = Mesh(
     webhook_configuration="istio-sidecar-injector",
     minimum_kubernetes=(1, 28),
     prometheus_service=(CONTROL_PLANE_NS, "prometheus", 9090),
+    # helm charts set app.kubernetes.io/version; istioctl/operator installs set operator.istio.io/version
+    version_labels=("app.kubernetes.io/version", "operator.istio.io/version"),
 )

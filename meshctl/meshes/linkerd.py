@@ -51,4 +51,6 @@ LINKERD = Mesh(
     webhook_configuration="linkerd-proxy-injector-webhook-config",
     minimum_kubernetes=(1, 22),
     prometheus_service=(VIZ_NS, "prometheus", 9090),
+    proxy_version_annotation=PROXY_VERSION_ANNOTATION,
+    version_labels=("app.kubernetes.io/version", "linkerd.io/control-plane-version"),
 )
