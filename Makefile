@@ -15,9 +15,20 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-# Debian packages for the test bed (added by the test bed work); a no-op when they are present.
+# Debian packages for the test bed, then kube-apiserver built once from Debian's `kubernetes` source package
+# and cached in ~/.cache/meshctl (tests/bed/build_apiserver.sh). Both steps are no-ops when already done.
+# prometheus is installed for its binaries only (--no-install-recommends); its packaged service is never used.
+APT_PACKAGES := etcd-server prometheus openssl golang-1.19-go rsync jq dpkg-dev golang-github-modern-go-reflect2-dev
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 apt-packages:
-	@true
+	@missing=$$(for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:" $$missing; \
+	  $(SUDO) apt-get update -q && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+	@bash tests/bed/build_apiserver.sh >/dev/null
 
 test: setup
 	$(PY) -m pytest -q
