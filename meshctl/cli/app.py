@@ -22,6 +22,7 @@ from meshctl.settings import Settings
 # name -> ("module:function", one-line summary). One line per command; keep alphabetical within a group.
 COMMANDS: dict[str, tuple[str, str]] = {
     "version": ("meshctl.cli.version:version", "Print the client and control plane versions."),
+    "stat": ("meshctl.cli.stat:stat", "Golden signals per workload (success, RPS, latency, TCP) from Prometheus."),
 }
 
 

@@ -1,0 +1,135 @@
+"""CLI layer: `meshctl stat` (thin: options -> StatRequest -> meshctl.stats.service -> meshctl.render.stat)."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+import typer
+
+from meshctl.cli.env import Env, get_env
+from meshctl.render import stat as render
+from meshctl.stats.model import StatResult
+from meshctl.stats.request import StatRequest
+
+
+def stat(
+    ctx: typer.Context,
+    resources: Annotated[list[str] | None, typer.Argument(metavar="TYPE [NAME...] | TYPE/NAME... | all")] = None,
+    all_namespaces: Annotated[bool, typer.Option("--all-namespaces", "-A", help="Every namespace.")] = False,
+    selector: Annotated[
+        str | None, typer.Option("--selector", "-l", metavar="SELECTOR", help="Label selector, e.g. app=web.")
+    ] = None,
+    time_window: Annotated[
+        str, typer.Option("--time-window", "-t", metavar="DURATION", help="Window of the figures (15s or more).")
+    ] = "1m",
+    to: Annotated[str | None, typer.Option("--to", metavar="TYPE/NAME", help="Only traffic to this resource.")] = None,
+    to_namespace: Annotated[
+        str | None, typer.Option("--to-namespace", metavar="NS", help="Namespace of --to (default: -n).")
+    ] = None,
+    from_: Annotated[
+        str | None, typer.Option("--from", metavar="TYPE/NAME", help="Only traffic from this resource.")
+    ] = None,
+    from_namespace: Annotated[
+        str | None, typer.Option("--from-namespace", metavar="NS", help="Namespace of --from (default: -n).")
+    ] = None,
+    unmeshed: Annotated[bool, typer.Option("--unmeshed", help="Also show resources without meshed pods.")] = False,
+    sort: Annotated[str, typer.Option("--sort", metavar="KEY", help="name, rps, success, p99 or errors.")] = "name",
+    output: Annotated[str, typer.Option("--output", "-o", metavar="FORMAT", help="table, wide or json.")] = "table",
+    watch: Annotated[bool, typer.Option("--watch", "-w", help="Refresh every --interval until Ctrl-C.")] = False,
+    interval: Annotated[
+        str, typer.Option("--interval", metavar="DURATION", help="Time between --watch refreshes.")
+    ] = "2s",
+    count: Annotated[
+        int | None, typer.Option("--count", metavar="N", help="With --watch: stop after N refreshes.")
+    ] = None,
+    by: Annotated[
+        str | None,
+        typer.Option("--by", metavar="version", help="Canary view: one row per version, configured weight vs share."),
+    ] = None,
+) -> None:
+    """Golden signals (success, RPS, latency, TCP) per workload, from the mesh's Prometheus metrics.
+
+    Examples: `meshctl stat deploy -n shop`, `meshctl stat deploy/web --to deploy/api`, `meshctl stat all -A`,
+    `meshctl stat svc/movies --by version`, `meshctl stat deploy -w`.
+    """
+    env = get_env(ctx)
+    request = StatRequest.parse(
+        resources or [],
+        namespace=env.settings.namespace,
+        all_namespaces=all_namespaces,
+        selector=selector,
+        time_window=time_window,
+        to=to,
+        from_=from_,
+        to_namespace=to_namespace,
+        from_namespace=from_namespace,
+        unmeshed=unmeshed,
+        sort=sort,
+        output=output,
+        watch=watch,
+        interval=interval,
+        count=count,
+        by=by,
+    )
+    if request.watch:
+        _watch(env, request)
+    else:
+        _show(env, request, _refresh(env, request), notes=True)
+
+
+def _refresh(env: Env, request: StatRequest) -> StatResult:
+    from meshctl.stats.service import run
+
+    namespace = env.namespace()
+    return run(request, kube=env.kube(), prom=env.prom(), mesh=env.mesh(), namespace=namespace)
+
+
+def _notes(env: Env, result: StatResult) -> None:
+    if result.canary is not None and result.canary.rows:
+        env.note(render.canary_caption(result.canary))
+    for note in result.notes:
+        env.note(note)
+
+
+def _show(env: Env, request: StatRequest, result: StatResult, *, notes: bool) -> None:
+    if notes:
+        _notes(env, result)
+    if request.output == "json":
+        env.write(render.to_json(result))
+        if result.empty:
+            env.note(render.NO_TRAFFIC)
+        return
+    text = render.text(result, wide=request.output == "wide")
+    if text:
+        env.write(text)
+    else:
+        env.note(render.NO_TRAFFIC)
+
+
+def _watch(env: Env, request: StatRequest) -> None:
+    """A live table on a terminal; without one, a new table per refresh, separated by a blank line."""
+    done = 0
+    if not env.stdout_isatty:
+        while True:
+            result = _refresh(env, request)
+            if done:
+                env.write("\n")
+            _show(env, request, result, notes=done == 0)
+            done += 1
+            if request.count is not None and done >= request.count:
+                return
+            time.sleep(request.interval)
+    from rich.live import Live
+    from rich.text import Text
+
+    wide = request.output == "wide"
+    result = _refresh(env, request)
+    _notes(env, result)
+    with Live(Text(render.text(result, wide=wide) or render.NO_TRAFFIC), console=env.out, auto_refresh=False) as live:
+        done = 1
+        while request.count is None or done < request.count:
+            time.sleep(request.interval)
+            result = _refresh(env, request)
+            live.update(Text(render.text(result, wide=wide) or render.NO_TRAFFIC), refresh=True)
+            done += 1

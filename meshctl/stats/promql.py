@@ -1,0 +1,63 @@
+"""Core layer: small pure helpers shared by the per-mesh PromQL builders (selectors, the query plan type)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from meshctl.stats.request import Kind
+
+# A matcher value: a string means `=`, a tuple of names means `=~"a|b"` (one query for any number of names).
+MatchValue = str | tuple[str, ...]
+QUANTILES = (("latency_p50", "0.5"), ("latency_p95", "0.95"), ("latency_p99", "0.99"))
+QUERY_KEYS = ("requests", "latency_p50", "latency_p95", "latency_p99", "tcp_open", "tcp_read", "tcp_write")
+
+
+def _quote(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def selector(matchers: Mapping[str, MatchValue]) -> str:
+    """Label matchers sorted by label name, as Prometheus' LabelSet.String() renders them (Linkerd's viz does the same)."""
+    parts = []
+    for name in sorted(matchers):
+        value = matchers[name]
+        if isinstance(value, tuple):
+            if len(value) == 1:
+                parts.append(f"{name}={_quote(value[0])}")
+            else:
+                # Prometheus anchors regexes; escape dots so "a.b" matches only itself.
+                parts.append(f"{name}=~{_quote('|'.join(re.escape(v) for v in value))}")
+        else:
+            parts.append(f"{name}={_quote(value)}")
+    return "{" + ", ".join(parts) + "}"
+
+
+def names_matcher(names: tuple[str, ...]) -> MatchValue:
+    return names[0] if len(names) == 1 else names
+
+
+@dataclass(frozen=True)
+class QueryPlan:
+    """The fixed set of queries for one resource type, and how to read their samples back into rows.
+
+    ``queries`` maps a key of QUERY_KEYS to PromQL. Each sample's row is (labels[ns_label], labels[name_label]);
+    ns_label is None for namespace rows. ``success``/``mtls`` classify one sample of the requests query.
+    """
+
+    kind: Kind
+    queries: dict[str, str]
+    ns_label: str | None
+    name_label: str
+    success: Callable[[Mapping[str, str]], bool]
+    mtls: Callable[[Mapping[str, str]], bool | None]  # None: the mesh cannot tell from this side
+
+    def key_of(self, labels: Mapping[str, str]) -> tuple[str | None, str] | None:
+        name = labels.get(self.name_label, "")
+        if not name or name == "unknown":
+            return None
+        ns = labels.get(self.ns_label, "") if self.ns_label else None
+        if self.ns_label and (not ns or ns == "unknown"):
+            return None
+        return (ns, name)

@@ -1,0 +1,117 @@
+"""Core layer: the PromQL behind `meshctl stat` on Istio (pure).
+
+Seven queries per resource type whatever the number of workloads, grouped by the workload label:
+``istio_requests_total`` (by response_code, grpc_response_status and connection_security_policy), three
+``histogram_quantile`` over ``istio_request_duration_milliseconds_bucket`` (all requests, as Flagger's gate does),
+``istio_tcp_connections_opened_total - istio_tcp_connections_closed_total`` and ``istio_tcp_{received,sent}_bytes_total``.
+
+Every request is counted by both proxies, so each query filters one ``reporter``: ``destination`` (the server's proxy)
+for plain stats — the only side that knows ``connection_security_policy`` — and ``source`` (the client's proxy) for
+--to/--from, where both ends must be named. Rows are keyed by ``destination_workload`` / ``source_workload`` (with
+their ``*_namespace``), services by ``destination_service_name``; pods and replica sets by the ``pod`` and
+``namespace`` labels Prometheus' kubernetes-pods scrape job attaches (the reporting proxy's pod).
+
+Success follows Kiali's rule: a request fails on an HTTP 5xx, on no response at all (``response_code="0"``) or on a
+gRPC status 1-16; everything else (including 4xx) succeeds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from meshctl.errors import UsageError
+from meshctl.stats.promql import QUANTILES, MatchValue, QueryPlan, names_matcher, selector
+from meshctl.stats.request import Kind, Peer, StatRequest
+
+REQUESTS = (
+    "sum(increase(istio_requests_total{sel}[{w}])) by ({by}, response_code, grpc_response_status, "
+    "connection_security_policy)"
+)
+LATENCY = "histogram_quantile({q}, sum(rate(istio_request_duration_milliseconds_bucket{sel}[{w}])) by (le, {by}))"
+# Open connections = opened - closed; `or ... * 0` keeps workloads that never closed a connection.
+TCP_OPEN = (
+    "sum(istio_tcp_connections_opened_total{sel}) by ({by}) - (sum(istio_tcp_connections_closed_total{sel}) by ({by})"
+    " or sum(istio_tcp_connections_opened_total{sel}) by ({by}) * 0)"
+)
+TCP_READ = "sum(increase(istio_tcp_received_bytes_total{sel}[{w}])) by ({by})"
+TCP_WRITE = "sum(increase(istio_tcp_sent_bytes_total{sel}[{w}])) by ({by})"
+
+WORKLOAD_KINDS = ("deployments", "statefulsets", "daemonsets", "jobs")
+GRPC_FAILURES = frozenset(str(n) for n in range(1, 17))
+
+
+def success(labels: Mapping[str, str]) -> bool:
+    code = labels.get("response_code", "")
+    if code.startswith("5") or code == "0":
+        return False
+    return labels.get("grpc_response_status", "") not in GRPC_FAILURES
+
+
+def _mtls_destination(labels: Mapping[str, str]) -> bool | None:
+    return labels.get("connection_security_policy") == "mutual_tls"
+
+
+def _mtls_unknown(labels: Mapping[str, str]) -> bool | None:
+    # reporter="source" always says connection_security_policy="unknown"
+    return None
+
+
+def _labels(kind: Kind, side: str) -> tuple[str | None, str]:
+    """(namespace label, name label) identifying a row of ``kind`` on ``side`` ("destination"/"source")."""
+    if kind.resource in WORKLOAD_KINDS:
+        return f"{side}_workload_namespace", f"{side}_workload"
+    if kind.resource == "namespaces":
+        return None, f"{side}_workload_namespace"
+    if kind.resource == "services":
+        if side == "source":
+            raise UsageError("a service is not a traffic source")
+        return "destination_service_namespace", "destination_service_name"
+    # pods and replica sets: the reporting proxy's own pod, as the scrape job labels it
+    return "namespace", "pod"
+
+
+def _peer_matchers(peer: Peer, side: str, namespace: str) -> dict[str, MatchValue]:
+    if peer.kind.resource in ("pods", "replicasets"):
+        raise UsageError(
+            f"Istio metrics do not name the {peer.kind.short} at the other end of a request",
+            hint=f"use the workload instead, e.g. --{'to' if side == 'destination' else 'from'} deploy/NAME",
+        )
+    ns_label, name_label = _labels(peer.kind, side)
+    if ns_label is None:
+        return {name_label: peer.name}
+    return {name_label: peer.name, ns_label: peer.namespace or namespace}
+
+
+def plan(kind: Kind, names: tuple[str, ...], request: StatRequest, namespace: str) -> QueryPlan:
+    """The queries for one resource type. ``namespace`` is the effective one (-n or the context's)."""
+    matchers: dict[str, MatchValue] = {}
+    if request.to is not None:
+        side = "source"
+        matchers.update(_peer_matchers(request.to, "destination", namespace))
+    elif request.from_ is not None:
+        side = "destination"
+        matchers.update(_peer_matchers(request.from_, "source", namespace))
+    else:
+        side = "destination"
+    if request.peer is not None and kind.resource in ("pods", "replicasets") and side == "destination":
+        raise UsageError(
+            f"Istio metrics do not name the destination {kind.short} of a request seen by its client",
+            hint="use a workload type, e.g. meshctl stat deploy --from ...",
+        )
+    matchers["reporter"] = "source" if request.peer is not None else "destination"
+    ns_label, name_label = _labels(kind, side)
+    if ns_label is not None and not request.all_namespaces:
+        matchers[ns_label] = namespace
+    if names:
+        matchers[name_label] = names_matcher(names)
+    by = name_label if ns_label is None else f"{ns_label}, {name_label}"
+    sel = selector(matchers)
+    w = request.window_text
+    queries = {"requests": REQUESTS.format(sel=sel, w=w, by=by)}
+    for key, q in QUANTILES:
+        queries[key] = LATENCY.format(q=q, sel=sel, w=w, by=by)
+    queries["tcp_open"] = TCP_OPEN.format(sel=sel, by=by)
+    queries["tcp_read"] = TCP_READ.format(sel=sel, w=w, by=by)
+    queries["tcp_write"] = TCP_WRITE.format(sel=sel, w=w, by=by)
+    mtls = _mtls_destination if matchers["reporter"] == "destination" else _mtls_unknown
+    return QueryPlan(kind, queries, ns_label, name_label, success, mtls)

@@ -1,0 +1,79 @@
+"""Core layer: the PromQL behind `meshctl stat` on Linkerd (pure; mirrors viz/metrics-api/stat_summary.go).
+
+Seven queries per resource type whatever the number of workloads, grouped by the workload label:
+``response_total`` (by classification and tls), three ``histogram_quantile`` over ``response_latency_ms_bucket``,
+``tcp_open_connections`` and ``tcp_{read,write}_bytes_total``. Labels as Linkerd's Prometheus relabelling sets them
+(``deployment``, ``statefulset``, ``daemonset``, ``replicaset``, ``k8s_job``, ``pod``, ``namespace``), with ``dst_``
+twins on outbound metrics. Inbound (``direction="inbound"``) for plain stats, outbound for --to/--from.
+
+Differences from viz, on purpose: several names become one ``=~"a|b"`` matcher instead of one request each, and
+services are matched on ``dst_service`` (which the destination controller attaches to outbound metrics) rather than
+on an ``authority`` regex, so that one query covers every service of the namespace; TCP stats are kept for services.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from meshctl.stats.promql import QUANTILES, MatchValue, QueryPlan, names_matcher, selector
+from meshctl.stats.request import Kind, Peer, StatRequest
+
+REQUESTS = "sum(increase(response_total{sel}[{w}])) by ({by}, classification, tls)"
+LATENCY = "histogram_quantile({q}, sum(irate(response_latency_ms_bucket{sel}[{w}])) by (le, {by}))"
+TCP_OPEN = "sum(tcp_open_connections{sel}) by ({by})"
+TCP_READ = "sum(increase(tcp_read_bytes_total{sel}[{w}])) by ({by})"
+TCP_WRITE = "sum(increase(tcp_write_bytes_total{sel}[{w}])) by ({by})"
+
+
+def _label(kind: Kind) -> str:
+    return "service" if kind.resource == "services" else kind.linkerd_label
+
+
+def _peer_matchers(peer: Peer, namespace: str, *, dst: bool) -> dict[str, MatchValue]:
+    """Matchers naming the other end of --to (dst=True) or --from (dst=False)."""
+    prefix = "dst_" if dst else ""
+    if peer.kind.resource == "namespaces":
+        return {f"{prefix}namespace": peer.name}
+    return {f"{prefix}{_label(peer.kind)}": peer.name, f"{prefix}namespace": peer.namespace or namespace}
+
+
+def _success(labels: Mapping[str, str]) -> bool:
+    return labels.get("classification") == "success"
+
+
+def _mtls(labels: Mapping[str, str]) -> bool | None:
+    return labels.get("tls") == "true"
+
+
+def plan(kind: Kind, names: tuple[str, ...], request: StatRequest, namespace: str) -> QueryPlan:
+    """The queries for one resource type. ``namespace`` is the effective one (-n or the context's)."""
+    label = _label(kind)
+    is_ns = kind.resource == "namespaces"
+    scoped = not request.all_namespaces and not is_ns
+    matchers: dict[str, MatchValue] = {}
+    # Rows are read from the destination labels when the rows are the servers: --from, and services (outbound only).
+    rows_are_dst = request.from_ is not None or kind.resource == "services"
+    if request.to is not None:
+        matchers.update(_peer_matchers(request.to, namespace, dst=True))
+    if request.from_ is not None:
+        matchers.update(_peer_matchers(request.from_, namespace, dst=False))
+    prefix = "dst_" if rows_are_dst else ""
+    ns_label = None if is_ns else f"{prefix}namespace"
+    name_label = f"{prefix}namespace" if is_ns else f"{prefix}{label}"
+    if scoped:
+        matchers[f"{prefix}namespace"] = namespace
+    if names:
+        matchers[name_label] = names_matcher(names)
+    matchers["direction"] = "outbound" if (request.peer is not None or kind.resource == "services") else "inbound"
+    by = name_label if is_ns else f"{ns_label}, {name_label}"
+    sel = selector(matchers)
+    # TCP byte counters: the server side of an inbound connection counts peer="src", outbound counts peer="dst".
+    tcp_sel = selector({**matchers, "peer": "dst" if matchers["direction"] == "outbound" else "src"})
+    w = request.window_text
+    queries = {"requests": REQUESTS.format(sel=sel, w=w, by=by)}
+    for key, q in QUANTILES:
+        queries[key] = LATENCY.format(q=q, sel=sel, w=w, by=by)
+    queries["tcp_open"] = TCP_OPEN.format(sel=sel, by=by)
+    queries["tcp_read"] = TCP_READ.format(sel=tcp_sel, w=w, by=by)
+    queries["tcp_write"] = TCP_WRITE.format(sel=tcp_sel, w=w, by=by)
+    return QueryPlan(kind, queries, ns_label, name_label, _success, _mtls)
