@@ -23,6 +23,8 @@ from meshctl.settings import Settings
 COMMANDS: dict[str, tuple[str, str]] = {
     "version": ("meshctl.cli.version:version", "Print the client and control plane versions."),
     "stat": ("meshctl.cli.stat:stat", "Golden signals per workload (success, RPS, latency, TCP) from Prometheus."),
+    "tap": ("meshctl.cli.tap:tap", "Watch requests through the proxies live, from their access logs."),
+    "top": ("meshctl.cli.top:top", "Live table of the busiest paths, from the proxies' access logs."),
 }
 
 
