@@ -21,6 +21,7 @@ from meshctl.settings import Settings
 
 # name -> ("module:function", one-line summary). One line per command; keep alphabetical within a group.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "check": ("meshctl.cli.check:check", "Check the cluster, the mesh's control plane, identity and data plane."),
     "version": ("meshctl.cli.version:version", "Print the client and control plane versions."),
     "stat": ("meshctl.cli.stat:stat", "Golden signals per workload (success, RPS, latency, TCP) from Prometheus."),
     "tap": ("meshctl.cli.tap:tap", "Watch requests through the proxies live, from their access logs."),

@@ -1,0 +1,59 @@
+"""Core layer: `meshctl check` — a registry of small declarative checks, an engine that runs them concurrently, and
+a memoising context they read the cluster through. Public entry points: ``load()``, ``select()``, ``run_checks()``.
+
+Check order is the fixed category order (model.CATEGORIES), then declaration order in the modules imported by
+``load()`` — one explicit list, not import side effects scattered around.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+from meshctl.checks.engine import RunOptions, run
+from meshctl.checks.model import CATEGORIES, Check, CheckReport, CheckResult, Progress
+from meshctl.checks.registry import REGISTRY
+
+if TYPE_CHECKING:
+    from meshctl.checks.context import CheckContext
+
+CHECK_MODULES = ("kubernetes", "pre", "control_plane", "identity", "prometheus", "data_plane")
+
+__all__ = ["CATEGORIES", "Check", "CheckReport", "CheckResult", "Progress", "RunOptions", "load", "run_checks"]
+
+
+def load() -> None:
+    import importlib
+
+    for name in CHECK_MODULES:
+        importlib.import_module(f"meshctl.checks.{name}")
+
+
+def all_checks() -> list[Check]:
+    load()
+    return REGISTRY.all()
+
+
+def select(mode: str, mesh: str | None = None, categories: tuple[str, ...] = ()) -> list[Check]:
+    load()
+    return REGISTRY.select(mode, mesh=mesh, categories=categories)
+
+
+def run_checks(
+    checks: list[Check],
+    cx: CheckContext,
+    options: RunOptions,
+    on_result: Callable[[CheckResult], None] | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+    fail_on_warnings: bool = False,
+) -> CheckReport:
+    """Run CHECKS, streaming each final result to ON_RESULT (in report order); return the whole report."""
+    started = time.monotonic()
+    results = []
+    stream: Iterator[CheckResult] = run(checks, cx, options, on_progress=on_progress)
+    for r in stream:
+        results.append(r)
+        if on_result:
+            on_result(r)
+    return CheckReport(results, fail_on_warnings=fail_on_warnings, wall_ms=(time.monotonic() - started) * 1000)

@@ -1,0 +1,69 @@
+"""Core layer (pure): generate docs/checks.md from the registry, so the hint anchors can never go stale.
+
+Regenerate with `python -m meshctl.checks.docs > docs/checks.md`; tests/checks/test_docs.py fails when it is out of
+date.
+"""
+
+from __future__ import annotations
+
+from meshctl.checks.model import CATEGORIES, Check
+
+INTRO = """# meshctl check: the checks
+
+Generated from the check registry by `python -m meshctl.checks.docs > docs/checks.md` (a test keeps it in sync).
+Every failing check prints `see docs/checks.md#<id> for hints`; the `<id>` is the anchor of its section below.
+
+Modes select categories: `meshctl check` runs kubernetes-api, kubernetes-version, control-plane, identity and
+prometheus; `--pre` runs kubernetes-api, kubernetes-version and pre-kubernetes-setup (it needs `--mesh`); `--proxy`
+adds data-plane (`-n NAMESPACE`, else every namespace). `--category NAME` narrows a mode to some categories (the checks
+they depend on still run). `meshctl check --list` prints this catalogue; `--list -o json` as one document.
+
+Kinds: **fatal** checks gate the checks that depend on them (those are reported `skipped`, naming the failed check;
+everything else still runs); **warning** checks report `‼` and never fail the run (unless `--fail-on-warnings`);
+**error** checks report `×` and fail the run; **retryable** checks are retried every 5 s until the `--wait`
+deadline (default 5m; `--wait 0` = no retries), with a spinner on a terminal.
+
+Exit codes (the same with `-o json`): 0 every non-warning check passed; 1 a check failed (or warned, with
+`--fail-on-warnings`); 2 usage error (bad options, unknown category, `--pre` without `--mesh`, an unknown
+`--context`); 3 the Kubernetes API server cannot be reached.
+
+`-o json` prints one document:
+`{"success": bool, "categories": [{"name": str, "checks": [{"id", "description", "result": "success|warning|error|skipped",
+"error": str|null, "hint": str|null, "duration_ms": float}]}]}` — `duration_ms` is the time spent in the check itself,
+summed over its attempts.
+"""
+
+
+def _kind(c: Check) -> str:
+    kind = "fatal" if c.fatal else "warning" if c.warning else "error"
+    return kind + ", retryable" if c.retryable else kind
+
+
+def render_docs(checks: list[Check]) -> str:
+    out = [INTRO]
+    for category in CATEGORIES:
+        members = [c for c in checks if c.category == category]
+        if not members:
+            continue
+        modes = ", ".join(
+            {"pre": "`--pre`", "default": "`check`", "proxy": "`--proxy`"}[m] for m in CATEGORIES[category]
+        )
+        out.append(f"\n## {category}\n\nRuns with: {modes}.\n")
+        for c in members:
+            out.append(f'\n<a id="{c.id}"></a>\n### {c.id}\n')
+            out.append(f"\n**{c.description}** — {_kind(c)}; meshes: {', '.join(c.meshes)}")
+            if c.depends_on:
+                out.append("; needs " + ", ".join(f"[{d}](#{d})" for d in c.depends_on))
+            out.append(".\n")
+            doc = (c.func.__doc__ or "").strip()
+            if doc:
+                out.append("\n" + " ".join(doc.split()) + "\n")
+            if c.advice:
+                out.append(f"\nHint: {c.advice}.\n")
+    return "".join(out)
+
+
+if __name__ == "__main__":
+    from meshctl.checks import all_checks
+
+    print(render_docs(all_checks()), end="")

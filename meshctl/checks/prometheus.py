@@ -1,0 +1,114 @@
+"""Core layer: the `prometheus` checks — reachable, the mesh's metrics present and recent, and control-plane signals
+(injection and config-validation failures) where the mesh exports them.
+
+Per-mesh PromQL lives in ``METRICS`` (keyed by mesh name). Control-plane signal checks pass with a note when the
+metric is not in Prometheus at all: not every install scrapes the control plane, and absence is not a failure.
+"""
+
+from __future__ import annotations
+
+from meshctl.checks.context import CheckContext
+from meshctl.checks.model import CheckFailed
+from meshctl.checks.registry import check
+
+WINDOW = "10m"
+
+METRICS = {
+    "linkerd": {
+        # the proxy's traffic counter that `meshctl stat` reads
+        "traffic": "response_total",
+        # injector: admission requests without a response are failed injections (linkerd2 controller/webhook)
+        "injection_failures": (
+            "sum(increase(proxy_inject_admission_requests_total[{w}])) "
+            "- sum(increase(proxy_inject_admission_responses_total[{w}]))"
+        ),
+        "injection_metric": "proxy_inject_admission_requests_total",
+    },
+    "istio": {
+        "traffic": "istio_requests_total",
+        "injection_failures": "sum(increase(sidecar_injection_failure_total[{w}]))",
+        "injection_metric": "sidecar_injection_failure_total",
+        "validation_failures": "sum by (resource, reason) (increase(galley_validation_failed[{w}]))",
+        "validation_metric": "galley_validation_failed",
+    },
+}
+
+
+def _metrics(cx: CheckContext) -> dict[str, str]:
+    return METRICS[cx.mesh().name]
+
+
+def _count(cx: CheckContext, promql: str) -> float:
+    samples = cx.query(f"count({promql})")
+    return sum(s.value or 0 for s in samples)
+
+
+@check(
+    "prom-reachable",
+    "prometheus",
+    "can reach Prometheus",
+    fatal=True,
+    advice="pass --prometheus-url (or MESHCTL_PROMETHEUS_URL), or --prometheus-service NS/NAME:PORT",
+)
+def reachable(cx: CheckContext) -> str | None:
+    prom = cx.prom()
+    samples = cx.query("vector(1)")
+    if not samples or samples[0].value != 1:
+        raise CheckFailed(f"Prometheus at {prom.url} answered vector(1) with {samples!r}")
+    return f"{prom.url} ({prom.how_found})"
+
+
+@check(
+    "prom-metrics",
+    "prometheus",
+    "the mesh's metrics are present and recent",
+    depends_on=["prom-reachable"],
+    advice="is Prometheus scraping the proxies? check its scrape configuration and targets",
+)
+def metrics_present(cx: CheckContext) -> str | None:
+    metric = _metrics(cx)["traffic"]
+    recent = _count(cx, metric)
+    if recent:
+        return f"{recent:.0f} {metric} series in the last 5 minutes"
+    if _count(cx, f"last_over_time({metric}[6h])"):
+        raise CheckFailed(
+            f"{metric} has no samples in the last 5 minutes (it had some in the last 6 hours): "
+            "Prometheus stopped scraping the proxies"
+        )
+    raise CheckFailed(f"no {metric} series in Prometheus at {cx.prom().url}")
+
+
+@check(
+    "prom-injection-failures",
+    "prometheus",
+    f"no proxy injection failures in the last {WINDOW}",
+    depends_on=["prom-reachable"],
+    advice="look at the injector's logs; pods created meanwhile run without proxy",
+)
+def injection_failures(cx: CheckContext) -> str | None:
+    m = _metrics(cx)
+    if not _count(cx, f"last_over_time({m['injection_metric']}[{WINDOW}])"):
+        return f"{m['injection_metric']} is not in Prometheus; nothing to check"
+    failed = sum(s.value or 0 for s in cx.query(m["injection_failures"].format(w=WINDOW)))
+    if failed >= 0.5:  # increase() extrapolates: round to whole events
+        raise CheckFailed(f"{failed:.0f} sidecar injection failure(s) in the last {WINDOW}")
+    return f"no failures in the last {WINDOW}"
+
+
+@check(
+    "prom-validation-failures",
+    "prometheus",
+    f"no configuration validation failures in the last {WINDOW}",
+    depends_on=["prom-reachable"],
+    meshes=["istio"],
+    advice="run `meshctl analyze` on the rejected resources to see what is wrong with them",
+)
+def validation_failures(cx: CheckContext) -> str | None:
+    m = _metrics(cx)
+    if not _count(cx, f"last_over_time({m['validation_metric']}[{WINDOW}])"):
+        return f"{m['validation_metric']} is not in Prometheus; nothing to check"
+    rows = [s for s in cx.query(m["validation_failures"].format(w=WINDOW)) if (s.value or 0) >= 0.5]
+    if rows:
+        parts = [f"{s.value:.0f} {s.labels.get('resource', '?')} ({s.labels.get('reason', '?')})" for s in rows]
+        raise CheckFailed(f"rejected configuration in the last {WINDOW}: " + ", ".join(parts))
+    return f"no failures in the last {WINDOW}"
