@@ -74,7 +74,8 @@ def stat_table(table: StatTable, *, wide: bool, all_namespaces: bool, prefix: bo
         if wide:
             cells += [_bps(r.tcp_read_bytes_rate), _bps(r.tcp_write_bytes_rate), _pct(r.mtls_share, 0)]
         rows.append(cells)
-    return layout(header, rows, left=2 if show_ns else 1)
+    # NAMESPACE, NAME and STATUS read best left-aligned; the figures right-aligned
+    return layout(header, rows, left=(2 if show_ns else 1) + (1 if show_status else 0))
 
 
 def tables(result: StatResult, *, wide: bool) -> str:

@@ -168,7 +168,7 @@ def pod_status(pod: Mapping[str, Any]) -> str:
             return state["waiting"]["reason"]
         term = state.get("terminated")
         if term:
-            return term.get("reason") or ("Signal:%s" % term.get("signal") if term.get("signal") else "Error")
+            return term.get("reason") or (f"Signal:{term['signal']}" if term.get("signal") else "Error")
     return reason or phase
 
 
