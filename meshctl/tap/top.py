@@ -7,6 +7,7 @@ seen row is evicted (an OrderedDict moved-to-end on every hit) and ``evicted`` c
 
 from __future__ import annotations
 
+import heapq
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -91,5 +92,10 @@ class TopTable:
 
     def rows(self, limit: int | None = None) -> list[TopRow]:
         """Sorted by count (descending), then by key so equal counts keep a stable order."""
-        ordered = sorted(self._rows.values(), key=lambda r: (-r.count, r.source, r.destination, r.method, r.path))
+        def key(r: TopRow) -> tuple[int, str, str, str, str]:
+            return (-r.count, r.source, r.destination, r.method, r.path)
+
+        if limit is not None and limit < len(self._rows) // 4:
+            return heapq.nsmallest(limit, self._rows.values(), key=key)  # a redraw needs only the top screenful
+        ordered = sorted(self._rows.values(), key=key)
         return ordered if limit is None else ordered[:limit]
