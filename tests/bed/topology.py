@@ -64,6 +64,7 @@ class PodOverride:
     state: str = "ready"  # one of POD_STATES
     restarts: int = 0
     skewed: bool = False  # runs the previous proxy version (the mesh's `*_skewed_version`)
+    container: str = "app"  # app | proxy: which container is not ready / restarting ("oomkilled" is the proxy)
 
 
 @dataclass(frozen=True)
