@@ -139,7 +139,9 @@ def _routing(mesh: Any, service: str, namespace: str, lists: _Lists) -> canary_m
 
     if mesh.name == "istio":
         return canary_mod.istio_routing(service, namespace, safe_list("virtualservices"), safe_list("destinationrules"))
-    return canary_mod.linkerd_routing(service, namespace, safe_list("httproutes"), lists("services"))
+    # Linkerd reads its own policy.linkerd.io HTTPRoute and the Gateway API's; either may be installed
+    routes = safe_list("linkerdhttproute") + safe_list("httproutes")
+    return canary_mod.linkerd_routing(service, namespace, routes, lists("services"))
 
 
 def _selects(selector: Mapping[str, str], labels: Mapping[str, str]) -> bool:
