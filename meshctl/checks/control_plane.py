@@ -22,6 +22,9 @@ from meshctl.checks.registry import check
     advice="install the mesh, or pick the right cluster with --context (and the mesh with --mesh)",
 )
 def namespace_exists(cx: CheckContext) -> str | None:
+    """The mesh's control-plane namespace exists (with `--mesh auto` the mesh is detected first; when none is found,
+    the message says so).
+    """
     mesh = cx.mesh()
     ns = mesh.control_plane_namespace
     if cx.get("namespaces", ns) is None:
@@ -53,6 +56,11 @@ def installed_components(cx: CheckContext) -> list[tuple[object, dict | None]]:
     advice="look at the pods' events and logs (kubectl describe / logs)",
 )
 def pods_ready(cx: CheckContext) -> str | None:
+    """For every control-plane component (Linkerd: destination, identity, proxy-injector, and the viz extension when
+    installed; Istio: istiod, and the ingress gateway and Prometheus when installed) the Deployment exists and is
+    not scaled to 0, and each of its pods is Running with every container ready. Retried until `--wait` runs out;
+    the message names each pod, container and reason (CrashLoopBackOff, restarts).
+    """
     problems, ready = [], 0
     for comp, deploy in installed_components(cx):
         where = f"{comp.namespace}/{comp.deployment}"
@@ -85,6 +93,9 @@ def pods_ready(cx: CheckContext) -> str | None:
     advice="(re)install the mesh's CRDs (Linkerd: linkerd install --crds; Istio: istioctl install / base chart)",
 )
 def crds_exist(cx: CheckContext) -> str | None:
+    """At least one CustomResourceDefinition of each of the mesh's API groups (Linkerd: linkerd.io, policy.linkerd.io;
+    Istio: networking.istio.io, security.istio.io, telemetry.istio.io).
+    """
     groups = cx.mesh().crd_groups
     have: dict[str, int] = {g: 0 for g in groups}
     for crd in cx.list("customresourcedefinitions"):
@@ -105,6 +116,9 @@ def crds_exist(cx: CheckContext) -> str | None:
     advice="without its webhook no pod gets a proxy; reinstall the injector",
 )
 def webhook_points_at_service(cx: CheckContext) -> str | None:
+    """The injector's MutatingWebhookConfiguration (`linkerd-proxy-injector-webhook-config`, `istio-sidecar-injector`)
+    exists, has webhooks, and each webhook's Service exists.
+    """
     mesh = cx.mesh()
     name = mesh.webhook_configuration
     config = cx.get("mutatingwebhookconfigurations", name)
@@ -138,6 +152,9 @@ def webhook_points_at_service(cx: CheckContext) -> str | None:
     advice="a single replica means downtime on every restart or node drain; scale the component up (HA mode)",
 )
 def replicas(cx: CheckContext) -> str | None:
+    """Each required control-plane component runs 2 or more replicas (a warning otherwise: single replicas are normal
+    outside HA installs, but every restart is an outage of that component).
+    """
     single = [
         comp.deployment
         for comp, deploy in installed_components(cx)

@@ -59,6 +59,7 @@ def _listed(items: list[str]) -> str:
     advice="check the -n value, or drop -n to check every namespace",
 )
 def namespace_exists(cx: CheckContext) -> str | None:
+    """With `-n`, the namespace exists (without it every namespace is checked)."""
     if cx.namespace is None:
         return "checking all namespaces"
     if cx.get("namespaces", cx.namespace) is None:
@@ -75,6 +76,9 @@ def namespace_exists(cx: CheckContext) -> str | None:
     advice="look at the pods' events and the proxy container's logs",
 )
 def proxies_ready(cx: CheckContext) -> str | None:
+    """Every meshed pod (one running the proxy container) in the scope is Running and its proxy container is ready;
+    fails when there is no meshed pod at all. Retried until `--wait` runs out.
+    """
     proxy = cx.mesh().proxy_container
     pods = meshed_pods(cx)
     if not pods:
@@ -98,6 +102,7 @@ def proxies_ready(cx: CheckContext) -> str | None:
     "limit as the mesh grows",
 )
 def proxy_restarts(cx: CheckContext) -> str | None:
+    """No proxy container was OOMKilled (last termination) or restarted."""
     proxy = cx.mesh().proxy_container
     bad = []
     for pod in meshed_pods(cx):
@@ -128,6 +133,7 @@ def proxy_restarts(cx: CheckContext) -> str | None:
     advice="restart the workloads (kubectl rollout restart) to pick up the new proxy",
 )
 def versions_match(cx: CheckContext) -> str | None:
+    """Each proxy's image tag equals the control plane's (the first component's image tag)."""
     want = control_plane_version(cx)
     if want is None:
         return "control plane version unknown; nothing to compare"
@@ -152,6 +158,7 @@ def versions_match(cx: CheckContext) -> str | None:
     "proxies are scheduled and limited like the workloads they serve",
 )
 def resources_set(cx: CheckContext) -> str | None:
+    """Each proxy container has CPU and memory requests and limits."""
     proxy = cx.mesh().proxy_container
     missing = []
     for pod in meshed_pods(cx):
@@ -198,6 +205,10 @@ def opted_out(pod: dict, mesh) -> bool:
     "was down): restart them, e.g. kubectl rollout restart",
 )
 def uninjected(cx: CheckContext) -> str | None:
+    """Pods in namespaces with injection enabled (Linkerd `linkerd.io/inject: enabled` annotation, Istio `istio-
+    injection=enabled` or `istio.io/rev` label) that run without the proxy container, skipping pods that opt out and
+    hostNetwork pods.
+    """
     mesh = cx.mesh()
     namespaces = [cx.get("namespaces", cx.namespace)] if cx.namespace else cx.list("namespaces")
     enabled = {P.name(ns) for ns in namespaces if ns and injection_enabled(ns, mesh)}
@@ -224,6 +235,7 @@ def uninjected(cx: CheckContext) -> str | None:
     advice="is Prometheus scraping these proxies? (scrape config, the pods' prometheus.io annotations)",
 )
 def metrics_for_pods(cx: CheckContext) -> str | None:
+    """Every ready meshed pod in the scope has traffic series (by `namespace` and `pod` labels) in the last 10 minutes."""
     from meshctl.checks.prometheus import METRICS
 
     metric = METRICS[cx.mesh().name]["traffic"]

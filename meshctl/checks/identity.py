@@ -119,6 +119,10 @@ def issuer(cx: CheckContext) -> C.Cert:
     advice="rotate the trust anchors before anything else expires",
 )
 def anchors_valid(cx: CheckContext) -> str | None:
+    """Parses the trust anchors (Linkerd: configmap `linkerd-identity-trust-roots`; Istio: `cacerts` root-cert.pem when
+    plugged in, else configmap `istio-ca-root-cert`) as X.509, checks the key algorithm (ECDSA P-256 or RSA) and
+    that now is within each certificate's validity period.
+    """
     what = sources(cx)[0].what
     certs = anchors(cx)
     for cert in certs:
@@ -136,6 +140,7 @@ def anchors_valid(cx: CheckContext) -> str | None:
     advice="plan the trust anchor rotation now",
 )
 def anchors_expiry(cx: CheckContext) -> str | None:
+    """Warns when a trust anchor expires within 60 days."""
     soon = [c for c in anchors(cx) if C.days_left(c, cx.now()) < MIN_DAYS]
     if soon:
         raise CheckFailed(
@@ -156,6 +161,10 @@ def anchors_expiry(cx: CheckContext) -> str | None:
     advice="rotate the issuer certificate: proxies cannot get new certificates",
 )
 def issuer_valid(cx: CheckContext) -> str | None:
+    """Parses the issuer certificate (Linkerd: secret `linkerd-identity-issuer`, `crt.pem` or `tls.crt`; Istio:
+    `cacerts` ca-cert.pem when plugged in, else istiod's self-signed `istio-ca-secret`), checks its algorithm, that
+    it is a CA and that now is within its validity period. Keys are never read.
+    """
     what = sources(cx)[1].what
     cert = issuer(cx)
     C.check_algorithm(cert, what)
@@ -174,6 +183,7 @@ def issuer_valid(cx: CheckContext) -> str | None:
     advice="rotate the issuer certificate (or let cert-manager renew it earlier)",
 )
 def issuer_expiry(cx: CheckContext) -> str | None:
+    """Warns when the issuer certificate expires within 60 days."""
     cert, now = issuer(cx), cx.now()
     left = C.days_left(cert, now)
     if left < MIN_DAYS:
@@ -191,6 +201,7 @@ def issuer_expiry(cx: CheckContext) -> str | None:
     advice="the issuer must be signed by one of the trust anchors; re-issue it from the current anchor",
 )
 def issuer_signed(cx: CheckContext) -> str | None:
+    """Verifies the issuer certificate's signature against each trust anchor (names and signature)."""
     cert = issuer(cx)
     found = C.issued_by(cert, anchors(cx))
     if found is None:

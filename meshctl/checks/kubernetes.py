@@ -21,6 +21,10 @@ HARD_FLOOR = (1, 16)
     advice="check --kubeconfig, KUBECONFIG and --context",
 )
 def can_initialize_client(cx: CheckContext) -> str | None:
+    """Builds the Kubernetes client from the kubeconfig (`--kubeconfig`, `KUBECONFIG`, `~/.kube/config` or the in-
+    cluster service account) and `--context`; no request is made yet. An unknown context or a missing kubeconfig
+    makes the run exit 2.
+    """
     client = cx.kube()
     server = getattr(client, "server", None)
     context = getattr(client, "context", None)
@@ -36,6 +40,9 @@ def can_initialize_client(cx: CheckContext) -> str | None:
     advice="is the cluster up and reachable from here? raise --request-timeout for a slow API server",
 )
 def can_query_api(cx: CheckContext) -> str | None:
+    """Asks the API server for its version (`GET /version`). When the server cannot be reached the run exits 3,
+    whatever else was checked.
+    """
     version = cx.server_version()
     return f"server version {version.get('gitVersion', '?')}"
 
@@ -59,6 +66,9 @@ def parse_version(info: dict) -> tuple[int, int]:
     advice="upgrade the cluster, or install a mesh release that supports this version",
 )
 def minimum_version(cx: CheckContext) -> str | None:
+    """Compares the server's version with the oldest Kubernetes the mesh's current releases support (a warning below
+    it) and with 1.16, the oldest meshctl can work with (an error below it).
+    """
     have = parse_version(cx.server_version())
     shown = f"{have[0]}.{have[1]}"
     if have < HARD_FLOOR:

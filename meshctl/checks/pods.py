@@ -20,8 +20,15 @@ def finished(pod: dict) -> bool:
 
 def container_statuses(pod: dict) -> list[dict[str, Any]]:
     status = pod.get("status") or {}
-    # native sidecars (Istio's istio-proxy as a restartPolicy: Always init container) report under initContainerStatuses
-    return list(status.get("containerStatuses") or []) + list(status.get("initContainerStatuses") or [])
+    # Native sidecars (Istio's istio-proxy as a restartPolicy: Always init container) report under
+    # initContainerStatuses; init containers that ran to completion (linkerd-init, istio-init) are done, not unready.
+    inits = [cs for cs in status.get("initContainerStatuses") or [] if not _completed(cs)]
+    return list(status.get("containerStatuses") or []) + inits
+
+
+def _completed(cs: dict) -> bool:
+    term = (cs.get("state") or {}).get("terminated")
+    return bool(term) and term.get("exitCode") == 0
 
 
 def container_problem(cs: dict) -> str | None:

@@ -40,6 +40,7 @@ MAX_SKEW_S = 5 * 60
     advice="the mesh is already installed here: run `meshctl check` instead, or uninstall",
 )
 def namespace_absent(cx: CheckContext) -> str | None:
+    """Before an install, the mesh's control-plane namespace (`linkerd`, `istio-system`) must not exist yet."""
     ns = cx.control_plane_namespace()
     if cx.get("namespaces", ns) is not None:
         raise CheckFailed(f'the "{ns}" namespace already exists')
@@ -66,6 +67,9 @@ def _who(cx: CheckContext) -> str:
     advice="installing a mesh needs cluster-admin-like rights; use a context that has them",
 )
 def cluster_rbac(cx: CheckContext) -> str | None:
+    """SelfSubjectAccessReviews for creating namespaces, clusterroles, clusterrolebindings, customresourcedefinitions
+    and mutating/validating webhook configurations; the message names every denied resource and the user.
+    """
     denied = _denied(cx, "create", CLUSTER_RESOURCES, None)
     if denied:
         raise CheckFailed(f"permission denied{_who(cx)}: cannot create " + ", ".join(denied))
@@ -80,6 +84,9 @@ def cluster_rbac(cx: CheckContext) -> str | None:
     advice="installing a mesh needs rights to create its objects in the control-plane namespace",
 )
 def namespace_rbac(cx: CheckContext) -> str | None:
+    """SelfSubjectAccessReviews for creating serviceaccounts, services, deployments, configmaps and secrets in the
+    control-plane namespace; the message names every denied resource.
+    """
     ns = cx.control_plane_namespace()
     denied = _denied(cx, "create", NAMESPACED_RESOURCES, ns)
     if denied:
@@ -95,6 +102,9 @@ def namespace_rbac(cx: CheckContext) -> str | None:
     advice="the control plane keeps its certificates in Secrets; the installing user must be able to read them",
 )
 def read_secrets(cx: CheckContext) -> str | None:
+    """SelfSubjectAccessReviews for getting and listing secrets in the control-plane namespace (where the mesh keeps
+    its certificates).
+    """
     ns = cx.control_plane_namespace()
     denied = _denied(cx, "get", (("secrets", ""),), ns) + _denied(cx, "list", (("secrets", ""),), ns)
     if denied:
@@ -115,6 +125,9 @@ def _parse_time(text: str) -> datetime:
     advice="certificates are issued for a time window: keep the nodes' and this machine's clocks in sync (NTP)",
 )
 def clock_skew(cx: CheckContext) -> str | None:
+    """Compares this machine's clock with the `lastHeartbeatTime` of every node's Ready condition; more than 5 minutes
+    apart is a warning (certificates would look not-yet-valid or expired).
+    """
     now = cx.now()
     skewed, seen = [], 0
     for node in cx.list("nodes"):

@@ -51,6 +51,10 @@ def _count(cx: CheckContext, promql: str) -> float:
     advice="pass --prometheus-url (or MESHCTL_PROMETHEUS_URL), or --prometheus-service NS/NAME:PORT",
 )
 def reachable(cx: CheckContext) -> str | None:
+    """Builds the Prometheus client (`--prometheus-url`/`MESHCTL_PROMETHEUS_URL`, else the mesh's in-cluster Prometheus
+    through the API server's service proxy) and runs `vector(1)`. The detail says which URL was used and how it was
+    found.
+    """
     prom = cx.prom()
     samples = cx.query("vector(1)")
     if not samples or samples[0].value != 1:
@@ -66,6 +70,9 @@ def reachable(cx: CheckContext) -> str | None:
     advice="is Prometheus scraping the proxies? check its scrape configuration and targets",
 )
 def metrics_present(cx: CheckContext) -> str | None:
+    """Counts the mesh's traffic series (Linkerd `response_total`, Istio `istio_requests_total`) in the last 5 minutes;
+    when there are none, says whether they stopped (present in the last 6 hours) or never were there.
+    """
     metric = _metrics(cx)["traffic"]
     recent = _count(cx, metric)
     if recent:
@@ -86,6 +93,10 @@ def metrics_present(cx: CheckContext) -> str | None:
     advice="look at the injector's logs; pods created meanwhile run without proxy",
 )
 def injection_failures(cx: CheckContext) -> str | None:
+    """Where the injector's metrics are in Prometheus: Istio `sidecar_injection_failure_total`, Linkerd admission
+    requests without a response (`proxy_inject_admission_requests_total` minus `..._responses_total`) over the last
+    10 minutes.
+    """
     m = _metrics(cx)
     if not _count(cx, f"last_over_time({m['injection_metric']}[{WINDOW}])"):
         return f"{m['injection_metric']} is not in Prometheus; nothing to check"
@@ -104,6 +115,9 @@ def injection_failures(cx: CheckContext) -> str | None:
     advice="run `meshctl analyze` on the rejected resources to see what is wrong with them",
 )
 def validation_failures(cx: CheckContext) -> str | None:
+    """Istio only, where the metric is in Prometheus: `galley_validation_failed` over the last 10 minutes, by resource
+    and reason.
+    """
     m = _metrics(cx)
     if not _count(cx, f"last_over_time({m['validation_metric']}[{WINDOW}])"):
         return f"{m['validation_metric']} is not in Prometheus; nothing to check"

@@ -135,9 +135,9 @@ def render_list(checks: list[Check], output: str = "table") -> str:
     """`meshctl check --list`: every check with id and category (json: one document)."""
     if output == "json":
         return json.dumps({"checks": catalogue(checks)}, indent=2, ensure_ascii=False) + "\n"
-    rows = [("ID", "CATEGORY", "KIND", "DESCRIPTION")]
-    rows += [(c.id, c.category, _flags(c), c.description) for c in checks]
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    rows = [("ID", "CATEGORY", "KIND", "MESHES", "DESCRIPTION")]
+    rows += [(c.id, c.category, _flags(c), ",".join(c.meshes), c.description) for c in checks]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
     return "".join(
-        "   ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:3])) + "   " + row[3] + "\n" for row in rows
+        "   ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "   " + row[4] + "\n" for row in rows
     )
