@@ -23,6 +23,8 @@ from meshctl.settings import Settings
 COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("meshctl.cli.check:check", "Check the cluster, the mesh's control plane, identity and data plane."),
     "version": ("meshctl.cli.version:version", "Print the client and control plane versions."),
+    "inject": ("meshctl.cli.inject:inject", "Add the mesh's injection markers to manifests (keeps every other byte)."),
+    "uninject": ("meshctl.cli.inject:uninject", "Remove injection markers and manually injected sidecars from manifests."),
     "stat": ("meshctl.cli.stat:stat", "Golden signals per workload (success, RPS, latency, TCP) from Prometheus."),
     "tap": ("meshctl.cli.tap:tap", "Watch requests through the proxies live, from their access logs."),
     "top": ("meshctl.cli.top:top", "Live table of the busiest paths, from the proxies' access logs."),
