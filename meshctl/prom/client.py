@@ -1,0 +1,221 @@
+"""I/O adapter: the Prometheus HTTP API client (instant and range queries, many at once).
+
+``PromClient`` speaks the API (``/api/v1/query``, ``/api/v1/query_range``) over a transport (a URL, or the API
+server's service proxy; see ``meshctl.prom.transport``) and turns every kind of failure into one clear error:
+- ``status: error`` bodies -> FailedError "Prometheus rejected the query: bad_data: parse error ..." (with the query);
+- bodies that are not JSON (a login page, a proxy's HTML) -> FailedError naming the status and content type;
+- 502/503/504 and 404 without a Prometheus answer -> UnreachableError (exit 3); other 5xx -> FailedError;
+- connection failures and timeouts -> UnreachableError naming the URL and how it was found (from the transport).
+Warnings from Prometheus are collected in ``.warnings`` (the CLI shows them under -v; core code never prints).
+NaN values become None. Long queries go by POST (URL length limits of proxies and servers).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from urllib.parse import urlencode
+
+from meshctl.errors import FailedError, UnreachableError
+from meshctl.prom.transport import RawResponse
+
+MAX_GET_URL = 4000  # bytes of query string above which we POST (Prometheus accepts both)
+MAX_WORKERS = 8
+
+
+@dataclass(frozen=True)
+class Sample:
+    labels: dict[str, str]
+    value: float | None  # None for NaN
+    timestamp: float | None = None
+
+
+@dataclass(frozen=True)
+class Series:
+    labels: dict[str, str]
+    points: list[tuple[float, float | None]] = field(default_factory=list)
+
+
+class Samples(list):
+    """A list of Samples (or Series) that also carries the warnings Prometheus sent with it."""
+
+    warnings: list[str]
+
+    def __init__(self, items: Sequence[Any] = (), warnings: Sequence[str] = ()) -> None:
+        super().__init__(items)
+        self.warnings = list(warnings)
+
+
+class Transport(Protocol):
+    url: str
+    how_found: str
+    timeout: float
+
+    def request(self, method: str, path: str, params: dict[str, str]) -> RawResponse: ...
+
+    def close(self) -> None: ...
+
+
+def parse_value(raw: Any) -> float | None:
+    """Prometheus sends sample values as strings: "1.5", "NaN", "+Inf"; NaN -> None."""
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(value) else value
+
+
+def _ts(raw: Any) -> float | None:
+    try:
+        return float(raw)
+    except (TypeError, ValueError):
+        return None
+
+
+def parse_instant(data: Mapping[str, Any], promql: str) -> list[Sample]:
+    """The ``data`` of an instant query: a vector, or a scalar as one label-less sample."""
+    kind, result = data.get("resultType"), data.get("result")
+    if kind == "vector" and isinstance(result, list):
+        return [Sample(dict(r.get("metric") or {}), parse_value((r.get("value") or [None, None])[1]),
+                       _ts((r.get("value") or [None])[0])) for r in result]
+    if kind == "scalar" and isinstance(result, list) and len(result) == 2:
+        return [Sample({}, parse_value(result[1]), _ts(result[0]))]
+    raise FailedError(
+        f"unexpected Prometheus result type {kind!r} for an instant query (expected vector or scalar): {promql}",
+        hint="a range selector like x[5m] must be wrapped in a function such as rate()" if kind == "matrix" else None,
+    )
+
+
+def parse_range(data: Mapping[str, Any], promql: str) -> list[Series]:
+    kind, result = data.get("resultType"), data.get("result")
+    if kind != "matrix" or not isinstance(result, list):
+        raise FailedError(f"unexpected Prometheus result type {kind!r} for a range query (expected matrix): {promql}")
+    return [Series(dict(r.get("metric") or {}), [(float(t), parse_value(v)) for t, v in r.get("values") or []])
+            for r in result]
+
+
+def _q(promql: str) -> str:
+    text = " ".join(promql.split())
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def _snippet(body: bytes) -> str:
+    text = " ".join(body.decode("utf-8", "replace").split())
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+class PromClient:
+    def __init__(self, transport: Transport, max_workers: int = MAX_WORKERS) -> None:
+        self.transport = transport
+        self.max_workers = max_workers
+        self.warnings: list[str] = []
+
+    @property
+    def url(self) -> str:
+        return self.transport.url
+
+    @property
+    def how_found(self) -> str:
+        return self.transport.how_found
+
+    @property
+    def request_count(self) -> int:
+        return self.transport.counter.value  # type: ignore[attr-defined]
+
+    def describe(self) -> str:
+        return f"{self.url} ({self.how_found})"
+
+    # -- one request --------------------------------------------------------------------------------------------
+    def _api(self, endpoint: str, params: dict[str, str], promql: str) -> tuple[Any, list[str]]:
+        # let Prometheus give up when we do, so a slow query does not keep running server-side
+        params = dict(params, timeout=f"{self.transport.timeout:g}s")
+        method = "POST" if len(urlencode(params)) > MAX_GET_URL else "GET"
+        resp = self.transport.request(method, f"/api/v1/{endpoint}", params)
+        where = self.describe()
+        try:
+            doc = json.loads(resp.body)
+            if not isinstance(doc, dict) or "status" not in doc:
+                raise ValueError("not a Prometheus API answer")
+        except ValueError:
+            if resp.status in (404, 502, 503, 504):
+                raise UnreachableError(
+                    f"no Prometheus API at {where}: HTTP {resp.status} for /api/v1/{endpoint} ({_snippet(resp.body)})",
+                    hint="check the URL: it should serve /api/v1/query",
+                ) from None
+            raise FailedError(
+                f"Prometheus at {where} answered HTTP {resp.status} with a body that is not a Prometheus API answer "
+                f"({resp.content_type or 'no content type'}: {_snippet(resp.body)!r})",
+                hint="is this URL a Prometheus API? an auth proxy may need --prometheus-token or --prometheus-header",
+            ) from None
+        warnings = [str(w) for w in doc.get("warnings") or []] + [str(w) for w in doc.get("infos") or []]
+        if doc.get("status") != "success":
+            etype, error = doc.get("errorType") or "error", doc.get("error") or "no message"
+            if resp.status in (401, 403):
+                raise FailedError(f"Prometheus at {where} refused the request: HTTP {resp.status}: {error}",
+                                  hint="check --prometheus-token, --prometheus-user or --prometheus-header")
+            if etype in ("unavailable",) or resp.status in (502, 503, 504):
+                raise UnreachableError(f"Prometheus at {where} is unavailable: {etype}: {error}")
+            if etype == "timeout":
+                raise UnreachableError(f"Prometheus at {where} timed out running the query: {error} (query: {_q(promql)})",
+                                       hint="raise --request-timeout or shorten the time window")
+            raise FailedError(f"Prometheus rejected the query: {etype}: {error} (query: {_q(promql)})")
+        if not 200 <= resp.status < 300:
+            raise FailedError(f"Prometheus at {where} answered HTTP {resp.status} with status success")
+        if "data" not in doc or not isinstance(doc["data"], dict):
+            raise FailedError(f"Prometheus at {where} sent an answer without data for: {promql}")
+        if warnings:
+            self.warnings.extend(w for w in warnings if w not in self.warnings)
+        return doc["data"], warnings
+
+    # -- queries -------------------------------------------------------------------------------------------------
+    def query(self, promql: str, at: float | None = None) -> Samples:
+        """An instant query (at a unix time, default now) -> Samples (list of Sample, with .warnings)."""
+        params = {"query": promql}
+        if at is not None:
+            params["time"] = f"{at:.3f}"
+        data, warnings = self._api("query", params, promql)
+        return Samples(parse_instant(data, promql), warnings)
+
+    def query_range(self, promql: str, start: float, end: float, step: float) -> Samples:
+        """A range query -> Samples of Series (points: [(unix time, value or None)])."""
+        params = {"query": promql, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{step:g}"}
+        data, warnings = self._api("query_range", params, promql)
+        return Samples(parse_range(data, promql), warnings)
+
+    def query_many(self, queries: Mapping[Any, str], at: float | None = None) -> dict[Any, Samples]:
+        """Run instant queries concurrently -> {key: Samples}. Identical queries are sent once.
+
+        All queries share one evaluation time (now, fixed before the first is sent) so their answers line up.
+        The first failure (in the order of ``queries``) is raised after the others finished.
+        """
+        if not queries:
+            return {}
+        if at is None:
+            import time
+
+            at = time.time()
+        unique = list(dict.fromkeys(queries.values()))
+        if len(unique) == 1:
+            results = {unique[0]: self._capture(unique[0], at)}
+        else:
+            with ThreadPoolExecutor(max_workers=min(self.max_workers, len(unique)),
+                                    thread_name_prefix="meshctl-prom") as pool:
+                futures = {q: pool.submit(self._capture, q, at) for q in unique}
+                results = {q: f.result() for q, f in futures.items()}
+        for q in unique:
+            if isinstance(results[q], BaseException):
+                raise results[q]
+        return {key: Samples(results[q], results[q].warnings) for key, q in queries.items()}
+
+    def _capture(self, promql: str, at: float) -> Any:
+        try:
+            return self.query(promql, at)
+        except Exception as exc:  # noqa: BLE001 - handed back to query_many, which re-raises it in order
+            return exc
+
+    def close(self) -> None:
+        self.transport.close()
