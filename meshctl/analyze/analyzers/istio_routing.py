@@ -1,0 +1,203 @@
+"""Core (analyze): Istio VirtualService analyzers (destinations, subsets, gateways, mesh host conflicts, weights)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+
+from meshctl.analyze.framework import Analyzer, Context
+from meshctl.analyze.hosts import (
+    CLUSTER_DOMAIN,
+    DESTINATION_RULE,
+    GATEWAY,
+    SERVICE_ENTRY,
+    VIRTUAL_SERVICE,
+    fqdn,
+    host_index,
+    host_matches,
+    subsets_index,
+)  # fmt: skip
+from meshctl.analyze.resource import Resource
+from meshctl.analyze.snapshot import SERVICE
+
+ROUTE_KINDS = ("http", "tcp", "tls")
+SVC_SUFFIX = f".svc.{CLUSTER_DOMAIN}"
+
+
+def destinations(vs: Resource) -> Iterator[tuple[dict, tuple]]:
+    """(destination dict, path of the destination) for every route and mirror destination of a VirtualService."""
+    for kind in ROUTE_KINDS:
+        routes = vs.spec.get(kind)
+        for i, route in enumerate(routes if isinstance(routes, list) else []):
+            if not isinstance(route, dict):
+                continue
+            for j, dest in enumerate(route.get("route") or []):
+                if isinstance(dest, dict) and isinstance(dest.get("destination"), dict):
+                    yield dest["destination"], ("spec", kind, i, "route", j, "destination")
+            if isinstance(route.get("mirror"), dict):
+                yield route["mirror"], ("spec", kind, i, "mirror")
+            for j, m in enumerate(route.get("mirrors") or []):
+                if isinstance(m, dict) and isinstance(m.get("destination"), dict):
+                    yield m["destination"], ("spec", kind, i, "mirrors", j, "destination")
+
+
+def gateway_refs(vs: Resource) -> list[str]:
+    gws = vs.spec.get("gateways")
+    return [str(g) for g in gws] if isinstance(gws, list) else []
+
+
+def bound_to_mesh(vs: Resource) -> bool:
+    refs = gateway_refs(vs)
+    return not refs or "mesh" in refs
+
+
+class DestinationHosts(Analyzer):
+    name = "istio.virtualservice.destination-hosts"
+    description = "VirtualService destinations name a known Service/ServiceEntry host, with a port when it has several."
+    inputs = (VIRTUAL_SERVICE, SERVICE, SERVICE_ENTRY)
+    codes = ("MSH0101", "MSH0106")
+    mesh = "istio"
+
+    def run(self, ctx: Context) -> None:
+        index = host_index(ctx)
+        for vs in ctx.snapshot.of(VIRTUAL_SERVICE):
+            for dest, path in destinations(vs):
+                host = dest.get("host")
+                if not isinstance(host, str) or not host:
+                    continue
+                resolved = fqdn(host, vs.namespace)
+                entries = index.lookup(resolved, vs.namespace)
+                if not entries:
+                    hint = ""
+                    guess = host.split(".svc")[0] + SVC_SUFFIX
+                    if "." in host and host.count(".") <= 2 and index.lookup(guess, vs.namespace):
+                        hint = f" (a host with a dot is not expanded: did you mean {guess}?)"
+                    ctx.report("MSH0101", vs, (*path, "host"), host=host, namespace=vs.namespace, hint=hint)
+                    continue
+                if dest.get("port"):
+                    continue
+                for e in entries:
+                    if e.resource.kind != "Service":
+                        continue
+                    ports = [p for p in e.resource.spec.get("ports") or [] if isinstance(p, dict)]
+                    if len(ports) > 1:
+                        listed = ", ".join(str(p.get("port")) for p in ports)
+                        ctx.report("MSH0106", vs, (*path, "host"), service=e.resource.origin.split(" ", 1)[1],
+                                   count=len(ports), ports=listed, host=host)  # fmt: skip
+                        break
+
+
+class DestinationSubsets(Analyzer):
+    name = "istio.virtualservice.subsets"
+    description = "Every subset a VirtualService routes to is defined by a DestinationRule for that host."
+    inputs = (VIRTUAL_SERVICE, DESTINATION_RULE)
+    codes = ("MSH0102",)
+    mesh = "istio"
+
+    def run(self, ctx: Context) -> None:
+        subsets = subsets_index(ctx)
+        wild = [(h, s) for h, s in subsets.items() if h.startswith("*")]
+        for vs in ctx.snapshot.of(VIRTUAL_SERVICE):
+            for dest, path in destinations(vs):
+                subset, host = dest.get("subset"), dest.get("host")
+                if not subset or not isinstance(host, str):
+                    continue
+                resolved = fqdn(host, vs.namespace)
+                if str(subset) in subsets.get(resolved, {}):
+                    continue
+                if any(str(subset) in s and host_matches(h, resolved) for h, s in wild):
+                    continue
+                ctx.report("MSH0102", vs, (*path, "subset"), subset=str(subset), host=host)
+
+
+class Gateways(Analyzer):
+    name = "istio.virtualservice.gateways"
+    description = "Gateways a VirtualService binds to exist, and their server hosts cover the VirtualService's hosts."
+    inputs = (VIRTUAL_SERVICE, GATEWAY)
+    codes = ("MSH0103", "MSH0104")
+    mesh = "istio"
+
+    def run(self, ctx: Context) -> None:
+        for vs in ctx.snapshot.of(VIRTUAL_SERVICE):
+            hosts = [h for h in vs.spec.get("hosts") or [] if isinstance(h, str)]
+            for i, ref in enumerate(gateway_refs(vs)):
+                if ref == "mesh":
+                    continue
+                ns, _, name = ref.rpartition("/")
+                ns = ns or vs.namespace
+                if "." in name and "/" not in ref:  # name.namespace.svc.cluster.local form
+                    name, ns = name.split(".")[0], name.split(".")[1]
+                gw = ctx.snapshot.get(GATEWAY, ns, name)
+                if gw is None:
+                    ctx.report("MSH0103", vs, ("spec", "gateways", i), gateway=ref)
+                    continue
+                allowed = _gateway_hosts(gw, vs.namespace)
+                for j, host in enumerate(hosts):
+                    if not any(host_matches(pattern, host) or host_matches(host, pattern) for pattern in allowed):
+                        ctx.report("MSH0104", vs, ("spec", "hosts", j), host=host, gateway=f"{gw.namespace}/{gw.name}")
+
+
+def _gateway_hosts(gw: Resource, vs_namespace: str) -> list[str]:
+    """Server hosts of a Gateway that a VirtualService in vs_namespace may bind ('ns/host', './host', '*/host')."""
+    out = []
+    for server in gw.spec.get("servers") or []:
+        if not isinstance(server, dict):
+            continue
+        for h in server.get("hosts") or []:
+            if not isinstance(h, str):
+                continue
+            ns, _, host = h.rpartition("/")
+            if ns in ("", "*") or ns == vs_namespace or (ns == "." and vs_namespace == gw.namespace):
+                out.append(host)
+    return out
+
+
+class MeshHostConflicts(Analyzer):
+    name = "istio.virtualservice.mesh-conflicts"
+    description = "At most one VirtualService bound to the mesh gateway per host."
+    inputs = (VIRTUAL_SERVICE,)
+    codes = ("MSH0105",)
+    mesh = "istio"
+
+    def run(self, ctx: Context) -> None:
+        by_host: dict[str, list[tuple[Resource, int]]] = defaultdict(list)
+        for vs in ctx.snapshot.of(VIRTUAL_SERVICE):
+            if not bound_to_mesh(vs):
+                continue
+            seen = set()
+            for j, h in enumerate(vs.spec.get("hosts") or []):
+                resolved = fqdn(str(h), vs.namespace)
+                if resolved not in seen:
+                    seen.add(resolved)
+                    by_host[resolved].append((vs, j))
+        for host, items in by_host.items():
+            if len(items) < 2:
+                continue
+            for vs, j in items:
+                others = ", ".join(sorted(f"{o.namespace}/{o.name}" for o, _ in items if o is not vs))
+                ctx.report("MSH0105", vs, ("spec", "hosts", j), host=host, others=others)
+
+
+class RouteWeights(Analyzer):
+    name = "istio.virtualservice.weights"
+    description = "Weights of a route with several destinations sum to 100."
+    inputs = (VIRTUAL_SERVICE,)
+    codes = ("MSH0107",)
+    mesh = "istio"
+
+    def run(self, ctx: Context) -> None:
+        for vs in ctx.snapshot.of(VIRTUAL_SERVICE):
+            for kind in ROUTE_KINDS:
+                routes = vs.spec.get(kind)
+                for i, route in enumerate(routes if isinstance(routes, list) else []):
+                    dests = route.get("route") if isinstance(route, dict) else None
+                    if not isinstance(dests, list) or len(dests) < 2:
+                        continue
+                    weights = [d.get("weight") if isinstance(d, dict) else None for d in dests]
+                    total = sum(w for w in weights if isinstance(w, int | float) and not isinstance(w, bool))
+                    if total != 100:
+                        label = f"{kind}[{i}]" + (f" ({route['name']})" if route.get("name") else "")
+                        ctx.report("MSH0107", vs, ("spec", kind, i, "route"), route=label, total=total)
+
+
+ANALYZERS = [DestinationHosts(), DestinationSubsets(), Gateways(), MeshHostConflicts(), RouteWeights()]

@@ -1,0 +1,127 @@
+"""Core (analyze): live-only analyzers (-k): pods that missed injection, proxy version skew, OOMKilled or restarting
+proxies. They read only objects that came from the cluster: a Pod in a file has not been through the injector yet.
+"""
+
+from __future__ import annotations
+
+from meshctl.analyze.framework import Analyzer, Context
+from meshctl.analyze.meshstate import MESHES, has_proxy, ns_state, opt_out
+from meshctl.analyze.resource import Resource, pod_view
+from meshctl.analyze.snapshot import NAMESPACE, POD
+from meshctl.kube.detect import control_plane_from, proxy_info
+from meshctl.meshes import get_mesh
+
+TITLES = {"linkerd": "Linkerd", "istio": "Istio"}
+DEPLOYMENT = ("apps", "Deployment")
+REPLICASET = ("apps", "ReplicaSet")
+SHORT = {"Deployment": "deploy", "ReplicaSet": "rs", "StatefulSet": "sts", "DaemonSet": "ds"}
+
+
+def _live_pods(ctx: Context) -> list[Resource]:
+    return [
+        p
+        for p in ctx.snapshot.of(POD)
+        if p.live and (p.body.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
+    ]
+
+
+def owner_ref(ctx: Context, pod: Resource) -> str:
+    """'deploy/web' for a pod of a Deployment's ReplicaSet, else the nearest owner, else the pod."""
+    current, shown = pod, f"pod/{pod.name}"
+    for _ in range(3):
+        refs = [r for r in current.metadata.get("ownerReferences") or [] if isinstance(r, dict) and r.get("controller")]
+        if not refs:
+            break
+        kind, name = str(refs[0].get("kind")), str(refs[0].get("name"))
+        shown = f"{SHORT.get(kind, kind.lower())}/{name}"
+        nxt = next((r for r in ctx.snapshot.of_kind(kind) if r.namespace == pod.namespace and r.name == name), None)
+        if nxt is None:
+            break
+        current = nxt
+    return shown
+
+
+class MissingProxies(Analyzer):
+    name = "live.missing-proxies"
+    description = "Running pods in injected namespaces have the proxy (else they predate injection: restart them)."
+    inputs = (NAMESPACE, POD, DEPLOYMENT, REPLICASET)
+    codes = ("MSH0401",)
+    live_only = True
+
+    def run(self, ctx: Context) -> None:
+        for pod in _live_pods(ctx):
+            pv = pod_view(pod)
+            if pv is None or pv.spec.get("hostNetwork") is True:
+                continue
+            for mesh in MESHES:
+                if ns_state(ctx, pod.namespace, mesh) != "enabled" or opt_out(pv, mesh) or has_proxy(pv, mesh):
+                    continue
+                if any(has_proxy(pv, m) for m in MESHES):
+                    continue  # meshed by the other mesh: MSH0302 covers the namespace
+                ctx.report("MSH0401", pod, container=get_mesh(mesh).proxy_container, namespace=pod.namespace,
+                           mesh=TITLES[mesh], owner=owner_ref(ctx, pod))  # fmt: skip
+
+
+class ProxyHealth(Analyzer):
+    name = "live.proxy-health"
+    description = "Proxies run the control plane's version and are not OOMKilled or restarting."
+    inputs = (POD, DEPLOYMENT, REPLICASET)
+    codes = ("MSH0402", "MSH0403", "MSH0404")
+    live_only = True
+
+    def run(self, ctx: Context) -> None:
+        versions = {}
+        for mesh in MESHES:
+            m = get_mesh(mesh)
+            deployments = [d.body for d in ctx.snapshot.of(DEPLOYMENT) if d.namespace == m.control_plane_namespace]
+            plane = control_plane_from(m, deployments)
+            versions[mesh] = plane.version if plane.installed else None
+        for pod in _live_pods(ctx):
+            for mesh in MESHES:
+                m = get_mesh(mesh)
+                info = proxy_info(pod.body, m)
+                if not info.meshed:
+                    continue
+                cp = versions[mesh]
+                if cp and info.version and info.version != cp and pod.namespace != m.control_plane_namespace:
+                    ctx.report(
+                        "MSH0402",
+                        pod,
+                        container=m.proxy_container,
+                        version=info.version,
+                        mesh=TITLES[mesh],
+                        control_plane=cp,
+                    )
+                self._restarts(ctx, pod, m.proxy_container)
+
+    @staticmethod
+    def _restarts(ctx: Context, pod: Resource, container: str) -> None:
+        status = pod.body.get("status") or {}
+        for cs in (status.get("containerStatuses") or []) + (status.get("initContainerStatuses") or []):
+            if not isinstance(cs, dict) or cs.get("name") != container:
+                continue
+            restarts = int(cs.get("restartCount") or 0)
+            last = ((cs.get("lastState") or {}).get("terminated") or {}).get("reason")
+            now = ((cs.get("state") or {}).get("terminated") or {}).get("reason")
+            waiting = ((cs.get("state") or {}).get("waiting") or {}).get("reason")
+            if "OOMKilled" in (last, now):
+                limit = _memory_limit(pod, container)
+                ctx.report(
+                    "MSH0403", pod, container=container, restarts=restarts, limit=f" (now {limit})" if limit else ""
+                )
+            elif restarts > 0:
+                why = last or now or waiting
+                ctx.report(
+                    "MSH0404", pod, container=container, restarts=restarts, reason=f" (last: {why})" if why else ""
+                )
+
+
+def _memory_limit(pod: Resource, container: str) -> str | None:
+    spec = pod.spec
+    for c in (spec.get("containers") or []) + (spec.get("initContainers") or []):
+        if isinstance(c, dict) and c.get("name") == container:
+            return ((c.get("resources") or {}).get("limits") or {}).get("memory")
+    return None
+
+
+ANALYZERS = [MissingProxies(), ProxyHealth()]

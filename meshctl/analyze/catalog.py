@@ -1,0 +1,123 @@
+"""Core (analyze): the message catalog (catalog.yaml), loaded once on first use, and docs/analyzers.md generated from it.
+
+`python -m meshctl.analyze.catalog --markdown > docs/analyzers.md` regenerates the docs; a test keeps them in sync.
+"""
+
+from __future__ import annotations
+
+import string
+import sys
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+import yaml
+
+LEVELS = ("Error", "Warning", "Info")  # most severe first; sorting and thresholds use this order
+LEVEL_RANK = {name: i for i, name in enumerate(LEVELS)}
+
+
+@dataclass(frozen=True)
+class MessageType:
+    code: str
+    name: str
+    level: str
+    title: str
+    template: str
+    description: str
+    doc_url: str
+
+    @property
+    def anchor(self) -> str:
+        return self.code.lower()
+
+    def format(self, args: dict) -> str:
+        try:
+            return string.Formatter().vformat(self.template, (), args)
+        except (KeyError, IndexError, ValueError):  # a missing argument must never lose the finding itself
+            return f"{self.template} {args}"
+
+
+@dataclass(frozen=True)
+class Catalog:
+    docs_base: str
+    ranges: dict[str, str]
+    messages: dict[str, MessageType]
+
+    def __getitem__(self, code: str) -> MessageType:
+        return self.messages[code]
+
+
+@cache
+def catalog() -> Catalog:
+    raw = yaml.safe_load(resources.files("meshctl.analyze").joinpath("catalog.yaml").read_text(encoding="utf-8"))
+    base = raw["docs_base"]
+    messages = {}
+    for m in raw["messages"]:
+        if m["level"] not in LEVELS:
+            raise ValueError(f"catalog: {m['code']} has unknown level {m['level']!r}")
+        if m["code"] in messages:
+            raise ValueError(f"catalog: duplicate code {m['code']}")
+        messages[m["code"]] = MessageType(
+            m["code"], m["name"], m["level"], m["title"], m["template"], m.get("description", "").strip(),
+            f"{base}#{m['code'].lower()}",
+        )  # fmt: skip
+    return Catalog(base, dict(raw.get("ranges", {})), messages)
+
+
+def markdown() -> str:
+    """docs/analyzers.md: every code with its level, analyzer and description."""
+    from meshctl.analyze.registry import all_analyzers
+
+    by_code: dict[str, list[str]] = {}
+    for a in all_analyzers():
+        for code in a.codes:
+            by_code.setdefault(code, []).append(a.name)
+    cat = catalog()
+    lines = [
+        "# meshctl analyze: analyzers and message catalog",
+        "",
+        "<!-- GENERATED from meshctl/analyze/catalog.yaml by `python -m meshctl.analyze.catalog --markdown`; do not edit. -->",
+        "",
+        "Codes are stable. Run one analyzer with `meshctl analyze --analyzer NAME`; list them with `meshctl analyze --list`.",
+        "Suppress a finding with `-S 'CODE=Kind ns/name'` (globs allowed) or the annotation",
+        '`meshctl.io/analyze-suppress: "CODE,CODE"` (or `"*"`) on the resource. See [analyze.md](analyze.md).',
+        "",
+        "| Code | Level | Title | Analyzer |",
+        "|---|---|---|---|",
+    ]
+    for m in cat.messages.values():
+        names = ", ".join(f"`{n}`" for n in by_code.get(m.code, [])) or "(input loading)"
+        lines.append(f"| [{m.code}](#{m.anchor}) | {m.level} | {m.title} | {names} |")
+    current_range = None
+    for m in cat.messages.values():
+        prefix = m.code[:5]
+        if prefix != current_range:
+            current_range = prefix
+            lines += ["", f"## {cat.ranges.get(prefix, prefix)}"]
+        lines += [
+            "",
+            f'<a id="{m.anchor}"></a>',
+            f"### {m.code} {m.name} ({m.level})",
+            "",
+            m.description,
+            "",
+            f"Message: `{m.template}`",
+        ]
+    lines += ["", "## Analyzers", "", "| Analyzer | Inputs | Codes | Description |", "|---|---|---|---|"]
+    for a in all_analyzers():
+        kinds = ", ".join(sorted({k for _, k in a.inputs})) + (" (live cluster only)" if a.live_only else "")
+        lines.append(f"| `{a.name}` | {kinds} | {', '.join(a.codes)} | {a.description} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    if argv != ["--markdown"]:
+        print("usage: python -m meshctl.analyze.catalog --markdown", file=sys.stderr)
+        return 2
+    sys.stdout.write(markdown())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,52 @@
+"""Core (analyze): read the live cluster into Resources, one list call per kind the selected analyzers need.
+
+The client is passed in (duck-typed ``list(kind, namespace=None)``), so this module imports no Kubernetes code.
+A kind the server does not serve (CRD not installed) is simply empty; a kind RBAC forbids is skipped with a note.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from meshctl.analyze.resource import Resource
+from meshctl.errors import FailedError, NotFoundError
+
+
+def kube_kind_names() -> dict[tuple[str, str], str]:
+    """(group, kind) -> the client's kind name; the kind table lives in meshctl.kube.resources (pure)."""
+    from meshctl.kube.resources import KINDS
+
+    out: dict[tuple[str, str], str] = {}
+    for info in KINDS:
+        out.setdefault((info.group, info.kind), info.name)
+    return out
+
+
+def read_cluster(kube: Any, gks: Iterable[tuple[str, str]]) -> tuple[list[Resource], list[str]]:
+    """(resources, notes). UnreachableError and other failures propagate (exit 3 / 1)."""
+    names = kube_kind_names()
+    wanted = sorted({names[gk] for gk in gks if gk in names})
+    notes: list[str] = []
+
+    def one(kind: str) -> list[dict]:
+        try:
+            return kube.list(kind)
+        except NotFoundError:
+            return []  # not served: no such CRD, so no such objects
+        except FailedError as exc:
+            if str(exc).startswith("forbidden"):
+                notes.append(f"not analysed: {exc}")
+                return []
+            raise
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(one, wanted))
+    resources = []
+    for items in results:
+        for obj in items:
+            meta = obj.get("metadata") or {}
+            resources.append(Resource(str(obj.get("apiVersion", "v1")), str(obj.get("kind", "")),
+                                      str(meta.get("namespace") or ""), str(meta.get("name", "")), obj, live=True))  # fmt: skip
+    return resources, sorted(notes)

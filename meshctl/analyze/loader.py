@@ -1,0 +1,192 @@
+"""Core (analyze): turn sources (file name + text) into Resources with file:line, and report what cannot be read.
+
+One pass of libyaml (``CSafeLoader``) per file: ``get_node`` gives each document's node (with its line) and
+``construct_document`` the plain data. A file that fails to parse is split at its ``---`` lines and parsed again
+document by document, so one broken document costs only itself; the failure becomes a MSH0001 finding with file:line.
+Field-level lines (``line_of``) re-compose one file on demand, so the node trees are not kept in memory.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from meshctl.analyze.resource import CLUSTER_SCOPED, Resource
+from meshctl.errors import MeshctlError
+
+try:  # libyaml is nearly always there; the pure-Python loader is a slow but correct fallback
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+_DOC_START = re.compile(r"^---(?:[ \t]|$)", re.MULTILINE)
+
+
+@dataclass
+class Problem:
+    """A document that could not be used: MSH0001 (unparseable) or MSH0002 (not a Kubernetes resource)."""
+
+    code: str
+    file: str
+    line: int
+    args: dict[str, Any]
+
+
+@dataclass
+class Loaded:
+    resources: list[Resource] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    texts: list[tuple[str, str]] = field(default_factory=list)  # (name, text) per source, for line_of
+    _node_cache: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def unparseable(self) -> bool:
+        return any(p.code == "MSH0001" for p in self.problems)
+
+    def line_of(self, res: Resource, path: tuple) -> int | None:
+        """The line of a field (path of keys/indexes inside res.body) in the file res came from, or None."""
+        if res.doc_key is None:
+            return None
+        src, start, end, doc_index, item = res.doc_key
+        nodes = self._node_cache.get((src, start))
+        if nodes is None:
+            try:
+                nodes = list(yaml.compose_all(self.texts[src][1][start:end], Loader=_Loader))
+            except yaml.YAMLError:
+                nodes = []
+            self._node_cache.clear()  # analyzers report file by file often enough; keep memory flat
+            self._node_cache[(src, start)] = nodes
+        if doc_index >= len(nodes):
+            return res.line
+        node = nodes[doc_index]
+        if item is not None:
+            node = _child(_child(node, "items"), item)
+        best = node.start_mark.line if node is not None else None
+        for key in path:
+            node = _child(node, key)
+            if node is None:
+                break
+            best = node.start_mark.line
+        if best is None:
+            return res.line
+        return best + 1 + self.texts[src][1].count("\n", 0, start)
+
+
+def _child(node: Any, key: Any) -> Any:
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            if getattr(k, "value", None) == key:
+                return v if isinstance(v, (yaml.MappingNode, yaml.SequenceNode)) else k
+        return None
+    if isinstance(node, yaml.SequenceNode) and isinstance(key, int) and 0 <= key < len(node.value):
+        return node.value[key]
+    return None
+
+
+def load(sources: Iterable[Any], default_namespace: str) -> Loaded:
+    """Read every source (objects with ``.name`` and ``.text``); never raises on bad input."""
+    out = Loaded()
+    for src_index, source in enumerate(sources):
+        name = str(source.name)
+        try:
+            text = source.text
+        except MeshctlError as exc:  # not UTF-8, unreadable: one finding, the other sources go on
+            out.texts.append((name, ""))
+            out.problems.append(Problem("MSH0001", name, 1, {"detail": str(exc)}))
+            continue
+        out.texts.append((name, text))
+        try:
+            _load_chunk(out, src_index, name, text, 0, len(text), default_namespace)
+        except yaml.YAMLError as exc:
+            if name.endswith(".json") and _load_json(out, src_index, name, text, default_namespace):
+                continue
+            _salvage(out, src_index, name, text, default_namespace, exc)
+    return out
+
+
+def _load_chunk(out: Loaded, src: int, name: str, text: str, start: int, end: int, default_ns: str) -> None:
+    """Parse text[start:end]; raises yaml.YAMLError (with nothing from this chunk kept) on the first error."""
+    loader = _Loader(text[start:end] if (start or end != len(text)) else text)
+    offset = text.count("\n", 0, start) if start else 0
+    found: list[Resource] = []
+    problems: list[Problem] = []
+    try:
+        doc_index = 0
+        while loader.check_node():
+            node = loader.get_node()
+            data = loader.construct_document(node)
+            line = node.start_mark.line + 1 + offset
+            _add_document(found, problems, data, node, name, line, (src, start, end, doc_index), default_ns, offset)
+            doc_index += 1
+    finally:
+        loader.dispose()
+    out.resources.extend(found)
+    out.problems.extend(problems)
+
+
+def _add_document(found, problems, data, node, name, line, key, default_ns, offset) -> None:
+    if data is None:
+        return
+    if isinstance(data, dict) and isinstance(data.get("items"), list) and str(data.get("kind", "")).endswith("List"):
+        items_node = _child(node, "items")
+        for i, item in enumerate(data["items"]):
+            item_node = _child(items_node, i)
+            item_line = item_node.start_mark.line + 1 + offset if item_node is not None else line
+            _add_object(found, problems, item, name, item_line, (*key, i), default_ns)
+        return
+    _add_object(found, problems, data, name, line, (*key, None), default_ns)
+
+
+def _add_object(found, problems, data, name, line, key, default_ns) -> None:
+    kind = data.get("kind") if isinstance(data, dict) else None
+    api_version = data.get("apiVersion") if isinstance(data, dict) else None
+    meta = data.get("metadata") if isinstance(data, dict) else None
+    res_name = meta.get("name") or meta.get("generateName") if isinstance(meta, dict) else None
+    if not (isinstance(kind, str) and kind and isinstance(api_version, str) and api_version and res_name):
+        what = "kind" if not kind else "apiVersion" if not api_version else "metadata.name"
+        problems.append(Problem("MSH0002", name, line, {"missing": what}))
+        return
+    ns = "" if kind in CLUSTER_SCOPED else str(meta.get("namespace") or default_ns)
+    found.append(Resource(api_version, kind, ns, str(res_name), data, file=name, line=line, doc_key=key))
+
+
+def _load_json(out: Loaded, src: int, name: str, text: str, default_ns: str) -> bool:
+    # JSON that YAML 1.1 rejects (tabs for indentation): read it without line numbers rather than fail.
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return False
+    docs = data if isinstance(data, list) else [data]
+    for d in docs:
+        _add_document(out.resources, out.problems, d, None, name, 1, None, default_ns, 0)
+    return True
+
+
+def _salvage(out: Loaded, src: int, name: str, text: str, default_ns: str, first: yaml.YAMLError) -> None:
+    """Parse document by document; each failing document becomes one MSH0001 finding."""
+    starts = [m.start() for m in _DOC_START.finditer(text)]
+    if not starts or starts[0] != 0:
+        starts.insert(0, 0)
+    bounds = list(zip(starts, [*starts[1:], len(text)], strict=True))
+    for start, end in bounds:
+        try:
+            _load_chunk(out, src, name, text, start, end, default_ns)
+        except yaml.YAMLError as exc:
+            out.problems.append(_parse_problem(name, text, start, exc))
+    if not out.problems or all(p.file != name or p.code != "MSH0001" for p in out.problems):
+        # The split parse succeeded where the whole did not (e.g. a stray directive): still say so.
+        out.problems.append(_parse_problem(name, text, 0, first))
+
+
+def _parse_problem(name: str, text: str, start: int, exc: yaml.YAMLError) -> Problem:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line = (mark.line + 1 if mark else 1) + text.count("\n", 0, start)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    context = getattr(exc, "context", None)
+    detail = f"{context}: {problem}" if context else str(problem)
+    return Problem("MSH0001", name, line, {"detail": detail})

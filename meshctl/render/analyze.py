@@ -1,0 +1,91 @@
+"""Render layer: `meshctl analyze` findings as text lines, JSON or YAML, the stderr notes, and the --list catalog.
+
+Text: ``Level [CODE] (Kind ns/name file:line) message``, the origin exactly as `-S CODE=ORIGIN` matches it.
+JSON/YAML: one array of {code, level, origin: {kind, namespace, name}, reference: {file, line}, message, doc_url}.
+"""
+
+from __future__ import annotations
+
+import json
+
+from meshctl.analyze.catalog import catalog
+from meshctl.analyze.engine import AnalyzeResult
+from meshctl.analyze.framework import Finding
+
+COLORS = {"Error": "\033[1;31m", "Warning": "\033[33m", "Info": ""}
+RESET = "\033[0m"
+
+
+def origin_text(f: Finding) -> str:
+    where = f"{f.file}:{f.line}" if f.file and f.line else (f.file or "")
+    parts = [p for p in (f.origin, where) if p]
+    return " ".join(parts)
+
+
+def render_text(result: AnalyzeResult, color: bool = False) -> str:
+    lines = []
+    for f in result.findings:
+        level = f"{COLORS[f.level]}{f.level}{RESET}" if color and COLORS[f.level] else f.level
+        lines.append(f"{level} [{f.code}] ({origin_text(f)}) {f.message}")
+    return "".join(line + "\n" for line in lines)
+
+
+def as_dict(f: Finding) -> dict:
+    res = f.resource
+    return {
+        "code": f.code,
+        "level": f.level,
+        "origin": None if res is None else {"kind": res.kind, "namespace": res.namespace or None, "name": res.name},
+        "reference": None if not f.file else {"file": f.file, "line": f.line},
+        "message": f.message,
+        "doc_url": catalog()[f.code].doc_url,
+    }
+
+
+def render_json(result: AnalyzeResult) -> str:
+    return json.dumps([as_dict(f) for f in result.findings], indent=2, ensure_ascii=False) + "\n"
+
+
+def render_yaml(result: AnalyzeResult) -> str:
+    import yaml
+
+    if not result.findings:
+        return "[]\n"
+    return yaml.safe_dump([as_dict(f) for f in result.findings], sort_keys=False, allow_unicode=True, width=1000)
+
+
+def render_notes(result: AnalyzeResult) -> list[str]:
+    """Lines for stderr: why something is not shown, and the all-clear."""
+    out = list(result.notes)
+    scope = "all namespaces" if result.all_namespaces else f"namespace {result.namespace}"
+    if result.hidden_by_namespace:
+        n = result.hidden_by_namespace
+        out.append(
+            f"{n} finding{'s' if n != 1 else ''} in other namespaces not shown; use -A to see {'them' if n != 1 else 'it'}"
+        )
+    if result.below_output_threshold:
+        n = result.below_output_threshold
+        out.append(f"{n} finding{'s' if n != 1 else ''} below --output-threshold not shown")
+    if not result.findings and not result.below_output_threshold:
+        out.append(f"✔ No issues found ({scope}, {result.resources} resources)")
+    return out
+
+
+def render_list(fmt: str = "text") -> str:
+    from meshctl.analyze.registry import all_analyzers
+
+    owners: dict[str, list[str]] = {}
+    for a in all_analyzers():
+        for code in a.codes:
+            owners.setdefault(code, []).append(a.name + (" (-k)" if a.live_only else ""))
+    rows = [
+        {"code": m.code, "level": m.level, "analyzer": ", ".join(owners.get(m.code, ["(input)"])), "title": m.title,
+         "doc_url": m.doc_url}
+        for m in catalog().messages.values()
+    ]  # fmt: skip
+    if fmt == "json":
+        return json.dumps(rows, indent=2) + "\n"
+    width = max(len(r["analyzer"]) for r in rows)
+    lines = [f"{'CODE':<8} {'LEVEL':<8} {'ANALYZER':<{width}} TITLE"]
+    lines += [f"{r['code']:<8} {r['level']:<8} {r['analyzer']:<{width}} {r['title']}" for r in rows]
+    return "\n".join(lines) + "\n"
