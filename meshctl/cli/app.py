@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "stat": ("meshctl.cli.stat:stat", "Golden signals per workload (success, RPS, latency, TCP) from Prometheus."),
     "tap": ("meshctl.cli.tap:tap", "Watch requests through the proxies live, from their access logs."),
     "top": ("meshctl.cli.top:top", "Live table of the busiest paths, from the proxies' access logs."),
+    "analyze": ("meshctl.cli.analyze:analyze", "Find mesh misconfigurations in manifests and (with -k) the live cluster."),
 }
 
 
