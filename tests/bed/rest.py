@@ -142,7 +142,7 @@ class Rest:
         while pending:
             for n in list(pending):
                 crd = self.get(f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{urllib.parse.quote(n)}")
-                conds = {c["type"]: c["status"] for c in crd.get("status", {}).get("conditions", [])}
+                conds = {c["type"]: c["status"] for c in (crd.get("status") or {}).get("conditions") or []}
                 if conds.get("Established") == "True":
                     pending.discard(n)
             if pending and time.monotonic() > deadline:

@@ -1,0 +1,397 @@
+"""Test-bed infrastructure (not shipped): `Bed` = cluster + kubelet + Prometheus + a simulated mesh.
+
+    with Bed.start(demo_topology(), mesh="linkerd") as bed:
+        run(["stat", "deploy", "-n", "shop"], env=bed.env())
+
+Start-up: etcd + kube-apiserver (~4 s), then the objects of tests/bed/sim/k8s.py are created in
+owner-dependency waves (in parallel within a wave; no controllers run, so the bed also plays the
+endpoints controller), statuses are set through the status subresource, the series of
+tests/bed/sim/metrics.py are backfilled into a real Prometheus, and the access logs of
+tests/bed/sim/logs.py are served by the loopback kubelet. The mesh's in-cluster Prometheus Service
+(linkerd-viz/prometheus or istio-system/prometheus) really works through the API server's service
+proxy: the egress proxy (egress.py) maps its pod IP to the real Prometheus.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from tests.bed import sim_adapter as sim
+from tests.bed.cluster import Cluster, _state_root
+from tests.bed.kubelet import Kubelet, node_object
+from tests.bed.prometheus import Prometheus
+from tests.bed.rest import ApiError, Rest
+
+PROM_NAMESPACE = {"linkerd": "linkerd-viz", "istio": "istio-system"}
+
+
+class Bed:
+    """A running test bed. Prefer `Bed.start(...)` and `with` (or the pytest fixtures in fixtures.py)."""
+
+    def __init__(self, topology: Any, mesh: str, workdir: Path):
+        if mesh not in ("linkerd", "istio"):
+            raise ValueError(f"mesh must be 'linkerd' or 'istio', not {mesh!r}")
+        self.topology = topology
+        self.mesh = mesh
+        self.dir = workdir
+        self.cluster: Cluster | None = None
+        self.kubelet: Kubelet | None = None
+        self.prometheus: Prometheus | None = None
+        self.now = time.time()
+        self.timings: dict[str, float] = {}
+        self.objects: dict[tuple[str, str, str], dict] = {}  # (kind, ns, name) -> object as created
+        self.prometheus_pod: tuple[str, int] | None = None  # (pod IP, port) of the in-cluster Prometheus
+        self._truth = None
+
+    # --- life cycle --------------------------------------------------------------------------------
+
+    @classmethod
+    def start(
+        cls,
+        topology: Any = None,
+        mesh: str = "linkerd",
+        prometheus: bool = True,
+        kubelet: bool = True,
+        objects: bool = True,
+        identity: Any = None,
+        now: float | None = None,
+    ) -> Bed:
+        """Start a bed for `topology` (default: the demo topology) on `mesh`.
+
+        prometheus/kubelet=False skip those parts (faster for tests that need neither); objects=False leaves
+        the cluster empty (e.g. for `check --pre`); `identity` is passed to sim/k8s.py (expired issuer tests).
+        """
+        if topology is None:
+            from tests.bed.topology import demo_topology
+
+            topology = demo_topology()
+        workdir = Path(tempfile.mkdtemp(prefix=f"meshctl-bed-{mesh}-", dir=_state_root()))
+        bed = cls(topology, mesh, workdir)
+        if now is not None:
+            bed.now = now
+        try:
+            bed._start(prometheus, kubelet, objects, identity)
+        except BaseException:
+            bed.stop()
+            raise
+        return bed
+
+    def _timed(self, name: str, t0: float) -> float:
+        t = time.monotonic()
+        self.timings[name] = t - t0
+        return t
+
+    def _start(self, with_prometheus: bool, with_kubelet: bool, with_objects: bool, identity: Any) -> None:
+        t0 = t = time.monotonic()
+        # Generating objects, series and logs is pure Python, and Prometheus needs nothing from the cluster:
+        # both run while etcd and the API server boot.
+        with ThreadPoolExecutor(2) as pool:
+            gen = pool.submit(self._generate, with_objects, with_prometheus, with_kubelet, identity)
+            prom = pool.submit(self._start_prometheus, gen) if with_prometheus else None
+            self.cluster = Cluster.start(self.dir / "cluster")
+            t = self._timed("apiserver", t)
+            objs, _, logs = gen.result()
+            if prom is not None:
+                self.prometheus = prom.result()
+        t = self._timed("generate+prometheus (beyond the API server)", t)
+        if with_kubelet:
+            self.kubelet = Kubelet.start(self.cluster.pki, self.cluster.ca)
+            for key, stamped in (logs or {}).items():
+                self.kubelet.store.extend(*key, stamped)
+        if with_objects:
+            self._apply(objs)
+            t = self._timed("objects", t)
+        self.timings["total"] = time.monotonic() - t0
+
+    def _start_prometheus(self, gen: Any) -> Prometheus:
+        t0 = time.monotonic()
+        p = Prometheus.backfilled(gen.result()[1], self.dir / "prometheus")
+        self.timings["prometheus (overlapped)"] = time.monotonic() - t0
+        return p
+
+    def _generate(self, with_objects: bool, with_prometheus: bool, with_kubelet: bool, identity: Any):
+        objs = sim.objects(self.topology, self.mesh, identity) if with_objects else []
+        om = sim.openmetrics(self.topology, self.mesh, self.now) if with_prometheus else None
+        logs = sim.logs(self.topology, self.mesh, self.now) if with_kubelet else None
+        return objs, om, logs
+
+    def __enter__(self) -> Bed:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        if self.prometheus is not None:
+            self.prometheus.stop()
+        if self.kubelet is not None:
+            self.kubelet.stop()
+        if self.cluster is not None:
+            self.cluster.stop()
+        if os.environ.get("MESHCTL_BED_KEEP") != "1":
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    # --- what tests use ------------------------------------------------------------------------------
+
+    @property
+    def rest(self) -> Rest:
+        assert self.cluster is not None and self.cluster.rest is not None
+        return self.cluster.rest
+
+    @property
+    def kubeconfig(self) -> str:
+        assert self.cluster is not None
+        return str(self.cluster.kubeconfig)
+
+    @property
+    def readonly_kubeconfig(self) -> str:
+        assert self.cluster is not None
+        return str(self.cluster.readonly_kubeconfig)
+
+    @property
+    def server(self) -> str:
+        assert self.cluster is not None
+        return self.cluster.url
+
+    @property
+    def prometheus_url(self) -> str:
+        """The real Prometheus's loopback URL (stays the same across stop_prometheus/start_prometheus)."""
+        return self.prometheus.url if self.prometheus else ""
+
+    @property
+    def truth(self) -> Any:
+        """The numbers meshctl must print for this topology and mesh (tests/bed/sim/truth.py)."""
+        if self._truth is None:
+            self._truth = sim.truth(self.topology, self.mesh, self.now)
+        return self._truth
+
+    def env(self, readonly: bool = False, prometheus: bool = True, mesh: bool = True) -> dict[str, str]:
+        """Environment for meshctl runs: KUBECONFIG, MESHCTL_PROMETHEUS_URL, MESHCTL_MESH.
+
+        prometheus=False leaves the URL out (meshctl then finds the in-cluster Prometheus through the API
+        server's service proxy); mesh=False leaves detection to meshctl."""
+        e = {"KUBECONFIG": self.readonly_kubeconfig if readonly else self.kubeconfig}
+        if prometheus and self.prometheus is not None:
+            e["MESHCTL_PROMETHEUS_URL"] = self.prometheus_url
+        if mesh:
+            e["MESHCTL_MESH"] = self.mesh
+        return e
+
+    def kubectl(self, *args: str, readonly: bool = False, check: bool = True, input: str | None = None):
+        """Run the preinstalled kubectl against the bed; returns subprocess.CompletedProcess (text)."""
+        assert self.cluster is not None
+        kc = self.cluster.readonly_kubeconfig if readonly else self.cluster.kubeconfig
+        return self.cluster.kubectl(*args, kubeconfig=kc, check=check, input=input)
+
+    # pods and logs
+
+    def pod(self, namespace: str, name: str) -> dict:
+        return self.rest.get(f"/api/v1/namespaces/{namespace}/pods/{name}")
+
+    def patch_pod_status(self, namespace: str, name: str, status: dict) -> dict:
+        """Merge `status` into the pod's status subresource (lists such as containerStatuses are replaced)."""
+        obj = {"apiVersion": "v1", "kind": "Pod", "metadata": {"namespace": namespace, "name": name}}
+        return self.rest.put_status(obj, status)
+
+    def set_pod_state(
+        self, namespace: str, name: str, state: str = "ready", restarts: int = 0, container: str | None = None
+    ) -> dict:
+        """Give a pod one of topology.POD_STATES (ready, not_ready, restarting, oomkilled, succeeded);
+        `container` misbehaves (default: the proxy for oomkilled, the app container otherwise)."""
+        status = sim.pod_status(self.pod(namespace, name), state, restarts, container)
+        return self.patch_pod_status(namespace, name, status)
+
+    def append_log(self, namespace: str, pod: str, container: str, lines: list[str] | str, ts: float | None = None):
+        """Append lines to a container's log; open `follow` streams see them at once."""
+        assert self.kubelet is not None, "this bed runs without a kubelet"
+        self.kubelet.store.append(namespace, pod, container, lines, ts)
+
+    def drop_log_streams(self) -> None:
+        """Break every open log stream (clients see the connection end mid-way and may resume)."""
+        assert self.kubelet is not None, "this bed runs without a kubelet"
+        self.kubelet.drop_streams()
+
+    # Prometheus
+
+    def stop_prometheus(self) -> None:
+        """Make Prometheus unreachable (for "Prometheus down" tests); `start_prometheus()` brings it back."""
+        assert self.prometheus is not None, "this bed runs without Prometheus"
+        self.prometheus.stop()
+
+    def start_prometheus(self) -> None:
+        assert self.prometheus is not None, "this bed runs without Prometheus"
+        self.prometheus.start()
+
+    # objects
+
+    def create(self, obj: dict) -> dict:
+        """Create one more object (uid placeholders of its owners are resolved against what the bed made)."""
+        sim.resolve(obj, self._uids())
+        made = self.rest.create(obj)
+        self._remember(made)
+        return made
+
+    def delete(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> None:
+        obj = {"apiVersion": api_version, "kind": kind, "metadata": {"name": name}}
+        if namespace:
+            obj["metadata"]["namespace"] = namespace
+        try:
+            self.rest.delete(obj)
+        except ApiError as e:
+            if e.status != 404:
+                raise
+        self.objects.pop((kind, namespace or "", name), None)
+
+    def route(self, ip: str, port: int, local_port: int) -> None:
+        """Let the API server reach "ip:port" (a pod's address) at 127.0.0.1:local_port."""
+        assert self.cluster is not None and self.cluster.egress is not None
+        self.cluster.egress.route(ip, port, local_port)
+
+    # --- applying the simulated cluster --------------------------------------------------------------
+
+    def _uids(self) -> dict[tuple[str, str, str], str]:
+        return {k: o["metadata"]["uid"] for k, o in self.objects.items()}
+
+    def _remember(self, made: dict) -> None:
+        md = made["metadata"]
+        self.objects[(made["kind"], md.get("namespace", ""), md["name"])] = made
+
+    def _create_all(self, objs: list[dict]) -> list[dict]:
+        made = self.rest.create_many(objs)
+        for m in made:
+            self._remember(m)
+        return made
+
+    def _apply(self, objs: list[dict]) -> None:
+        rest = self.rest
+        namespaces = [o for o in objs if o["kind"] == "Namespace"]
+        crds = [o for o in objs if o["kind"] == "CustomResourceDefinition"]
+        webhooks = [o for o in objs if o["kind"].endswith("WebhookConfiguration")]
+        rest_objs = [o for o in objs if o["kind"] not in ("Namespace", "CustomResourceDefinition")
+                     and not o["kind"].endswith("WebhookConfiguration")]  # fmt: skip
+        node_names = list(dict.fromkeys([*self.topology.nodes, *(
+            o["spec"]["nodeName"] for o in rest_objs if o["kind"] == "Pod" and o.get("spec", {}).get("nodeName"))]))
+        nodes = [node_object(n, self.kubelet.port if self.kubelet else 10250) for n in node_names]
+        self._create_all(namespaces + crds + [n for n, _ in nodes])
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(lambda ns: rest.put_status(*ns), nodes))
+        if crds:
+            rest.wait_crds_established([c["metadata"]["name"] for c in crds])
+        # Owners before dependents (Deployment -> ReplicaSet -> Pod), as parallel waves.
+        pending = rest_objs
+        while pending:
+            have = self.objects
+            wave = [o for o in pending if all(k in have for k in sim.pending_owners(o))]
+            if not wave:
+                missing = sorted({k for o in pending for k in sim.pending_owners(o) if k not in have})
+                raise RuntimeError(f"objects wait for owners that the topology never creates: {missing[:5]}")
+            uids = self._uids()
+            for o in wave:
+                sim.resolve(o, uids)
+            self._create_all(wave)
+            ids = {id(o) for o in wave}
+            pending = [o for o in pending if id(o) not in ids]
+        self._set_statuses()
+        self._endpoints()
+        self._create_all(webhooks)
+
+    def _set_statuses(self) -> None:
+        patches = sim.status_patches(self.topology, self.mesh)
+
+        def one(p: tuple[str, str, str, dict]) -> None:
+            kind, ns, name, status = p
+            obj = self.objects.get((kind, ns, name))
+            if obj is None:
+                raise RuntimeError(f"status for {kind} {ns}/{name}, which the bed did not create")
+            obj["status"] = self.rest.put_status(obj, status).get("status", status)
+
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(one, patches))
+
+    def _endpoints(self) -> None:
+        """What the endpoints controller would write: ready pods matching each Service's selector."""
+        pods_by_ns: dict[str, list[dict]] = {}
+        for (kind, ns, _), o in self.objects.items():
+            if kind == "Pod":
+                pods_by_ns.setdefault(ns, []).append(o)
+        eps = []
+        for (kind, ns, name), svc in list(self.objects.items()):
+            if kind != "Service" or not svc.get("spec", {}).get("selector"):
+                continue
+            ep = endpoints_for(svc, pods_by_ns.get(ns, []))
+            eps.append(ep)
+            if name == "prometheus" and ns == PROM_NAMESPACE[self.mesh]:
+                self._route_prometheus(ep)
+        self._create_all(eps)
+
+    def _route_prometheus(self, ep: dict) -> None:
+        if self.prometheus is None:
+            return
+        for subset in ep["subsets"]:
+            for port in subset.get("ports", []):
+                for addr in subset.get("addresses", []):
+                    self.route(addr["ip"], port["port"], self.prometheus.port)
+                    self.prometheus_pod = (addr["ip"], port["port"])
+
+
+def endpoints_for(svc: dict, pods: list[dict]) -> dict:
+    sel = svc["spec"]["selector"]
+    ready, not_ready = [], []
+    ports: dict[str, int] = {}
+    for p in pods:
+        labels = p["metadata"].get("labels", {})
+        if any(labels.get(k) != v for k, v in sel.items()):
+            continue
+        st = p.get("status", {})
+        ip = st.get("podIP")
+        if not ip or st.get("phase") in ("Succeeded", "Failed"):
+            continue
+        addr = {"ip": ip, "nodeName": p["spec"].get("nodeName"),
+                "targetRef": {"kind": "Pod", "namespace": p["metadata"]["namespace"], "name": p["metadata"]["name"],
+                              "uid": p["metadata"]["uid"], "resourceVersion": p["metadata"]["resourceVersion"]}}  # fmt: skip
+        if not addr["nodeName"]:
+            del addr["nodeName"]
+        conds = {c["type"]: c["status"] for c in st.get("conditions", [])}
+        (ready if conds.get("Ready") == "True" else not_ready).append(addr)
+        for sp in svc["spec"].get("ports", []):
+            ports[sp.get("name", "")] = _target_port(sp, p)
+    md = svc["metadata"]
+    ep: dict = {"apiVersion": "v1", "kind": "Endpoints",
+                "metadata": {"name": md["name"], "namespace": md["namespace"], "labels": dict(md.get("labels", {}))},
+                "subsets": []}  # fmt: skip
+    if ready or not_ready:
+        proto = {sp.get("name", ""): sp.get("protocol", "TCP") for sp in svc["spec"].get("ports", [])}
+        subset: dict = {"ports": [{"name": n, "port": p, "protocol": proto.get(n, "TCP")} if n else
+                                  {"port": p, "protocol": proto.get(n, "TCP")} for n, p in ports.items()]}  # fmt: skip
+        if ready:
+            subset["addresses"] = ready
+        if not_ready:
+            subset["notReadyAddresses"] = not_ready
+        ep["subsets"].append(subset)
+    return ep
+
+
+def _target_port(svc_port: dict, pod: dict) -> int:
+    tp = svc_port.get("targetPort", svc_port["port"])
+    if isinstance(tp, int):
+        return tp
+    if isinstance(tp, str) and tp.isdigit():
+        return int(tp)
+    for c in pod["spec"].get("containers", []):
+        for cp in c.get("ports", []):
+            if cp.get("name") == tp:
+                return cp["containerPort"]
+    return svc_port["port"]
+
+
+def kubectl_available() -> bool:
+    return shutil.which("kubectl") is not None and subprocess.run(
+        ["kubectl", "version", "--client"], capture_output=True
+    ).returncode == 0
