@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import socket
+from pathlib import Path
 
 import pytest
 
@@ -46,7 +47,8 @@ def test_pre_with_the_read_only_user_names_what_is_denied(empty_bed, mesh):
                             "mutatingwebhookconfigurations, validatingwebhookconfigurations")  # fmt: skip
     ns = {"linkerd": "linkerd", "istio": "istio-system"}[mesh]
     assert checks["pre-namespace-rbac"]["error"].endswith(
-        f'cannot create serviceaccounts, services, deployments, configmaps, secrets in namespace "{ns}"')
+        f'cannot create serviceaccounts, services, deployments, configmaps, secrets in namespace "{ns}"'
+    )
     assert checks["pre-read-secrets"]["result"] == "success"  # the read-only role may get and list everything
     assert checks["pre-cluster-rbac"]["hint"].endswith("see docs/checks.md#pre-cluster-rbac for hints")
 
@@ -119,9 +121,11 @@ def _closed_port() -> int:
 @pytest.mark.parametrize("output", ["table", "json"])
 def test_unreachable_api_server_exits_3(empty_bed, tmp_path, output):
     kubeconfig = tmp_path / "kubeconfig"
-    text = open(empty_bed.kubeconfig).read().replace(empty_bed.server, f"https://127.0.0.1:{_closed_port()}")
+    text = Path(empty_bed.kubeconfig).read_text().replace(empty_bed.server, f"https://127.0.0.1:{_closed_port()}")
     kubeconfig.write_text(text)
-    r = run(["check", "-o", output, "--mesh", "linkerd", "--request-timeout", "2s"], env={"KUBECONFIG": str(kubeconfig)})
+    r = run(
+        ["check", "-o", output, "--mesh", "linkerd", "--request-timeout", "2s"], env={"KUBECONFIG": str(kubeconfig)}
+    )
     assert r.code == 3
     if output == "json":
         doc = json.loads(r.stdout)
