@@ -29,10 +29,37 @@ _PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_./-]*")
 _YAML11_WORDS = frozenset("y yes n no true false on off null".split())
 
 
+STR_TAG, MAP_TAG, SEQ_TAG = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
+
+
+class NodeLoader(LOADER):  # type: ignore[valid-type,misc]
+    """libyaml's parser with a trivial tag resolver: editing needs strings, nulls and merge keys, not ints or dates.
+
+    PyYAML's resolver runs a regex table in Python for every scalar, about a third of compose's time.
+    """
+
+    def descend_resolver(self, parent: Any, index: Any) -> None:
+        pass
+
+    def ascend_resolver(self) -> None:
+        pass
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        if kind is ScalarNode:
+            if implicit[0]:
+                if value in _NULLS:
+                    return NULL_TAG
+                if value == "<<":
+                    return MERGE_TAG
+            return STR_TAG
+        return MAP_TAG if kind is MappingNode else SEQ_TAG
+
+
 def compose(text: str, name: str, line_offset: int = 0) -> Any:
     """The node tree of one document chunk (None when it holds no document); errors name file, line and column."""
     try:
-        return yaml.compose(text, Loader=LOADER)
+        return yaml.compose(text, Loader=NodeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f":{mark.line + 1 + line_offset}:{mark.column + 1}" if mark else ""
