@@ -26,9 +26,21 @@ def proxy_container(pod: dict, name: str) -> dict | None:
     return None
 
 
+def control_plane_namespaces(cx: CheckContext) -> set[str]:
+    mesh = cx.mesh()
+    return {mesh.control_plane_namespace} | {c.namespace for c in mesh.components}
+
+
+def workload_pods(cx: CheckContext) -> list[dict]:
+    """Pods in the scope, minus the mesh's own (its control plane, extensions and gateways have their checks in
+    control-plane; Istio's gateways run istio-proxy as their main container and are not sidecars)."""
+    own = control_plane_namespaces(cx)
+    return [p for p in cx.data_plane_pods() if P.namespace(p) not in own and not P.finished(p)]
+
+
 def meshed_pods(cx: CheckContext) -> list[dict]:
     proxy = cx.mesh().proxy_container
-    return [p for p in cx.data_plane_pods() if proxy_container(p, proxy) is not None and not P.finished(p)]
+    return [p for p in workload_pods(cx) if proxy_container(p, proxy) is not None]
 
 
 def image_tag(image: str | None) -> str | None:
@@ -205,9 +217,9 @@ def opted_out(pod: dict, mesh) -> bool:
     "was down): restart them, e.g. kubectl rollout restart",
 )
 def uninjected(cx: CheckContext) -> str | None:
-    """Pods in namespaces with injection enabled (Linkerd `linkerd.io/inject: enabled` annotation, Istio `istio-
-    injection=enabled` or `istio.io/rev` label) that run without the proxy container, skipping pods that opt out and
-    hostNetwork pods.
+    """Pods in namespaces with injection enabled (Linkerd `linkerd.io/inject: enabled` annotation, Istio
+    `istio-injection=enabled` or `istio.io/rev` label) that run without the proxy container, skipping pods that opt
+    out and hostNetwork pods.
     """
     mesh = cx.mesh()
     namespaces = [cx.get("namespaces", cx.namespace)] if cx.namespace else cx.list("namespaces")
@@ -216,11 +228,8 @@ def uninjected(cx: CheckContext) -> str | None:
         return f"no injection-enabled namespace in {_scope(cx)}"
     bare = [
         f'pod "{P.namespace(p)}/{P.name(p)}"'
-        for p in cx.data_plane_pods()
-        if P.namespace(p) in enabled
-        and not P.finished(p)
-        and proxy_container(p, mesh.proxy_container) is None
-        and not opted_out(p, mesh)
+        for p in workload_pods(cx)
+        if P.namespace(p) in enabled and proxy_container(p, mesh.proxy_container) is None and not opted_out(p, mesh)
     ]
     if bare:
         raise CheckFailed(f"{len(bare)} pod(s) without a {mesh.proxy_container} container:\n" + _listed(bare))
@@ -235,16 +244,23 @@ def uninjected(cx: CheckContext) -> str | None:
     advice="is Prometheus scraping these proxies? (scrape config, the pods' prometheus.io annotations)",
 )
 def metrics_for_pods(cx: CheckContext) -> str | None:
-    """Every ready meshed pod in the scope has traffic series (by `namespace` and `pod` labels) in the last 10 minutes."""
+    """Every ready meshed pod in the scope has its proxy's per-pod series (Linkerd `proxy_build_info`, Istio
+    `istio_build{component="proxy"}`, present whether or not the pod serves traffic) by `namespace` and `pod` labels
+    in the last 10 minutes.
+    """
     from meshctl.checks.prometheus import METRICS
 
-    metric = METRICS[cx.mesh().name]["traffic"]
-    scope = f'{{namespace="{cx.namespace}"}}' if cx.namespace else ""
+    metric = METRICS[cx.mesh().name]["per_pod"]
+    scope = f'namespace="{cx.namespace}"' if cx.namespace else ""
+    if "{" in metric:
+        metric = metric.replace("}", f",{scope}}}") if scope else metric
+    elif scope:
+        metric = f"{metric}{{{scope}}}"
     seen = {
         (s.labels.get("namespace"), s.labels.get("pod"))
-        for s in cx.query(f"count by (namespace, pod) (last_over_time({metric}{scope}[10m]))")
+        for s in cx.query(f"count by (namespace, pod) (last_over_time({metric}[10m]))")
     }
-    # only pods that serve: a pod that is not ready gets no traffic and so has no traffic series
+    # pods that are not ready may not have been scraped yet (starting, or being replaced): not asked for
     ready = [p for p in meshed_pods(cx) if not P.pod_problems(p)]
     missing = [f'pod "{P.namespace(p)}/{P.name(p)}"' for p in ready if (P.namespace(p), P.name(p)) not in seen]
     if missing:

@@ -17,6 +17,8 @@ METRICS = {
     "linkerd": {
         # the proxy's traffic counter that `meshctl stat` reads
         "traffic": "response_total",
+        # one series per proxy whether or not it serves traffic (the pod's scrape adds namespace and pod labels)
+        "per_pod": "proxy_build_info",
         # injector: admission requests without a response are failed injections (linkerd2 controller/webhook)
         "injection_failures": (
             "sum(increase(proxy_inject_admission_requests_total[{w}])) "
@@ -26,6 +28,7 @@ METRICS = {
     },
     "istio": {
         "traffic": "istio_requests_total",
+        "per_pod": 'istio_build{component="proxy"}',
         "injection_failures": "sum(increase(sidecar_injection_failure_total[{w}]))",
         "injection_metric": "sidecar_injection_failure_total",
         "validation_failures": "sum by (resource, reason) (increase(galley_validation_failed[{w}]))",
