@@ -186,6 +186,7 @@ def _salvage(out: Loaded, src: int, name: str, text: str, default_ns: str, first
 def _parse_problem(name: str, text: str, start: int, exc: yaml.YAMLError) -> Problem:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     line = (mark.line + 1 if mark else 1) + text.count("\n", 0, start)
+    line = max(1, min(line, text.count("\n") + (0 if text.endswith("\n") else 1)))  # "end of stream" is past the end
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     context = getattr(exc, "context", None)
     detail = f"{context}: {problem}" if context else str(problem)
