@@ -36,7 +36,8 @@ class KubeClient:
         self.timeout = timeout
         self.page_size = page_size
         self._transport: Transport | None = None
-        self._versions: dict[str, str] = {}  # API group -> discovered served version
+        # (API group, resource) -> the version found by discovery ("" when not served at all)
+        self._versions: dict[tuple[str, str], str] = {}
         self._lock = threading.Lock()
 
     # -- identity -----------------------------------------------------------------------------------------------
@@ -79,7 +80,7 @@ class KubeClient:
             raise UsageError(f"unknown resource kind {kind!r}") from None
 
     def _version(self, info: KindInfo) -> str:
-        return self._versions.get(info.group, info.version)
+        return self._versions.get((info.group, rest_plural(info))) or info.version
 
     def _path(self, info: KindInfo, namespace: str | None, name: str | None = None, sub: str | None = None) -> str:
         base = f"/apis/{info.group}/{self._version(info)}" if info.group else "/api/v1"
@@ -92,25 +93,45 @@ class KubeClient:
             base += f"/{sub}"
         return base
 
-    def _rediscover(self, info: KindInfo) -> bool:
-        """After a 404 for a whole resource: ask /apis/<group> for the preferred version. True if it changed."""
-        if not info.group:
-            return False
-        resp = self.transport.fetch("GET", f"/apis/{info.group}", Op("get", f"apigroups/{info.group}"))
+    def _discover(self, info: KindInfo) -> str | None:
+        """Which served version of the API group has this resource (preferred version first); None if none."""
+        fetch = self.transport.fetch
+        resp = fetch("GET", f"/apis/{info.group}", Op("get", f"apigroups/{info.group}"))
         if resp.status != 200:
-            return False
+            return None
         try:
             group = resp.json()
-            served = [v["version"] for v in group.get("versions", [])]
             preferred = (group.get("preferredVersion") or {}).get("version")
+            versions = [v["version"] for v in group.get("versions", [])]
         except (ValueError, KeyError, TypeError, AttributeError):
+            return None
+        plural = rest_plural(info)
+        for version in sorted(versions, key=lambda v: (v != info.version, v != preferred)):
+            r = fetch("GET", f"/apis/{info.group}/{version}", Op("get", f"apiresources/{info.group}/{version}"))
+            try:
+                if r.status == 200 and any(res.get("name") == plural for res in r.json().get("resources", [])):
+                    return version
+            except (ValueError, AttributeError):
+                continue
+        return None
+
+    def _rediscover(self, info: KindInfo) -> bool:
+        """After a 404 for a whole resource: find the version that serves it. True if it differs from the one used."""
+        if not info.group or (info.group, rest_plural(info)) in self._versions:
             return False
-        current = self._version(info)
-        if current in served or not served:
-            return False
-        # keep the version we were written for when it is served; else the server's preferred one
-        self._versions[info.group] = preferred or served[0]
-        return True
+        version = self._discover(info)
+        self._versions[(info.group, rest_plural(info))] = version or info.version
+        return bool(version) and version != info.version
+
+    def served(self, kind: str) -> bool:
+        """Does the API server serve this kind (CRD installed, version known)? One or two discovery requests."""
+        info = self._info(kind)
+        if not info.group:
+            return True
+        key = (info.group, rest_plural(info))
+        if key not in self._versions:
+            self._versions[key] = self._discover(info) or ""
+        return bool(self._versions[key])
 
     def _get_json(self, info: KindInfo, path_fn: Any, op: Op, query: Any = None) -> Any:
         resp = self.transport.fetch("GET", path_fn(), op, query=query)

@@ -198,3 +198,31 @@ def control_plane_version(kube: Any, mesh: Mesh, timeout: float | None = None) -
     client = kube.with_timeout(timeout) if timeout and hasattr(kube, "with_timeout") else kube
     plane = control_plane_from(mesh, client.list("deployments", mesh.control_plane_namespace))
     return plane.version if plane.installed else None
+
+
+# -- `meshctl version` --------------------------------------------------------------------------------------------
+
+VERSION_TIMEOUT = 5.0  # seconds per request; `version` must answer quickly even when the cluster does not
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    kubernetes: str | None = None  # "v1.20.2"
+    planes: tuple[ControlPlane, ...] = ()  # installed control planes (the forced mesh's only, with --mesh)
+    error: str | None = None  # why the cluster could not be asked (unreachable, forbidden, no kubeconfig)
+
+
+def server_info(kube_factory: Any, mesh: str = "auto", timeout: float = VERSION_TIMEOUT) -> ServerInfo:
+    """The Kubernetes and control-plane versions, never raising: failures are reported in ``.error``."""
+    from meshctl.errors import MeshctlError
+
+    try:
+        kube = kube_factory()
+        client = kube.with_timeout(min(timeout, kube.timeout)) if hasattr(kube, "with_timeout") else kube
+        k8s = client.server_version().get("gitVersion")
+        meshes = all_meshes() if mesh == "auto" else [get_mesh(mesh)]
+        planes = tuple(p for p in (control_plane_from(m, client.list("deployments", m.control_plane_namespace))
+                                   for m in meshes) if p.installed)
+        return ServerInfo(kubernetes=k8s, planes=planes)
+    except MeshctlError as exc:
+        return ServerInfo(error=exc.message)
