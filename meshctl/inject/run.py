@@ -23,11 +23,11 @@ from meshctl.manifests.views import DataEditor, DataView, NodeView
 from meshctl.manifests.yamledit import LOADER, Editor, compose
 
 SPOOL = 1 << 20
-HINTS = {
-    "hostNetwork": "pods on the host network cannot be meshed; leave this workload out",
-    "sidecar": "run `meshctl uninject` on it first",
-    "marked": "run `meshctl uninject` on it first, or inject with the other --mesh",
-}
+HINTS = (  # (words in the error, hint): the first match wins
+    ("marked for", "run `meshctl uninject` on it first, or inject with the other --mesh"),
+    ("hostNetwork", "pods on the host network cannot be meshed; leave this workload out"),
+    ("sidecar injected", "run `meshctl uninject` on it first"),
+)
 
 
 @dataclass
@@ -243,7 +243,7 @@ def _json_indent(text: str) -> int | str | None:
 
 def _failure(mode: str, errors: list[tuple[str, str]]) -> FailedError:
     first, reason = errors[0]
-    hint = next((h for key, h in HINTS.items() if key in reason), None)
+    hint = next((h for words, h in HINTS if words in reason), None)
     if len(errors) == 1:
         return FailedError(f"cannot {mode} {first}", hint=hint)
     rest = "; ".join(e for e, _ in errors[1:])
