@@ -118,10 +118,8 @@ def istio_base(fl: Flow, reporter: str, at: Pod, topo: Topology) -> str:
              ("destination_service", f"{svc.name}.{svc.namespace}.svc.{topo.cluster_domain}"),
              ("destination_service_name", svc.name), ("destination_service_namespace", svc.namespace),
              ("request_protocol", fl.protocol)]  # fmt: skip
-    if reporter == "source":
-        csp = "unknown"
-    else:
-        csp = "mutual_tls" if fl.tls else "none"
+    # the client proxy cannot know the server's policy: Istio reports `unknown` at reporter=source
+    csp = "unknown" if reporter == "source" else ("mutual_tls" if fl.tls else "none")
     if not fl.tls:  # plaintext: the peer's identity is not known to the reporter
         pairs = [(k, "unknown") if k in ("source_principal", "destination_principal") else (k, v) for k, v in pairs]
     pairs.append(("connection_security_policy", csp))
