@@ -40,8 +40,10 @@ def demo_topology() -> Topology:
         W("payments", SHOP, access_log="text", error_rate=F(1, 10), paths=("/api/charge",)),  # elevated 5xx
         W("notifications", SHOP, kind="StatefulSet", replicas=2, ports=(Port("grpc", 9090, "grpc"),),
           error_rate=F(2, 100), paths=("/notify.v1.Notifier/Send",)),
-        W("metrics-agent", SHOP, kind="DaemonSet", access_log=None, ports=()),
-        W("catalog-sync", SHOP, kind="Job", ports=(), access_log=None),
+        # a node agent that services push events to, and that forwards them to analytics
+        W("metrics-agent", SHOP, kind="DaemonSet", access_log=None, paths=("/v1/push",), response_bytes=50),
+        # a running sync job that serves its progress to catalog
+        W("catalog-sync", SHOP, kind="Job", paths=("/progress",), response_bytes=120),
         W("mysql", DB, kind="StatefulSet", ports=(Port("mysql", 3306, "tcp"),), access_log=None),
         W("postgresql", DB, kind="StatefulSet", ports=(Port("postgres", 5432, "tcp"),), access_log=None),
         W("box-office", LEGACY, meshed=False, access_log=None, ports=(Port("http", 8080),)),  # the unmeshed one
@@ -50,7 +52,8 @@ def demo_topology() -> Topology:
     )  # fmt: skip
     by = {w.name: w for w in ws}
     svcs = [service_for(by[n]) for n in ("frontpage", "bookings", "analytics", "catalog", "payments",
-                                         "notifications", "mysql", "postgresql", "box-office")]  # fmt: skip
+                                         "notifications", "metrics-agent", "catalog-sync", "mysql", "postgresql",
+                                         "box-office")]  # fmt: skip
     http = (Port("http", 8080),)
     svcs.append(Service("movies", SHOP, (("app", "movies"),), http))
     # Linkerd's HTTPRoute needs one Service per backend
@@ -65,6 +68,9 @@ def demo_topology() -> Topology:
         Edge("shop/catalog", "shop/movies", rps=F(15)),
         Edge("shop/metrics-agent", "shop/analytics", rps=F(2), method="POST"),
         Edge("shop/catalog-sync", "shop/catalog", rps=F(1)),
+        Edge("shop/catalog", "shop/catalog-sync", rps=F(1, 2)),
+        Edge("shop/payments", "shop/metrics-agent", rps=F(1), method="POST"),
+        Edge("shop/bookings", "shop/metrics-agent", rps=F(2), method="POST"),
         Edge("legacy/box-office", "shop/bookings", rps=F(3), method="POST"),  # plaintext: client unmeshed
         Edge("shop/catalog", "data/mysql", connections=4, tx_bps=F(2000), rx_bps=F(30000)),
         Edge("shop/analytics", "data/mysql", connections=2, tx_bps=F(5000), rx_bps=F(1000)),
