@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from meshctl.stats.model import Metrics, StatRow
-from meshctl.stats.promql import QueryPlan
+from meshctl.stats.promql import QueryPlan, histogram_quantile
 from meshctl.stats.request import StatRequest
 
 Key = tuple[str | None, str]
@@ -32,6 +32,7 @@ class ObjectInfo:
     meshed_pods: int | None = None
     total_pods: int | None = None
     status: str | None = None
+    pods: tuple[Key, ...] = ()  # (namespace, pod) of its pods, for rows folded from per-pod samples
 
     @property
     def key(self) -> Key:
@@ -49,15 +50,25 @@ def _add(current: float | None, value: float) -> float:
     return value if current is None else current + value
 
 
-def collect(plan: QueryPlan, results: Mapping[str, Sequence[SampleLike]]) -> dict[Key, Metrics]:
-    """Fold the samples of one plan's queries into Metrics per row key."""
+def collect(
+    plan: QueryPlan, results: Mapping[str, Sequence[SampleLike]], fold: Mapping[Key, Key] | None = None
+) -> dict[Key, Metrics]:
+    """Fold the samples of one plan's queries into Metrics per row key.
+
+    ``fold`` (rollup plans) maps the per-pod key of a sample to its row's key; samples of other pods are dropped.
+    """
     out: dict[Key, Metrics] = {}
+    buckets: dict[Key, dict[float, float]] = {}
+
+    def key_of(labels: Mapping[str, str]) -> Key | None:
+        key = plan.key_of(labels)
+        if key is not None and fold is not None:
+            return fold.get(key)
+        return key
 
     def metrics(labels: Mapping[str, str]) -> Metrics | None:
-        key = plan.key_of(labels)
-        if key is None:
-            return None
-        return out.setdefault(key, Metrics())
+        key = key_of(labels)
+        return None if key is None else out.setdefault(key, Metrics())
 
     for sample in results.get("requests", ()):
         v = _value(sample)
@@ -75,6 +86,18 @@ def collect(plan: QueryPlan, results: Mapping[str, Sequence[SampleLike]]) -> dic
             m = metrics(sample.labels)
             if v is not None and m is not None:
                 setattr(m, attr, v)
+    for sample in results.get("latency_buckets", ()):
+        v, row = _value(sample), key_of(sample.labels)
+        if v is None or row is None:
+            continue
+        le = float(sample.labels.get("le", "nan"))
+        per_le = buckets.setdefault(row, {})
+        per_le[le] = per_le.get(le, 0.0) + v
+    for row, per_le in buckets.items():
+        m = out.setdefault(row, Metrics())
+        m.latency_p50 = histogram_quantile(0.5, per_le)
+        m.latency_p95 = histogram_quantile(0.95, per_le)
+        m.latency_p99 = histogram_quantile(0.99, per_le)
     for key, attr in (("tcp_open", "tcp_open"), ("tcp_read", "tcp_read_bytes"), ("tcp_write", "tcp_write_bytes")):
         for sample in results.get(key, ()):
             v = _value(sample)

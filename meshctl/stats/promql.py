@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from meshctl.stats.request import Kind
 MatchValue = str | tuple[str, ...]
 QUANTILES = (("latency_p50", "0.5"), ("latency_p95", "0.95"), ("latency_p99", "0.99"))
 QUERY_KEYS = ("requests", "latency_p50", "latency_p95", "latency_p99", "tcp_open", "tcp_read", "tcp_write")
+ROLLUP_KEYS = ("requests", "latency_buckets", "tcp_open", "tcp_read", "tcp_write")
 
 
 def _quote(value: str) -> str:
@@ -52,6 +54,9 @@ class QueryPlan:
     name_label: str
     success: Callable[[Mapping[str, str]], bool]
     mtls: Callable[[Mapping[str, str]], bool | None]  # None: the mesh cannot tell from this side
+    # Rows that no metric label names (replica sets): samples are per pod, and the service folds pods into their
+    # owner; latency then comes as one bucket query ("latency_buckets") whose quantiles are computed after folding.
+    rollup: bool = False
 
     def key_of(self, labels: Mapping[str, str]) -> tuple[str | None, str] | None:
         name = labels.get(self.name_label, "")
@@ -61,3 +66,28 @@ class QueryPlan:
         if self.ns_label and (not ns or ns == "unknown"):
             return None
         return (ns, name)
+
+
+def histogram_quantile(q: float, buckets: Mapping[float, float]) -> float | None:
+    """Prometheus' histogram_quantile over cumulative bucket counts {le: count} (None where Prometheus gives NaN).
+
+    Used only where buckets must be summed across pods first (replica sets); elsewhere Prometheus computes it.
+    """
+    if not buckets or math.inf not in buckets:
+        return None
+    les = sorted(buckets)
+    counts = [buckets[le] for le in les]
+    for i in range(1, len(counts)):  # Prometheus' ensureMonotonic
+        counts[i] = max(counts[i], counts[i - 1])
+    total = counts[-1]
+    if total <= 0 or math.isnan(total):
+        return None
+    rank = q * total
+    i = next(i for i, c in enumerate(counts) if c >= rank)
+    if les[i] == math.inf:
+        return les[-2] if len(les) > 1 else None
+    start, before = (0.0, 0.0) if i == 0 else (les[i - 1], counts[i - 1])
+    if i == 0 and les[0] <= 0:
+        return les[0]
+    width = counts[i] - before
+    return start + (les[i] - start) * ((rank - before) / width) if width else les[i]

@@ -6,10 +6,11 @@ Seven queries per resource type whatever the number of workloads, grouped by the
 ``istio_tcp_connections_opened_total - istio_tcp_connections_closed_total`` and ``istio_tcp_{received,sent}_bytes_total``.
 
 Every request is counted by both proxies, so each query filters one ``reporter``: ``destination`` (the server's proxy)
-for plain stats — the only side that knows ``connection_security_policy`` — and ``source`` (the client's proxy) for
---to/--from, where both ends must be named. Rows are keyed by ``destination_workload`` / ``source_workload`` (with
+for workload stats — the only side that knows ``connection_security_policy`` — and ``source`` (the client's proxy)
+for --to/--from, where both ends must be named, and for services (the client view, as Kiali reads services). Rows are keyed by ``destination_workload`` / ``source_workload`` (with
 their ``*_namespace``), services by ``destination_service_name``; pods and replica sets by the ``pod`` and
-``namespace`` labels Prometheus' kubernetes-pods scrape job attaches (the reporting proxy's pod).
+``namespace`` labels Prometheus' kubernetes-pods scrape job attaches (the reporting proxy's pod); replica sets are
+folded from per-pod samples (one bucket query, quantiles computed after folding).
 
 Success follows Kiali's rule: a request fails on an HTTP 5xx, on no response at all (``response_code="0"``) or on a
 gRPC status 1-16; everything else (including 4xx) succeeds.
@@ -28,13 +29,15 @@ REQUESTS = (
     "connection_security_policy)"
 )
 LATENCY = "histogram_quantile({q}, sum(rate(istio_request_duration_milliseconds_bucket{sel}[{w}])) by (le, {by}))"
+BUCKETS = "sum(rate(istio_request_duration_milliseconds_bucket{sel}[{w}])) by (le, {by})"
 # Open connections = opened - closed; `or ... * 0` keeps workloads that never closed a connection.
 TCP_OPEN = (
     "sum(istio_tcp_connections_opened_total{sel}) by ({by}) - (sum(istio_tcp_connections_closed_total{sel}) by ({by})"
     " or sum(istio_tcp_connections_opened_total{sel}) by ({by}) * 0)"
 )
-TCP_READ = "sum(increase(istio_tcp_received_bytes_total{sel}[{w}])) by ({by})"
-TCP_WRITE = "sum(increase(istio_tcp_sent_bytes_total{sel}[{w}])) by ({by})"
+# received = client->server bytes, sent = server->client; READ/WRITE are from the reporting proxy's side
+RECEIVED = "sum(increase(istio_tcp_received_bytes_total{sel}[{w}])) by ({by})"
+SENT = "sum(increase(istio_tcp_sent_bytes_total{sel}[{w}])) by ({by})"
 
 WORKLOAD_KINDS = ("deployments", "statefulsets", "daemonsets", "jobs")
 GRPC_FAILURES = frozenset(str(n) for n in range(1, 17))
@@ -98,20 +101,28 @@ def plan(kind: Kind, names: tuple[str, ...], request: StatRequest, namespace: st
             f"Istio metrics do not name the destination {kind.short} of a request seen by its client",
             hint="use a workload type, e.g. meshctl stat deploy --from ...",
         )
-    matchers["reporter"] = "source" if request.peer is not None else "destination"
+    # services: the client's view, as Kiali and Istio's service dashboards read them (it also sees requests that
+    # never reached a pod); workloads: the server's view, the only one that knows connection_security_policy
+    client_view = request.peer is not None or kind.resource == "services"
+    matchers["reporter"] = "source" if client_view else "destination"
+    rollup = kind.resource == "replicasets"
     ns_label, name_label = _labels(kind, side)
     if ns_label is not None and not request.all_namespaces:
         matchers[ns_label] = namespace
-    if names:
+    if names and not rollup:
         matchers[name_label] = names_matcher(names)
     by = name_label if ns_label is None else f"{ns_label}, {name_label}"
     sel = selector(matchers)
     w = request.window_text
     queries = {"requests": REQUESTS.format(sel=sel, w=w, by=by)}
-    for key, q in QUANTILES:
-        queries[key] = LATENCY.format(q=q, sel=sel, w=w, by=by)
+    if rollup:
+        queries["latency_buckets"] = BUCKETS.format(sel=sel, w=w, by=by)
+    else:
+        for key, q in QUANTILES:
+            queries[key] = LATENCY.format(q=q, sel=sel, w=w, by=by)
     queries["tcp_open"] = TCP_OPEN.format(sel=sel, by=by)
-    queries["tcp_read"] = TCP_READ.format(sel=sel, w=w, by=by)
-    queries["tcp_write"] = TCP_WRITE.format(sel=sel, w=w, by=by)
+    read, write = (SENT, RECEIVED) if client_view else (RECEIVED, SENT)
+    queries["tcp_read"] = read.format(sel=sel, w=w, by=by)
+    queries["tcp_write"] = write.format(sel=sel, w=w, by=by)
     mtls = _mtls_destination if matchers["reporter"] == "destination" else _mtls_unknown
-    return QueryPlan(kind, queries, ns_label, name_label, success, mtls)
+    return QueryPlan(kind, queries, ns_label, name_label, success, mtls, rollup)

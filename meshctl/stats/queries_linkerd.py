@@ -9,17 +9,21 @@ twins on outbound metrics. Inbound (``direction="inbound"``) for plain stats, ou
 Differences from viz, on purpose: several names become one ``=~"a|b"`` matcher instead of one request each, and
 services are matched on ``dst_service`` (which the destination controller attaches to outbound metrics) rather than
 on an ``authority`` regex, so that one query covers every service of the namespace; TCP stats are kept for services.
+Replica sets have no label of their own (the injector labels pods with their top owner): their rows are folded from
+per-pod samples, with one bucket query whose quantiles meshctl computes after folding (same algorithm).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from meshctl.errors import UsageError
 from meshctl.stats.promql import QUANTILES, MatchValue, QueryPlan, names_matcher, selector
 from meshctl.stats.request import Kind, Peer, StatRequest
 
 REQUESTS = "sum(increase(response_total{sel}[{w}])) by ({by}, classification, tls)"
 LATENCY = "histogram_quantile({q}, sum(irate(response_latency_ms_bucket{sel}[{w}])) by (le, {by}))"
+BUCKETS = "sum(irate(response_latency_ms_bucket{sel}[{w}])) by (le, {by})"
 TCP_OPEN = "sum(tcp_open_connections{sel}) by ({by})"
 TCP_READ = "sum(increase(tcp_read_bytes_total{sel}[{w}])) by ({by})"
 TCP_WRITE = "sum(increase(tcp_write_bytes_total{sel}[{w}])) by ({by})"
@@ -31,6 +35,10 @@ def _label(kind: Kind) -> str:
 
 def _peer_matchers(peer: Peer, namespace: str, *, dst: bool) -> dict[str, MatchValue]:
     """Matchers naming the other end of --to (dst=True) or --from (dst=False)."""
+    if peer.kind.resource == "replicasets":
+        raise UsageError(
+            "Linkerd's metrics carry no replicaset label", hint="name the deployment instead, e.g. --to deploy/NAME"
+        )
     prefix = "dst_" if dst else ""
     if peer.kind.resource == "namespaces":
         return {f"{prefix}namespace": peer.name}
@@ -47,7 +55,9 @@ def _mtls(labels: Mapping[str, str]) -> bool | None:
 
 def plan(kind: Kind, names: tuple[str, ...], request: StatRequest, namespace: str) -> QueryPlan:
     """The queries for one resource type. ``namespace`` is the effective one (-n or the context's)."""
-    label = _label(kind)
+    # Linkerd labels pods with their top owner only: replica sets are folded from per-pod samples
+    rollup = kind.resource == "replicasets"
+    label = "pod" if rollup else _label(kind)
     is_ns = kind.resource == "namespaces"
     scoped = not request.all_namespaces and not is_ns
     matchers: dict[str, MatchValue] = {}
@@ -62,7 +72,7 @@ def plan(kind: Kind, names: tuple[str, ...], request: StatRequest, namespace: st
     name_label = f"{prefix}namespace" if is_ns else f"{prefix}{label}"
     if scoped:
         matchers[f"{prefix}namespace"] = namespace
-    if names:
+    if names and not rollup:
         matchers[name_label] = names_matcher(names)
     matchers["direction"] = "outbound" if (request.peer is not None or kind.resource == "services") else "inbound"
     by = name_label if is_ns else f"{ns_label}, {name_label}"
@@ -71,9 +81,12 @@ def plan(kind: Kind, names: tuple[str, ...], request: StatRequest, namespace: st
     tcp_sel = selector({**matchers, "peer": "dst" if matchers["direction"] == "outbound" else "src"})
     w = request.window_text
     queries = {"requests": REQUESTS.format(sel=sel, w=w, by=by)}
-    for key, q in QUANTILES:
-        queries[key] = LATENCY.format(q=q, sel=sel, w=w, by=by)
+    if rollup:
+        queries["latency_buckets"] = BUCKETS.format(sel=sel, w=w, by=by)
+    else:
+        for key, q in QUANTILES:
+            queries[key] = LATENCY.format(q=q, sel=sel, w=w, by=by)
     queries["tcp_open"] = TCP_OPEN.format(sel=sel, by=by)
     queries["tcp_read"] = TCP_READ.format(sel=tcp_sel, w=w, by=by)
     queries["tcp_write"] = TCP_WRITE.format(sel=tcp_sel, w=w, by=by)
-    return QueryPlan(kind, queries, ns_label, name_label, _success, _mtls)
+    return QueryPlan(kind, queries, ns_label, name_label, _success, _mtls, rollup)

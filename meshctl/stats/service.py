@@ -62,7 +62,8 @@ def load_objects(request: StatRequest, kube: Any, mesh: Any, namespace: str) -> 
             meshed, total = counts(w.pods, lambda pod: is_meshed(pod, mesh))
             status = pod_status(w.obj) if sel.kind.resource == "pods" else None
             ns = None if sel.kind.resource == "namespaces" else w.namespace
-            infos.append(ObjectInfo(ns, w.name, meshed, total, status))
+            pod_keys = tuple((w.namespace, (p.get("metadata") or {}).get("name", "")) for p in w.pods)
+            infos.append(ObjectInfo(ns, w.name, meshed, total, status, pod_keys))
         out.append(infos)
     return out
 
@@ -90,7 +91,8 @@ def run(request: StatRequest, *, kube: Any, prom: Any, mesh: Any, namespace: str
         results = fetched.result()
     tables = []
     for sel, plan, objs, res in zip(request.selections, plans, objects, results, strict=True):
-        tables.append(StatTable(sel.kind, tuple(build_rows(plan, objs, collect(plan, res), request))))
+        fold = {pod: o.key for o in objs for pod in o.pods} if plan.rollup else None
+        tables.append(StatTable(sel.kind, tuple(build_rows(plan, objs, collect(plan, res, fold), request))))
     notes = []
     if request.peer is None:
         silent = [(t.kind, r) for t in tables for r in silent_meshed(t.rows)]

@@ -123,3 +123,37 @@ def test_pod_status():
     assert pod_status(pod(terminated="OOMKilled")) == "OOMKilled"
     assert pod_status(pod(phase="Succeeded", terminated="Completed")) == "Completed"
     assert pod_status(pod(deleting=True)) == "Terminating"
+
+
+def test_rollup_folds_pods_and_computes_quantiles_like_prometheus():
+    req = StatRequest.parse(["rs"])
+    p = queries_linkerd.plan(req.selections[0].kind, (), req, "shop")
+    fold = {("shop", "web-1"): ("shop", "web-abc"), ("shop", "web-2"): ("shop", "web-abc")}
+
+    def b(pod, le, v):
+        return S(lk(pod=pod, le=le), v)
+
+    # cumulative per pod; summed: le=5 -> 4, le=10 -> 8, le=100 -> 10, +Inf -> 10
+    results = {
+        "requests": [S(lk(pod="web-1", classification="success", tls="true"), 30.0),
+                     S(lk(pod="web-2", classification="failure", tls="true"), 30.0),
+                     S(lk(pod="other-9", classification="success", tls="true"), 99.0)],
+        "latency_buckets": [b("web-1", "5", 2), b("web-1", "10", 4), b("web-1", "100", 5), b("web-1", "+Inf", 5),
+                            b("web-2", "5", 2), b("web-2", "10", 4), b("web-2", "100", 5), b("web-2", "+Inf", 5)],
+    }
+    m = collect(p, results, fold)
+    assert set(m) == {("shop", "web-abc")}
+    got = m[("shop", "web-abc")]
+    assert (got.requests, got.successes) == (60.0, 30.0)
+    assert got.latency_p50 == pytest.approx(6.25)  # rank 5 in (5, 10]: 5 + 5 * (5 - 4) / (8 - 4)
+    assert got.latency_p99 == pytest.approx(95.5)  # rank 9.9 in (10, 100]: 10 + 90 * 1.9 / 2
+
+
+def test_histogram_quantile_edges():
+    from meshctl.stats.promql import histogram_quantile
+
+    inf = float("inf")
+    assert histogram_quantile(0.5, {}) is None
+    assert histogram_quantile(0.5, {10.0: 0.0, inf: 0.0}) is None
+    assert histogram_quantile(0.99, {10.0: 1.0, inf: 2.0}) == 10.0  # in +Inf: the highest finite bound
+    assert histogram_quantile(0.5, {10.0: 2.0, inf: 2.0}) == 5.0  # first bucket starts at 0

@@ -129,9 +129,11 @@ def test_istio_to_and_from_use_source_reporter():
 
 
 def test_istio_services_and_pods():
+    # services: the client's view (reporter="source"), where READ is what the client read (server -> client)
     p = plan(queries_istio, ["svc/movies"], ns="shop")
-    assert '{destination_service_name="movies", destination_service_namespace="shop", reporter="destination"}' in \
+    assert '{destination_service_name="movies", destination_service_namespace="shop", reporter="source"}' in \
         p.queries["requests"]
+    assert p.queries["tcp_read"].startswith("sum(increase(istio_tcp_sent_bytes_total{")
     p = plan(queries_istio, ["po"], ns="shop")
     assert (p.ns_label, p.name_label) == ("namespace", "pod")
     with pytest.raises(UsageError):
@@ -153,4 +155,18 @@ def test_istio_success_rule(code, grpc, ok):
 def test_fixed_number_of_queries(mod, kind):
     few = plan(mod, [kind, "a"] if kind != "ns" else ["ns", "a"])
     many = plan(mod, [kind] + [f"w{i}" for i in range(500)])
-    assert len(few.queries) == len(many.queries) == 7
+    assert len(few.queries) == len(many.queries) == (5 if kind == "rs" else 7)
+
+
+@pytest.mark.parametrize("mod, bucket", [(queries_linkerd, "irate(response_latency_ms_bucket"),
+                                         (queries_istio, "rate(istio_request_duration_milliseconds_bucket")])
+def test_replicasets_fold_pods(mod, bucket):
+    # no metric label names a replica set: per-pod samples, one bucket query, quantiles computed after folding
+    p = plan(mod, ["rs", "web-abc"], ns="shop")
+    assert p.rollup and (p.ns_label, p.name_label) == ("namespace", "pod")
+    assert set(p.queries) == {"requests", "latency_buckets", "tcp_open", "tcp_read", "tcp_write"}
+    assert p.queries["latency_buckets"].startswith(f"sum({bucket}")
+    assert p.queries["latency_buckets"].endswith("by (le, namespace, pod)")
+    assert "web-abc" not in p.queries["requests"]
+    with pytest.raises(UsageError):
+        plan(queries_linkerd, ["deploy"], to="rs/web-abc")

@@ -1,0 +1,125 @@
+"""Benchmark: `meshctl stat deploy -A` over 100 and 1,000 simulated deployments on the real test bed.
+
+Measured in the same run, on the same bed:
+- Prometheus HTTP requests per refresh (PromClient.request_count): must not grow with the number of workloads;
+- meshctl's refresh (meshctl.stats.service.run: Kubernetes listings + Prometheus queries + assembly), median;
+- the floor: the very same PromQL sent with `requests` alone, concurrently, median (target: meshctl <= 1.3x);
+- the Kubernetes listings alone, to show where the rest goes;
+- end to end in a subprocess (`meshctl stat deploy -A`), next to the start-up floor `meshctl --help`.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+REPEAT = 7
+
+
+def _median(fn, repeat: int = REPEAT) -> float:
+    fn()  # warm-up: connections, Prometheus' caches
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def _measure(n: int) -> dict[str, float | int]:
+    import requests
+
+    from meshctl.kube import connect as kube_connect
+    from meshctl.meshes import get_mesh
+    from meshctl.prom import connect as prom_connect
+    from meshctl.settings import Settings
+    from meshctl.stats import queries_linkerd
+    from meshctl.stats.service import load_objects, run
+    from meshctl.stats.request import StatRequest
+    from tests.bed.bed import Bed
+    from tests.bed.topology import big_topology
+
+    t0 = time.perf_counter()
+    with Bed.start(big_topology(n), mesh="linkerd", kubelet=False) as bed:
+        bed_start = time.perf_counter() - t0
+        mesh = get_mesh("linkerd")
+        settings = Settings(kubeconfig=bed.kubeconfig, mesh="linkerd", prometheus_url=bed.prometheus_url)
+        kube = kube_connect(settings, environ={})
+        prom = prom_connect(settings, kube=lambda: kube, mesh=lambda: mesh)
+        request = StatRequest.parse(["deploy"], all_namespaces=True)
+
+        def meshctl_refresh():
+            return run(request, kube=kube, prom=prom, mesh=mesh, namespace="default")
+
+        result = meshctl_refresh()
+        rows = len(result.tables[0].rows)
+        before = prom.request_count
+        meshctl_refresh()
+        prom_requests = prom.request_count - before
+        t_meshctl = _median(meshctl_refresh)
+
+        queries = list(queries_linkerd.plan(request.selections[0].kind, (), request, "default").queries.values())
+        session = requests.Session()
+        url = bed.prometheus_url.rstrip("/") + "/api/v1/query"
+
+        def raw():
+            at = f"{time.time():.3f}"
+            with ThreadPoolExecutor(len(queries)) as pool:
+                for r in pool.map(lambda q: session.get(url, params={"query": q, "time": at}, timeout=30), queries):
+                    r.raise_for_status()
+                    r.json()
+
+        t_raw = _median(raw)
+        t_kube = _median(lambda: load_objects(request, kube, mesh, "default"))
+
+        env = dict(os.environ, **bed.env())
+        cmd = [sys.executable, "-m", "meshctl"]
+
+        def e2e():
+            subprocess.run(cmd + ["stat", "deploy", "-A"], env=env, check=True, capture_output=True)
+
+        def startup():
+            subprocess.run(cmd + ["--help"], env=env, check=True, capture_output=True)
+
+        t_e2e = _median(e2e, 3)
+        t_start = _median(startup, 3)
+    return {"n": n, "rows": rows, "prom_requests": prom_requests, "meshctl": t_meshctl, "raw": t_raw,
+            "kube": t_kube, "e2e": t_e2e, "startup": t_start, "bed_start": bed_start, "queries": len(queries)}
+
+
+def run() -> str:
+    results = [_measure(n) for n in (100, 1000)]
+    lines = [
+        "## stat: `meshctl stat deploy -A` over many deployments (Linkerd series, real Prometheus and API server)",
+        "",
+        f"Medians of {REPEAT} refreshes (end to end: of 3 runs). *raw* = the same PromQL sent with `requests` alone,",
+        "concurrently, in the same run; *kube* = meshctl's Kubernetes listings alone (they overlap the queries).",
+        "",
+        "| deployments | rows | Prometheus requests | meshctl refresh | raw queries | ratio | kube listings |"
+        " end to end | start-up (`--help`) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['n']} | {r['rows']} | {r['prom_requests']} (of {r['queries']} queries) | {r['meshctl'] * 1000:.0f} ms"
+            f" | {r['raw'] * 1000:.0f} ms | {r['meshctl'] / r['raw']:.2f}x | {r['kube'] * 1000:.0f} ms"
+            f" | {r['e2e'] * 1000:.0f} ms | {r['startup'] * 1000:.0f} ms |"
+        )
+    grows = results[0]["prom_requests"] != results[1]["prom_requests"]
+    lines += [
+        "",
+        f"Prometheus requests per refresh {'GROW' if grows else 'do not grow'} with the number of workloads "
+        f"({results[0]['prom_requests']} at {results[0]['n']}, {results[1]['prom_requests']} at {results[1]['n']}). "
+        "Target: meshctl's refresh at most 1.3x the raw queries, plus start-up.",
+        f"(Bed start-up, not part of the figures: {results[0]['bed_start']:.0f} s and {results[1]['bed_start']:.0f} s.)",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(run())
