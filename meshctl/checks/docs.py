@@ -6,6 +6,8 @@ date.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from meshctl.checks.model import CATEGORIES, Check
 
 INTRO = """# meshctl check: the checks
@@ -39,8 +41,17 @@ def _kind(c: Check) -> str:
     return kind + ", retryable" if c.retryable else kind
 
 
-def render_docs(checks: list[Check]) -> str:
+def render_docs(checks: list[Check], example: str | None = None) -> str:
+    """The catalogue; EXAMPLE (real output, from the test bed's golden file) goes after the introduction."""
     out = [INTRO]
+    if example:
+        out.append(
+            "\n## Example\n\n`meshctl check --proxy` on the test bed's Linkerd demo (real output, kept in sync with"
+            " tests/golden/check/linkerd_proxy_table.txt): the bed runs Kubernetes 1.20 and single-replica control-plane"
+            " components, and one frontpage pod still runs the previous proxy.\n\n```console\n$ meshctl check --proxy\n"
+            + example
+            + "```\n"
+        )
     for category in CATEGORIES:
         members = [c for c in checks if c.category == category]
         if not members:
@@ -63,7 +74,14 @@ def render_docs(checks: list[Check]) -> str:
     return "".join(out)
 
 
+EXAMPLE = Path(__file__).resolve().parents[2] / "tests" / "golden" / "check" / "linkerd_proxy_table.txt"
+
+
+def example() -> str | None:
+    return EXAMPLE.read_text() if EXAMPLE.exists() else None
+
+
 if __name__ == "__main__":
     from meshctl.checks import all_checks
 
-    print(render_docs(all_checks()), end="")
+    print(render_docs(all_checks(), example()), end="")

@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from meshctl.checks import all_checks
-from meshctl.checks.docs import render_docs
+from meshctl.checks.docs import example, render_docs
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "checks.md"
 
 
 def test_docs_are_in_sync_with_the_registry():
-    assert DOCS.read_text() == render_docs(all_checks()), (
+    assert DOCS.read_text() == render_docs(all_checks(), example()), (
         "docs/checks.md is stale: run `python -m meshctl.checks.docs > docs/checks.md`"
     )
 
