@@ -18,6 +18,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -49,6 +50,9 @@ class Bed:
         self.objects: dict[tuple[str, str, str], dict] = {}  # (kind, ns, name) -> object as created
         self.prometheus_pod: tuple[str, int] | None = None  # (pod IP, port) of the in-cluster Prometheus
         self._truth = None
+        self.metrics_step, self.metrics_span = 10, (900, 1800)
+        self._traffic: threading.Thread | None = None
+        self._traffic_stop = threading.Event()
 
     # --- life cycle --------------------------------------------------------------------------------
 
@@ -62,11 +66,18 @@ class Bed:
         objects: bool = True,
         identity: Any = None,
         now: float | None = None,
+        metrics_step: int = 10,
+        metrics_span: tuple[int, int] = (900, 1800),
     ) -> Bed:
         """Start a bed for `topology` (default: the demo topology) on `mesh`.
 
         prometheus/kubelet=False skip those parts (faster for tests that need neither); objects=False leaves
         the cluster empty (e.g. for `check --pre`); `identity` is passed to sim/k8s.py (expired issuer tests).
+
+        Series hold a sample every `metrics_step` seconds from now-before to now+after (`metrics_span`): any
+        query window of at least 2 steps that ends within the span is exact, so the defaults serve windows
+        from 20 s to 15 min for 30 minutes after start-up. Shorter windows need metrics_step=5; a longer life
+        needs a later `after` (the OpenMetrics text grows with both, and so does the start-up time).
         """
         if topology is None:
             from tests.bed.topology import demo_topology
@@ -76,6 +87,7 @@ class Bed:
         bed = cls(topology, mesh, workdir)
         if now is not None:
             bed.now = now
+        bed.metrics_step, bed.metrics_span = metrics_step, metrics_span
         try:
             bed._start(prometheus, kubelet, objects, identity)
         except BaseException:
@@ -118,7 +130,10 @@ class Bed:
 
     def _generate(self, with_objects: bool, with_prometheus: bool, with_kubelet: bool, identity: Any):
         objs = sim.objects(self.topology, self.mesh, identity) if with_objects else []
-        om = sim.openmetrics(self.topology, self.mesh, self.now) if with_prometheus else None
+        om = None
+        if with_prometheus:
+            before, after = self.metrics_span
+            om = sim.openmetrics(self.topology, self.mesh, self.now, self.metrics_step, before, after)
         logs = sim.logs(self.topology, self.mesh, self.now) if with_kubelet else None
         return objs, om, logs
 
@@ -129,6 +144,7 @@ class Bed:
         self.stop()
 
     def stop(self) -> None:
+        self.stop_traffic()
         if self.prometheus is not None:
             self.prometheus.stop()
         if self.kubelet is not None:
@@ -217,6 +233,32 @@ class Bed:
         """Break every open log stream (clients see the connection end mid-way and may resume)."""
         assert self.kubelet is not None, "this bed runs without a kubelet"
         self.kubelet.drop_streams()
+
+    def start_traffic(self, interval: float = 0.5) -> None:
+        """Keep writing the proxies' access-log lines as the topology's requests complete, in real time
+        (what `make demo` does so that tap/top show live traffic). Tests usually append lines themselves."""
+        if self._traffic is not None:
+            return
+        assert self.kubelet is not None, "this bed runs without a kubelet"
+        store = self.kubelet.store
+        self._traffic_stop.clear()
+
+        def pump() -> None:
+            last = time.time()
+            while not self._traffic_stop.wait(interval):
+                now = time.time()
+                for key, stamped in sim.lines_between(self.topology, self.mesh, last, now).items():
+                    store.extend(*key, stamped)
+                last = now
+
+        self._traffic = threading.Thread(target=pump, name="bed-traffic", daemon=True)
+        self._traffic.start()
+
+    def stop_traffic(self) -> None:
+        if self._traffic is not None:
+            self._traffic_stop.set()
+            self._traffic.join(5)
+            self._traffic = None
 
     # Prometheus
 

@@ -56,10 +56,17 @@ def resolve(obj: dict, uids: dict[Key, str]) -> dict:
     return k8s.resolve_owner_uids(obj, _Uids(uids))
 
 
-def openmetrics(topo: Any, mesh: str, now: float) -> str:
+def openmetrics(topo: Any, mesh: str, now: float, step: int, before: int, after: int) -> str:
     from tests.bed.sim import metrics
 
-    return metrics.openmetrics(topo, mesh, now)
+    return metrics.openmetrics(topo, mesh, now, step=step, before=before, after=after)
+
+
+def lines_between(topo: Any, mesh: str, start: float, end: float) -> dict[Key, list[tuple[float, str]]]:
+    """Access-log lines of the requests that complete in [start, end) (for live traffic)."""
+    from tests.bed.sim import logs as simlogs
+
+    return simlogs.lines_between(topo, mesh, start, end)
 
 
 def logs(topo: Any, mesh: str, now: float) -> dict[Key, list[tuple[float, str]]]:
@@ -72,7 +79,7 @@ def logs(topo: Any, mesh: str, now: float) -> dict[Key, list[tuple[float, str]]]
 def truth(topo: Any, mesh: str, now: float) -> Any:
     from tests.bed.sim import truth as simtruth
 
-    return simtruth.truth(topo, mesh)
+    return simtruth.truth(topo, mesh)  # rates do not depend on `now`
 
 
 def pod_status(obj: dict, state: str, restarts: int, container: str | None = None) -> dict:
