@@ -71,6 +71,11 @@ def pods_ready(cx: CheckContext) -> str | None:
         if want == 0:
             problems.append(f"deployment {where} is scaled to 0 replicas")
             continue
+        conditions = {c.get("type"): c for c in (deploy.get("status") or {}).get("conditions") or []}
+        available = conditions.get("Available")
+        if available is not None and available.get("status") != "True":
+            why = available.get("reason") or "no available replicas"
+            problems.append(f"deployment {where} is not available ({why})")
         pods = [p for p in cx.list("pods", comp.namespace, _selector(comp.selector)) if not P.finished(p)]
         if not pods:
             problems.append(f"deployment {where} has no pods")

@@ -95,8 +95,9 @@ class Registry:
             if name not in CATEGORIES:
                 raise UsageError(f"unknown check category {name!r}", hint="categories: " + ", ".join(CATEGORIES))
             if mode not in CATEGORIES[name]:
-                flag = {"pre": "--pre", "proxy": "--proxy", "default": "no mode flag"}[mode]
-                raise UsageError(f"category {name!r} does not run with {flag}")
+                flags = {"pre": "--pre", "proxy": "--proxy", "default": "plain `meshctl check`"}
+                runs = " or ".join(flags[m] for m in CATEGORIES[name])
+                raise UsageError(f"category {name!r} runs only with {runs}")
         selected = {
             c.id
             for c in self._checks.values()

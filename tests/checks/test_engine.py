@@ -189,7 +189,7 @@ def test_selection_by_mode_category_and_mesh_pulls_in_dependencies():
     assert ids(reg.select("proxy")) == ["api", "ns", "anchors", "istio-only", "proxies"]
     with pytest.raises(UsageError, match="unknown check category 'nope'"):
         reg.select("default", categories=["nope"])
-    with pytest.raises(UsageError, match="does not run with --pre"):
+    with pytest.raises(UsageError, match="runs only with plain `meshctl check` or --proxy"):
         reg.select("pre", categories=["identity"])
 
 

@@ -1,0 +1,49 @@
+"""CheckRequest: option validation without a cluster (usage errors exit 2)."""
+
+from __future__ import annotations
+
+import pytest
+
+from meshctl.checks.request import CheckRequest
+from meshctl.errors import UsageError
+
+
+def parse(**kw):
+    base = dict(pre=False, proxy=False, mesh="auto", categories=None, output="table", wait="5m",
+                fail_on_warnings=False, namespace=None, all_namespaces=False)  # fmt: skip
+    base.update(kw)
+    return CheckRequest.parse(**base)
+
+
+def test_defaults():
+    r = parse()
+    assert (r.mode, r.wait_s, r.output, r.categories, r.namespace) == ("default", 300.0, "table", (), None)
+
+
+def test_modes_and_scope():
+    assert parse(pre=True, mesh="istio").mode == "pre"
+    assert parse(proxy=True, namespace="shop").namespace == "shop"
+    assert parse(proxy=True, namespace="shop", all_namespaces=True).namespace is None  # -A wins, as in kubectl
+
+
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [
+        (dict(pre=True), "--pre needs --mesh"),
+        (dict(pre=True, proxy=True, mesh="linkerd"), "mutually exclusive"),
+        (dict(output="yaml"), "invalid output 'yaml'"),
+        (dict(categories=["nope"]), "unknown check category 'nope'"),
+        (dict(wait="soon"), "--wait: invalid duration"),
+        (dict(wait="-1"), "must not be negative"),
+    ],
+)
+def test_usage_errors(kw, message):
+    with pytest.raises(UsageError, match=message):
+        parse(**kw)
+
+
+def test_wait_durations_and_repeated_categories():
+    assert parse(wait="0").wait_s == 0
+    assert parse(wait="90s").wait_s == 90
+    assert parse(categories=["identity", "identity", "prometheus"]).categories == ("identity", "prometheus")
+    assert parse(pre=True, list_only=True).mode == "pre"  # --list needs no mesh
