@@ -57,8 +57,8 @@ def installed_components(cx: CheckContext) -> list[tuple[object, dict | None]]:
 )
 def pods_ready(cx: CheckContext) -> str | None:
     """For every control-plane component (Linkerd: destination, identity, proxy-injector, and the viz extension when
-    installed; Istio: istiod, and the ingress gateway and Prometheus when installed) the Deployment exists and is
-    not scaled to 0, and each of its pods is Running with every container ready. Retried until `--wait` runs out;
+    installed; Istio: istiod, and the ingress gateway and Prometheus when installed) the Deployment exists, is not
+    scaled to 0 and is Available, and each of its pods is Running with every container ready. Retried until `--wait` runs out;
     the message names each pod, container and reason (CrashLoopBackOff, restarts).
     """
     problems, ready = [], 0
