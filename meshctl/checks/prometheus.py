@@ -105,7 +105,7 @@ def injection_failures(cx: CheckContext) -> str | None:
         return f"{m['injection_metric']} is not in Prometheus; nothing to check"
     failed = sum(s.value or 0 for s in cx.query(m["injection_failures"].format(w=WINDOW)))
     if failed >= 0.5:  # increase() extrapolates: round to whole events
-        raise CheckFailed(f"{failed:.0f} sidecar injection failure(s) in the last {WINDOW}")
+        raise CheckFailed(f"{failed:.0f} proxy injection failure(s) in the last {WINDOW}")
     return f"no failures in the last {WINDOW}"
 
 
