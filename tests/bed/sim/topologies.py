@@ -11,6 +11,7 @@ from tests.bed.topology import (
     SLOW_TAIL,
     Canary,
     Edge,
+    Latency,
     PodOverride,
     Port,
     Service,
@@ -106,21 +107,28 @@ def minimal_topology(pod_state: str = "ready", restarts: int = 0) -> Topology:
     )
 
 
+# Two buckets only: p50 = 5 + 5 * (10/60) ms, robust (inside (5,10]) and cheap (3-4 histogram series per workload).
+BIG_LATENCY = Latency(((5, 40), (10, 60)))
+
+
 def big_topology(n: int = 1000, namespaces: int = 10) -> Topology:
-    """`n` one-pod meshed deployments in `namespaces` namespaces; each calls the next one in its namespace."""
+    """`n` one-pod meshed deployments in `namespaces` namespaces (for benchmarks), each called by an unmeshed
+    load generator in namespace `bench-load` (unmeshed clients keep the series to the inbound side: about 9 per
+    deployment). Start the bed with a short metrics span for it, e.g. step 15 s over now-2m..now+10m."""
     ws, svcs, edges = [], [], []
     per = max(1, n // namespaces)
     for i in range(n):
-        ns = f"bench-{i // per}"
-        w = Workload(f"svc-{i:04d}", ns, access_log=None)
+        w = Workload(f"svc-{i:04d}", f"bench-{i // per}", access_log=None, latency=BIG_LATENCY)
         ws.append(w)
         svcs.append(service_for(w))
+    loads = {}
     for i, w in enumerate(ws):
-        nxt = ws[i + 1] if i + 1 < len(ws) and ws[i + 1].namespace == w.namespace else ws[(i // per) * per]
-        if nxt is not w:
-            edges.append(Edge(w.key, nxt.key, rps=F(1 + i % 5)))
-    nss = tuple(dict.fromkeys((w.namespace, True) for w in ws))
-    return Topology(name=f"big-{n}", namespaces=nss, workloads=tuple(ws), services=tuple(svcs), edges=tuple(edges))
+        load = loads.setdefault(w.namespace, Workload(f"load-{w.namespace}", "bench-load", meshed=False,
+                                                      access_log=None, ports=()))  # fmt: skip
+        edges.append(Edge(load.key, w.key, rps=F(1 + i % 5)))
+    nss = tuple(dict.fromkeys((w.namespace, True) for w in ws)) + (("bench-load", False),)
+    return Topology(name=f"big-{n}", namespaces=nss, workloads=tuple(ws) + tuple(loads.values()),
+                    services=tuple(svcs), edges=tuple(edges))  # fmt: skip
 
 
 __all__ = ["FAST", "demo_topology", "minimal_topology", "big_topology"]
