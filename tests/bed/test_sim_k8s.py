@@ -243,4 +243,4 @@ def test_big_topology_is_fast_and_sized():
     t0 = time.monotonic()
     out = k8s.objects(big_topology(1000), "linkerd")
     assert time.monotonic() - t0 < 10
-    assert sum(1 for o in out if o["kind"] == "Deployment" and o["metadata"]["namespace"].startswith("bench-")) == 1000
+    assert sum(1 for o in out if o["kind"] == "Deployment" and o["metadata"]["name"].startswith("svc-")) == 1000
