@@ -107,3 +107,17 @@ def test_startup_logs_per_meshed_pod():
     for lines in served.values():
         assert classify(lines[0][1]) == "noise" and lines[0][0] < T0 - 60
         assert all(t < T0 for t, _ in lines)
+
+
+@pytest.mark.parametrize("mesh", ["linkerd", "istio"])
+def test_observations_are_the_lines_a_pod_wrote(mesh):
+    topo = demo_topology()
+    served = logs.lines_between(topo, mesh, T0, T0 + 5)
+    key = next(k for k in served if k[1].startswith("payments"))
+    obs = logs.observations(topo, mesh, T0, T0 + 5, {key[:2]})
+    access = [line for _, line in served[key] if classify(line) != "noise"]
+    assert sorted(o.line for o in obs) == sorted(access)
+    assert {o.direction for o in obs} == ({"inbound"} if mesh == "linkerd" else {"inbound", "outbound"})
+    for o in obs:
+        if o.direction == "inbound":
+            assert o.request.dst_pod == key[1] and o.latency_ms == o.request.latency_ms

@@ -223,6 +223,41 @@ def logged(q: Request, topo: Topology, mesh: str, formats: dict | None = None) -
     return out
 
 
+@dataclass(frozen=True)
+class Observation:
+    """One access-log line as tap sees it: the request, which proxy wrote it and what the line says."""
+
+    request: Request
+    namespace: str
+    pod: str
+    direction: str  # inbound | outbound
+    line: str
+    latency_ms: int  # as logged: Linkerd total_ns / 1e6; Envoy %DURATION% (the client side adds 1 ms)
+    status: int  # as logged (a failed gRPC call shows 200)
+
+    @property
+    def success(self) -> bool:
+        return self.status < 500
+
+
+def observations(topo: Topology, mesh: str, start: float, end: float,
+                 pods_: set[tuple[str, str]] | None = None) -> list[Observation]:  # fmt: skip
+    """Lines written in [start, end) (requests that complete then), optionally only by the pods `pods_`
+    {(namespace, pod)}, in the order they are written: the truth for tap and top."""
+    formats = access_logging(topo, mesh)
+    slow = max(w.latency.counts[-1][0] for w in topo.workloads) / 1000
+    out = []
+    for q in requests(topo, mesh, start - slow, end):
+        if not start <= q.end < end:
+            continue
+        for (ns, pod, _), direction, line in logged(q, topo, mesh, formats):
+            if pods_ is None or (ns, pod) in pods_:
+                lat = q.latency_ms + 1 if mesh == "istio" and direction == "outbound" else q.latency_ms
+                out.append(Observation(q, ns, pod, direction, line, lat, q.status))
+    out.sort(key=lambda o: (o.request.end, o.request.id, o.direction))
+    return out
+
+
 def noise(mesh: str, t: float, n: int) -> str:
     """A non-access-log line the proxy also writes (tap must skip it)."""
     if mesh == "linkerd":

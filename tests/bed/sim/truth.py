@@ -190,7 +190,8 @@ class Truth:
         return out
 
     def edges(self) -> list[tuple[tuple[str, str], tuple[str, str], Stats]]:
-        """Every (client workload, server workload) pair with traffic, client view."""
+        """Every (client workload, server workload) pair with traffic, unmeshed clients included (computed like
+        the client view: read = server->client bytes)."""
         groups: dict = {}
         for f in self.flows:
             groups.setdefault(
