@@ -237,3 +237,20 @@ def test_prometheus_down_fails_the_prometheus_checks(bed):
         "dp-metrics"
     }
     assert by_id(doc)["cp-pods-ready"]["result"] == "success"  # nothing else is affected
+
+
+def test_unready_proxy_fails_the_readiness_check(bed):
+    pod = pods(bed, "data", "app=mysql")[0]["metadata"]["name"]
+    proxy = {"linkerd": "linkerd-proxy", "istio": "istio-proxy"}[bed.mesh]
+    original = bed.pod("data", pod)["status"]
+    bed.set_pod_state("data", pod, "not_ready", container=proxy)
+    try:
+        r, doc = check(bed, "--proxy", "-n", "data", "-o", "json", "--category", "data-plane", "--wait", "0")
+    finally:
+        bed.patch_pod_status("data", pod, original)
+    assert r.code == 1
+    assert outcome(doc)["error"] == {"dp-proxies-ready"}
+    assert (
+        by_id(doc)["dp-proxies-ready"]["error"]
+        == f'pod "data/{pod}": container "{proxy}" is not ready (running, not ready)'
+    )
