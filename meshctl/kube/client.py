@@ -133,14 +133,6 @@ class KubeClient:
             self._versions[key] = self._discover(info) or ""
         return bool(self._versions[key])
 
-    def _get_json(self, info: KindInfo, path_fn: Any, op: Op, query: Any = None) -> Any:
-        resp = self.transport.fetch("GET", path_fn(), op, query=query)
-        if resp.status == 404 and self._rediscover(info):
-            resp = self.transport.fetch("GET", path_fn(), op, query=query)
-        if not 200 <= resp.status < 300:
-            raise http_error(resp.status, resp.body, op, self.target)
-        return _loads(resp, op)
-
     # -- reading ------------------------------------------------------------------------------------------------
     def list(
         self,
@@ -165,14 +157,16 @@ class KubeClient:
                 query.append(("fieldSelector", field_selector))
             if token:
                 query.append(("continue", token))
-            try:
-                data = self._get_json(info, lambda: self._path(info, namespace), op, query)
-            except Exception as exc:
-                # 410 Gone: the continue token expired mid-listing (objects changed a lot); start over once
-                if token and not restarted and "410" in str(exc):
-                    items, token, restarted = [], None, True
-                    continue
-                raise
+            resp = self.transport.fetch("GET", self._path(info, namespace), op, query=query)
+            if resp.status == 404 and not token and self._rediscover(info):
+                resp = self.transport.fetch("GET", self._path(info, namespace), op, query=query)
+            if resp.status == 410 and token and not restarted:
+                # the continue token expired mid-listing (the objects changed a lot meanwhile): start over once
+                items, token, restarted = [], None, True
+                continue
+            if not 200 <= resp.status < 300:
+                raise http_error(resp.status, resp.body, op, self.target)
+            data = _loads(resp, op)
             for item in data.get("items") or []:
                 item.setdefault("kind", info.kind)
                 item.setdefault("apiVersion", f"{info.group}/{self._version(info)}" if info.group else "v1")

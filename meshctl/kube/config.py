@@ -60,9 +60,8 @@ def kubeconfig_paths(explicit: str | None, environ: Mapping[str, str], home: str
         paths = [os.path.expanduser(p) for p in listed.split(os.pathsep) if p]
         # kubectl skips missing files in the list; duplicates are read once
         existing = list(dict.fromkeys(p for p in paths if os.path.isfile(p)))
-        if existing:
-            return existing, "KUBECONFIG"
-        # kubectl falls through to in-cluster/defaults when none exists; we do the same but remember the name
+        # as kubectl: a set KUBECONFIG replaces ~/.kube/config even when none of its files exists
+        return existing, "KUBECONFIG"
     home = home or environ.get("HOME") or str(Path.home())
     default = os.path.join(home, ".kube", "config")
     if os.path.isfile(default):
@@ -137,7 +136,7 @@ def resolve(
                 service_account_dir=service_account_dir,
                 environ=dict(environ),
             )
-        looked = environ.get("KUBECONFIG") or "~/.kube/config"
+        looked = f"KUBECONFIG={environ['KUBECONFIG']}" if environ.get("KUBECONFIG") else "~/.kube/config"
         raise UnreachableError(
             f"no Kubernetes configuration found (looked at {looked} and for an in-cluster service account)",
             hint="set KUBECONFIG or pass --kubeconfig",

@@ -208,3 +208,12 @@ def test_failing_exec_plugin_is_reported(tmp_path):
         """))
     with pytest.raises(FailedError, match="getting credentials for user 'u'"):
         build_configuration(resolve(str(p), None, {}))
+
+
+def test_set_kubeconfig_without_files_does_not_fall_back_to_home(two_files, tmp_path):
+    a, _ = two_files
+    (tmp_path / ".kube").mkdir()
+    (tmp_path / ".kube" / "config").write_text(a.read_text())
+    env = {"HOME": str(tmp_path), "KUBECONFIG": str(tmp_path / "gone.yaml")}
+    with pytest.raises(UnreachableError, match="KUBECONFIG=.*gone.yaml"):
+        resolve(None, None, env, service_account_dir=str(tmp_path / "no-sa"))
