@@ -64,6 +64,9 @@ def crds(mesh: str) -> list[dict]:
     return [_crd(*c) for c in (LINKERD_CRDS if mesh == "linkerd" else ISTIO_CRDS)]
 
 
+CP_RESOURCES = {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}}
+
+
 @dataclass(frozen=True)
 class Component:
     deployment: str
@@ -142,7 +145,8 @@ def _cp_objects(c: Component, topo: Topology, mesh: str) -> list[dict]:
     tmpl_spec = {
         "serviceAccountName": c.deployment,
         "containers": [
-            {"name": n, "image": img, "ports": [{"containerPort": p, "protocol": "TCP"}]} for n, img, p in c.containers
+            {"name": n, "image": img, "ports": [{"containerPort": p, "protocol": "TCP"}], "resources": CP_RESOURCES}
+            for n, img, p in c.containers
         ],
     }
     dep = {"apiVersion": "apps/v1", "kind": "Deployment",
