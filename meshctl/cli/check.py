@@ -21,7 +21,10 @@ def check(
         bool, typer.Option("--all-namespaces", "-A", help="With --proxy: every namespace (the default).")
     ] = False,
     category: Annotated[
-        list[str] | None, typer.Option("--category", metavar="NAME", help="Only this category of checks (repeatable).")
+        list[str] | None,
+        typer.Option(
+            "--category", metavar="NAME", help="Only this category of checks (repeatable; --list shows them)."
+        ),
     ] = None,
     list_checks: Annotated[
         bool, typer.Option("--list", help="List every check with its id and category; run nothing.")
