@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import tempfile
 import threading
 import time
@@ -27,8 +26,13 @@ from typing import Any
 from tests.bed import sim_adapter as sim
 from tests.bed.cluster import Cluster, _state_root
 from tests.bed.kubelet import Kubelet, node_object
-from tests.bed.prometheus import Prometheus
+from tests.bed.prometheus import Prometheus, tsdb_cache_key
 from tests.bed.rest import ApiError, Rest
+
+# Backfilled TSDB blocks are cached (~/.cache/meshctl/tsdb/) per topology, mesh and SLOT-long time slot: the
+# series are anchored at the slot's start and reach SLOT seconds further, so every bed started within the same
+# slot reuses them instead of generating ~150 MB of OpenMetrics and backfilling it again.
+SLOT = 600
 
 PROM_NAMESPACE = {"linkerd": "linkerd-viz", "istio": "istio-system"}
 
@@ -102,14 +106,14 @@ class Bed:
 
     def _start(self, with_prometheus: bool, with_kubelet: bool, with_objects: bool, identity: Any) -> None:
         t0 = t = time.monotonic()
-        # Generating objects, series and logs is pure Python, and Prometheus needs nothing from the cluster:
-        # both run while etcd and the API server boot.
+        # Generating objects and logs is pure Python, and Prometheus (series generated or reused from the cache)
+        # needs nothing from the cluster: all of it runs while etcd and the API server boot.
         with ThreadPoolExecutor(2) as pool:
-            gen = pool.submit(self._generate, with_objects, with_prometheus, with_kubelet, identity)
-            prom = pool.submit(self._start_prometheus, gen) if with_prometheus else None
+            gen = pool.submit(self._generate, with_objects, with_kubelet, identity)
+            prom = pool.submit(self._start_prometheus) if with_prometheus else None
             self.cluster = Cluster.start(self.dir / "cluster")
             t = self._timed("apiserver", t)
-            objs, _, logs = gen.result()
+            objs, logs = gen.result()
             if prom is not None:
                 self.prometheus = prom.result()
         t = self._timed("generate+prometheus (beyond the API server)", t)
@@ -122,20 +126,22 @@ class Bed:
             t = self._timed("objects", t)
         self.timings["total"] = time.monotonic() - t0
 
-    def _start_prometheus(self, gen: Any) -> Prometheus:
+    def _start_prometheus(self) -> Prometheus:
         t0 = time.monotonic()
-        p = Prometheus.backfilled(gen.result()[1], self.dir / "prometheus")
+        before, after = self.metrics_span
+        p = Prometheus.cached(
+            tsdb_cache_key(self.topology, self.mesh, self.metrics_step, before, after),
+            lambda anchor: sim.openmetrics(self.topology, self.mesh, anchor, self.metrics_step, before, after + SLOT),
+            self.dir / "prometheus",
+            slot=SLOT,
+        )
         self.timings["prometheus (overlapped)"] = time.monotonic() - t0
         return p
 
-    def _generate(self, with_objects: bool, with_prometheus: bool, with_kubelet: bool, identity: Any):
+    def _generate(self, with_objects: bool, with_kubelet: bool, identity: Any):
         objs = sim.objects(self.topology, self.mesh, identity) if with_objects else []
-        om = None
-        if with_prometheus:
-            before, after = self.metrics_span
-            om = sim.openmetrics(self.topology, self.mesh, self.now, self.metrics_step, before, after)
         logs = sim.logs(self.topology, self.mesh, self.now) if with_kubelet else None
-        return objs, om, logs
+        return objs, logs
 
     def __enter__(self) -> Bed:
         return self
@@ -271,6 +277,14 @@ class Bed:
         assert self.prometheus is not None, "this bed runs without Prometheus"
         self.prometheus.start()
 
+    def refresh_metrics(self) -> None:
+        """Regenerate the series around the current time (a long-lived bed outlives `metrics_span`)."""
+        assert self.prometheus is not None, "this bed runs without Prometheus"
+        now = time.time()
+        before, after = self.metrics_span
+        self.prometheus.reload_data(sim.openmetrics(self.topology, self.mesh, now, self.metrics_step, before, after))
+        self.now = now
+
     # objects
 
     def create(self, obj: dict) -> dict:
@@ -318,8 +332,18 @@ class Bed:
         webhooks = [o for o in objs if o["kind"].endswith("WebhookConfiguration")]
         rest_objs = [o for o in objs if o["kind"] not in ("Namespace", "CustomResourceDefinition")
                      and not o["kind"].endswith("WebhookConfiguration")]  # fmt: skip
-        node_names = list(dict.fromkeys([*self.topology.nodes, *(
-            o["spec"]["nodeName"] for o in rest_objs if o["kind"] == "Pod" and o.get("spec", {}).get("nodeName"))]))
+        node_names = list(
+            dict.fromkeys(
+                [
+                    *self.topology.nodes,
+                    *(
+                        o["spec"]["nodeName"]
+                        for o in rest_objs
+                        if o["kind"] == "Pod" and o.get("spec", {}).get("nodeName")
+                    ),
+                ]
+            )
+        )
         nodes = [node_object(n, self.kubelet.port if self.kubelet else 10250) for n in node_names]
         self._create_all(namespaces + crds + [n for n, _ in nodes])
         with ThreadPoolExecutor(8) as pool:
@@ -431,9 +455,3 @@ def _target_port(svc_port: dict, pod: dict) -> int:
             if cp.get("name") == tp:
                 return cp["containerPort"]
     return svc_port["port"]
-
-
-def kubectl_available() -> bool:
-    return shutil.which("kubectl") is not None and subprocess.run(
-        ["kubectl", "version", "--client"], capture_output=True
-    ).returncode == 0

@@ -121,7 +121,9 @@ class Cluster:
             ["IP:127.0.0.1", "DNS:localhost", "DNS:kubernetes", "DNS:kubernetes.default", "DNS:kubernetes.default.svc",
              "IP:10.96.0.1"],
         )  # fmt: skip
-        kubelet_client = certs.issue(ca, self.pki, "apiserver-kubelet-client", "kube-apiserver-kubelet-client", client=True)
+        kubelet_client = certs.issue(
+            ca, self.pki, "apiserver-kubelet-client", "kube-apiserver-kubelet-client", client=True
+        )
         sa = certs.make_sa_keys(self.pki)
         self.ca = ca
         tokens = self.dir / "tokens.csv"
@@ -151,7 +153,7 @@ class Cluster:
                 "--authorization-mode=RBAC",
                 "--disable-admission-plugins=ServiceAccount",
                 "--allow-privileged=true",
-                f"--service-account-issuer=https://kubernetes.default.svc",
+                "--service-account-issuer=https://kubernetes.default.svc",
                 f"--service-account-key-file={sa.cert}", f"--service-account-signing-key-file={sa.key}",
                 f"--kubelet-client-certificate={kubelet_client.cert}", f"--kubelet-client-key={kubelet_client.key}",
                 # The bed's node reports only an InternalIP; the kubelet's certificate is not verified
@@ -197,12 +199,18 @@ class Cluster:
                 "apiVersion": "rbac.authorization.k8s.io/v1",
                 "kind": "ClusterRoleBinding",
                 "metadata": {"name": "meshctl-bed-readonly"},
-                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "meshctl-bed-readonly"},
+                "roleRef": {
+                    "apiGroup": "rbac.authorization.k8s.io",
+                    "kind": "ClusterRole",
+                    "name": "meshctl-bed-readonly",
+                },
                 "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": READONLY_GROUP}],
             },
         )
 
-    def write_kubeconfig(self, path: Path, user: str, token: str, namespace: str = "default", context: str = "bed") -> Path:
+    def write_kubeconfig(
+        self, path: Path, user: str, token: str, namespace: str = "default", context: str = "bed"
+    ) -> Path:
         path.write_text(
             f"""apiVersion: v1
 kind: Config
@@ -234,7 +242,9 @@ preferences: {{}}
 
     # --- use -------------------------------------------------------------------------------------
 
-    def kubectl(self, *args: str, kubeconfig: Path | None = None, check: bool = True, input: str | None = None) -> subprocess.CompletedProcess:
+    def kubectl(
+        self, *args: str, kubeconfig: Path | None = None, check: bool = True, input: str | None = None
+    ) -> subprocess.CompletedProcess:
         """Run the preinstalled kubectl against this cluster (admin unless `kubeconfig` is given)."""
         env = dict(os.environ, KUBECONFIG=str(kubeconfig or self.kubeconfig))
         return subprocess.run(

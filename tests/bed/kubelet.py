@@ -121,9 +121,7 @@ class _Handler(BaseHTTPRequestHandler):
             src = store.previous if previous else store.lines
             if key not in src:
                 if previous:
-                    return self._plain(
-                        400, f'previous terminated container "{key[2]}" in pod "{key[1]}" not found'
-                    )
+                    return self._plain(400, f'previous terminated container "{key[2]}" in pod "{key[1]}" not found')
                 return self._plain(404, f'container "{key[2]}" in pod "{key[1]}" is not available')
             entries = [e for e in src[key] if since is None or e[0] >= since]
             if tail is not None:
@@ -154,7 +152,9 @@ class _Handler(BaseHTTPRequestHandler):
             while follow and more and not self.server.closing:
                 with store.cond:
                     store.cond.wait_for(
-                        lambda: len(src.get(key, [])) > sent or store.generation != generation or self.server.closing,
+                        lambda n=sent: (
+                            len(src.get(key, [])) > n or store.generation != generation or self.server.closing
+                        ),
                         timeout=0.5,
                     )
                     if store.generation != generation:

@@ -39,7 +39,9 @@ def free_port() -> int:
 class Proc:
     """A child process in its own process group, with its output in a log file."""
 
-    def __init__(self, name: str, argv: list[str], log: Path, env: dict[str, str] | None = None, cwd: Path | None = None):
+    def __init__(
+        self, name: str, argv: list[str], log: Path, env: dict[str, str] | None = None, cwd: Path | None = None
+    ):
         self.name = name
         self.argv = argv
         self.log = log

@@ -11,7 +11,10 @@ The Debian package's own service is never used or touched: the bed runs /usr/bin
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
+import os
 import shutil
 import subprocess
 import threading
@@ -41,6 +44,28 @@ scrape_configs:
   static_configs:
   - targets: [{targets}]
 """
+
+
+TSDB_CACHE = Path(os.environ.get("MESHCTL_CACHE", Path.home() / ".cache" / "meshctl")) / "tsdb"
+
+
+def tsdb_cache_key(*parts: object) -> str:
+    """Key for cached blocks: the parts (topology, mesh, step, span) plus the simulator's source code, so a change
+    in a generator never serves stale series."""
+    h = hashlib.sha256(repr(parts).encode())
+    sim_dir = Path(__file__).with_name("sim")
+    for f in sorted([*sim_dir.glob("*.py"), Path(__file__).with_name("topology.py")]):
+        h.update(f.name.encode() + f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _prune(cache: Path, keep_seconds: float) -> None:
+    now = time.time()
+    for d in cache.iterdir():
+        if d.is_dir() and now - d.stat().st_mtime > keep_seconds:
+            shutil.rmtree(d, ignore_errors=True)
+        elif d.suffix == ".lock" and now - d.stat().st_mtime > keep_seconds:
+            d.unlink(missing_ok=True)
 
 
 def backfill(openmetrics: str | bytes | Path, data_dir: Path) -> float:
@@ -80,6 +105,33 @@ class Prometheus:
         return p
 
     @classmethod
+    def cached(
+        cls, key: str, render: Callable[[float], str], workdir: Path, slot: int = 600, port: int | None = None
+    ) -> Prometheus:
+        """Like `backfilled`, with blocks reused from ~/.cache/meshctl/tsdb/<key>-<slot start>/.
+
+        `render(anchor)` makes the OpenMetrics text for series anchored at the current slot's start; the first
+        bed in a slot backfills (under a file lock, so parallel beds do not do it twice), later ones
+        copy the blocks into their own data directory in milliseconds."""
+        anchor = int(time.time()) // slot * slot
+        root = TSDB_CACHE / f"{key}-{anchor}"
+        p = cls(workdir, _BACKFILL_CONFIG, port)
+        TSDB_CACHE.mkdir(parents=True, exist_ok=True)
+        with open(TSDB_CACHE / f"{key}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not (root / "done").exists():
+                _prune(TSDB_CACHE, keep_seconds=2 * 3600)
+                shutil.rmtree(root, ignore_errors=True)
+                p.backfill_seconds = backfill(render(anchor), root / "blocks")
+                (root / "series.om").unlink(missing_ok=True)
+                (root / "done").touch()
+        # A copy, not the cache itself: Prometheus compacts and deletes blocks in its data directory.
+        # (Compressed blocks are small -- about 3 MB for the demo topology -- so copying takes milliseconds.)
+        shutil.copytree(root / "blocks", p.data)
+        p.start()
+        return p
+
+    @classmethod
     def live(cls, targets: list[str], workdir: Path, job: str = "smoke", interval: str = "1s") -> Prometheus:
         cfg = _LIVE_CONFIG.format(interval=interval, job=job, targets=", ".join(f"'{t}'" for t in targets))
         p = cls(workdir, cfg)
@@ -106,6 +158,21 @@ class Prometheus:
             self.dir / "prometheus.log",
         )
         wait_until(lambda: http_ok(f"{self.url}/-/ready"), timeout, "prometheus /-/ready", self.proc)
+
+    def reload_data(self, openmetrics: str | bytes | Path) -> None:
+        """Replace the data with freshly backfilled series (same port; a gap of well under a second).
+
+        Backfilled data covers a fixed span around the time it was generated; a long-lived bed (`make demo`)
+        calls this before the span runs out."""
+        fresh = self.dir / "data.new"
+        shutil.rmtree(fresh, ignore_errors=True)
+        self.backfill_seconds = backfill(openmetrics, fresh)
+        running = self.alive()
+        self.stop()
+        shutil.rmtree(self.data, ignore_errors=True)
+        fresh.rename(self.data)
+        if running:
+            self.start()
 
     def stop(self) -> None:
         if self.proc is not None:

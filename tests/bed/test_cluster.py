@@ -25,9 +25,13 @@ def _kubectl_json(bed: Bed, *args: str, readonly: bool = False) -> dict:
 @pytest.mark.parametrize("fixture", ["bed_linkerd", "bed_istio"])
 def test_kubectl_lists_the_beds_pods(fixture: str, request: pytest.FixtureRequest) -> None:
     bed: Bed = request.getfixturevalue(fixture)
-    listed = {(p["metadata"]["namespace"], p["metadata"]["name"]) for p in _kubectl_json(bed, "get", "pods", "-A")["items"]}
+    listed = {
+        (p["metadata"]["namespace"], p["metadata"]["name"]) for p in _kubectl_json(bed, "get", "pods", "-A")["items"]
+    }
     expected = {(p.namespace, p.name) for p in pods(bed.topology, bed.mesh)}
-    expected |= {(o["metadata"]["namespace"], o["metadata"]["name"]) for o in control_plane_pods(bed.topology, bed.mesh)}
+    expected |= {
+        (o["metadata"]["namespace"], o["metadata"]["name"]) for o in control_plane_pods(bed.topology, bed.mesh)
+    }
     assert listed == expected
 
 

@@ -45,7 +45,9 @@ def test_kubectl_logs_returns_the_served_lines(bed: Bed, web_pod: str) -> None:
     bed.append_log(NS, web_pod, "web", ["GET /a 200", "GET /b 500"], ts=time.time() - 60)
     out = bed.kubectl("logs", "-n", NS, web_pod, "-c", "web").stdout
     assert out.endswith("GET /a 200\nGET /b 500\n")
-    assert bed.kubelet is not None and any(r.startswith(f"/containerLogs/{NS}/{web_pod}/web") for r in bed.kubelet.requests)
+    assert bed.kubelet is not None and any(
+        r.startswith(f"/containerLogs/{NS}/{web_pod}/web") for r in bed.kubelet.requests
+    )
 
 
 def test_python_client_tail_since_and_timestamps(bed: Bed, web_pod: str) -> None:
@@ -54,7 +56,9 @@ def test_python_client_tail_since_and_timestamps(bed: Bed, web_pod: str) -> None
     bed.append_log(NS, web_pod, "linkerd-proxy", ["recent-1", "recent-2", "recent-3"], ts=now - 5)
     api = _client(bed)
     # (the proxy's own start-up lines from sim/logs.py come first)
-    assert api.read_namespaced_pod_log(web_pod, NS, container="linkerd-proxy").endswith("old\nrecent-1\nrecent-2\nrecent-3\n")
+    assert api.read_namespaced_pod_log(web_pod, NS, container="linkerd-proxy").endswith(
+        "old\nrecent-1\nrecent-2\nrecent-3\n"
+    )
     assert api.read_namespaced_pod_log(web_pod, NS, container="linkerd-proxy", tail_lines=2) == "recent-2\nrecent-3\n"
     since = api.read_namespaced_pod_log(web_pod, NS, container="linkerd-proxy", since_seconds=600).splitlines()
     assert "old" not in since and since[-3:] == ["recent-1", "recent-2", "recent-3"]

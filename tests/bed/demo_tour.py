@@ -1,0 +1,14 @@
+"""The `make demo` tour (not shipped): meshctl command lines run, in order, against the demo bed.
+
+Each command's author adds its steps here with a small edit. An entry is a string (arguments after
+`meshctl`, shell-style quoting) or a (string, seconds) pair for commands that stream until stopped:
+the demo ends them after that many seconds. `{mesh}` is replaced by the bed's mesh.
+"""
+
+from __future__ import annotations
+
+TOUR: list[str | tuple[str, float]] = [
+    "version",
+    "check",
+    "check --proxy",
+]
