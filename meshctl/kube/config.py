@@ -193,31 +193,29 @@ class _CaptureErrors(logging.Handler):
 
 
 def build_configuration(target: KubeTarget) -> Any:
-    """A ``kubernetes.client.Configuration`` for the target (imports ``kubernetes``; runs exec plugins)."""
-    from kubernetes.client import Configuration
-    from kubernetes.config.config_exception import ConfigException
+    """A ``kubernetes.client.Configuration`` for the target (loads the official client's loaders; runs exec plugins)."""
+    from meshctl.kube.official import parts
 
-    cfg = type.__call__(Configuration)  # a fresh object, not a copy of the process-wide default
+    k8s = parts()
+    ConfigException = k8s.ConfigException  # noqa: N806 - the official client's exception class
+    cfg = type.__call__(k8s.Configuration)  # a fresh object, not a copy of the process-wide default
     root = logging.getLogger()
     capture = _CaptureErrors()
     saved_propagate, saved_handlers = root.level, list(root.handlers)
     root.handlers = [capture]  # keep the loader's logging.error() off the user's terminal
     try:
         if target.in_cluster:
-            from kubernetes.config.incluster_config import InClusterConfigLoader
-
-            InClusterConfigLoader(
+            k8s.InClusterConfigLoader(
                 token_filename=os.path.join(target.service_account_dir, "token"),
                 cert_filename=os.path.join(target.service_account_dir, "ca.crt"),
                 environ=dict(target.environ),
             ).load_and_set(cfg)
         else:
-            from kubernetes.config.kube_config import KubeConfigLoader, KubeConfigMerger
-
-            merger = KubeConfigMerger(os.pathsep.join(target.paths))
+            merger = k8s.KubeConfigMerger(os.pathsep.join(target.paths))
             # config_base_path=None: relative certificate paths resolve against the file that named them
-            KubeConfigLoader(config_dict=merger.config, active_context=target.context, config_base_path=None)\
-                .load_and_set(cfg)
+            loader = k8s.KubeConfigLoader(config_dict=merger.config, active_context=target.context,
+                                          config_base_path=None)
+            loader.load_and_set(cfg)
     except ConfigException as exc:
         raise UsageError(f"invalid Kubernetes configuration ({target.source}): {exc}") from exc
     except (OSError, ValueError) as exc:

@@ -142,12 +142,12 @@ class Transport:
     """One connection pool to the API server; thread-safe (urllib3's PoolManager is)."""
 
     def __init__(self, configuration: Any, target: KubeTarget, timeout: float) -> None:
-        from kubernetes.client.rest import RESTClientObject
+        from meshctl.kube.official import parts
 
         self.cfg = configuration
         self.target = target
         self.timeout = timeout
-        self._pool = RESTClientObject(configuration).pool_manager
+        self._pool = parts().RESTClientObject(configuration).pool_manager
         self.request_count = 0
         self._lock = threading.Lock()
 
