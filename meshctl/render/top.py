@@ -35,18 +35,52 @@ def fmt_rate(row: TopRow) -> str:
     return f"{row.success_rate * 100:.2f}%"
 
 
-def build_table(top: TopTable, limit: int | None = None, title: str | None = None) -> Any:
-    from rich import box
+_TEXT = (0, 1, 3)  # Source, Destination, Path: the columns that give way on a narrow terminal
+_MIN_TEXT = 6
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+
+
+def fit_widths(natural: list[int], width: int | None, gap: int = 2) -> list[int]:
+    """Column widths for `width` terminal columns: the figures keep their size; the widest of Source, Destination
+    and Path shrinks first (never below 6) until the table fits."""
+    widths = list(natural)
+    if width is None:
+        return widths
+    excess = sum(widths) + gap * len(widths) - width + 1  # every column is followed by its gap; rich keeps 1 spare
+    while excess > 0:
+        i = max(_TEXT, key=lambda k: widths[k])
+        if widths[i] <= _MIN_TEXT:
+            break
+        step = min(excess, widths[i] - _MIN_TEXT, max(1, widths[i] - max(widths[k] for k in _TEXT if k != i) or 1))
+        widths[i] -= step
+        excess -= step
+    return widths
+
+
+def build_table(top: TopTable, limit: int | None = None, width: int | None = None, color: bool = True) -> Any:
     from rich.table import Table
 
-    table = Table(box=box.SIMPLE_HEAD, title=title, title_justify="left", pad_edge=False)
-    for name in COLUMNS:
-        table.add_column(name, justify="right" if name in ("Count", "Success Rate") else "left", no_wrap=True)
-    for r in top.rows(limit):
-        rate = fmt_rate(r)
-        style = "green" if r.success_rate >= 0.95 else ("yellow" if r.success_rate >= 0.8 else "red")
-        table.add_row(r.source, r.destination, r.method, r.path, str(r.count), fmt_latency(r.best_ns),
-                      fmt_latency(r.worst_ns), fmt_latency(r.last_ns), f"[{style}]{rate}[/]")  # fmt: skip
+    rows = top.rows(limit)
+    cells = [
+        [r.source, r.destination, r.method, r.path, str(r.count), fmt_latency(r.best_ns), fmt_latency(r.worst_ns),
+         fmt_latency(r.last_ns), fmt_rate(r)]
+        for r in rows
+    ]  # fmt: skip
+    natural = [max([len(h)] + [len(c[i]) for c in cells]) for i, h in enumerate(COLUMNS)]
+    widths = fit_widths(natural, width)
+    table = Table(box=None, padding=(0, 2, 0, 0), pad_edge=False, show_edge=False, header_style="bold")
+    for i, name in enumerate(COLUMNS):
+        table.add_column(name, justify="right" if name in ("Count", "Success Rate") else "left", no_wrap=True,
+                         width=widths[i], min_width=widths[i], overflow="crop")  # fmt: skip
+    for r, c in zip(rows, cells, strict=True):
+        c = [_cut(v, widths[i]) for i, v in enumerate(c)]
+        if color:
+            style = "green" if r.success_rate >= 0.95 else ("yellow" if r.success_rate >= 0.8 else "red")
+            c[-1] = f"[{style}]{c[-1]}[/]"
+        table.add_row(*c)
     return table
 
 
@@ -150,7 +184,7 @@ def live(
 
     def view() -> Any:
         height = max(console.size.height - 6, 5)
-        parts: list[Any] = [Text(header, style="dim"), build_table(top, limit=height)]
+        parts: list[Any] = [Text(header, style="dim"), build_table(top, limit=height, width=console.size.width)]
         parts += [Text(n, style="yellow") for n in notes(top)]
         return Group(*parts)
 

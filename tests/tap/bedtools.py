@@ -34,8 +34,12 @@ class MeshctlProc:
         for t in self._threads:
             t.start()
         if ready:
-            self.wait(lambda: any(ready in line for line in self.err) or self.proc.poll() is not None, timeout)
-            assert self.proc.poll() is None, f"meshctl exited early: {self.err}"
+            self.ready(ready, timeout)
+
+    def ready(self, marker: str = "following", timeout: float = 30) -> None:
+        """Wait until meshctl -v says it follows the pods (the tap's "now" is then in the past)."""
+        self.wait(lambda: any(marker in line for line in self.err) or self.proc.poll() is not None, timeout)
+        assert self.proc.poll() is None, f"meshctl exited early: {self.err}"
 
     @staticmethod
     def _pump(stream, sink: list[str]) -> None:

@@ -86,7 +86,14 @@ def test_golden_top_table(golden):
 
 @pytest.mark.parametrize(
     ("ns", "text"),
-    [(None, "-"), (999, "0µs"), (850_000, "850µs"), (4_180_000, "4.18ms"), (7_000_000, "7ms"), (1_250_000_000, "1.25s")],
+    [
+        (None, "-"),
+        (999, "0µs"),
+        (850_000, "850µs"),
+        (4_180_000, "4.18ms"),
+        (7_000_000, "7ms"),
+        (1_250_000_000, "1.25s"),
+    ],
 )
 def test_fmt_latency(ns, text):
     assert render_top.fmt_latency(ns) == text

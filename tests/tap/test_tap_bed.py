@@ -18,6 +18,8 @@ FORMAT = {  # what the demo topology's workloads write, per mesh
     ("istio", "bookings"): "envoy-text",
 }
 
+pytestmark = pytest.mark.bed
+
 
 @pytest.fixture(params=["linkerd", "istio"])
 def bed(request):
@@ -107,9 +109,11 @@ def test_filters_select_exactly_the_expected_subset(bed):
         ("--authority", "frontpage.shop.svc.cluster.local:8080"): lambda r: True,
         ("--direction", "in"): lambda r: True,
     }
-    procs = {args: MeshctlProc(bed, ["tap", "deploy/frontpage", "-n", "shop", "-o", "json", "--max-rps", "0", *args])
-             for args in cases}  # fmt: skip
+    procs = {args: MeshctlProc(bed, ["tap", "deploy/frontpage", "-n", "shop", "-o", "json", "--max-rps", "0", *args],
+                               ready=None) for args in cases}  # fmt: skip
     try:
+        for p in procs.values():  # started together, then waited for
+            p.ready()
         append(bed, reqs, fmt, junk=False)
         for args, want in cases.items():
             expected = sorted(r.request_id for _, r in reqs if want(r))
@@ -165,7 +169,9 @@ def test_pod_added_while_tapping_is_followed(bed):
     tap = MeshctlProc(bed, ["tap", "deploy/frontpage", "-n", "shop", "-o", "json", "--max-rps", "0"])
     try:
         bed.rest.create(pod)
-        bed.patch_pod_status("shop", name, {"phase": "Running", "podIP": "10.244.9.9", "podIPs": [{"ip": "10.244.9.9"}]})
+        bed.patch_pod_status(
+            "shop", name, {"phase": "Running", "podIP": "10.244.9.9", "podIPs": [{"ip": "10.244.9.9"}]}
+        )
         reqs = [(name, r) for _, r in requests_for([dict(pod, status={"podIP": "10.244.9.9"})], 5, seed=300)]
         time.sleep(0.5)
         append(bed, reqs, fmt)

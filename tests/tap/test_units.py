@@ -56,10 +56,12 @@ def pod(name, ns="shop", owner=None, labels=None, containers=("app", "linkerd-pr
 
 
 OWNERS = {
-    ("ReplicaSet", "shop", "web-abc"): {"metadata": {"ownerReferences": [{"kind": "Deployment", "name": "web",
-                                                                          "controller": True}]}},  # fmt: skip
-    ("Job", "shop", "nightly-1"): {"metadata": {"ownerReferences": [{"kind": "CronJob", "name": "nightly",
-                                                                     "controller": True}]}},  # fmt: skip
+    ("ReplicaSet", "shop", "web-abc"): {
+        "metadata": {"ownerReferences": [{"kind": "Deployment", "name": "web", "controller": True}]}
+    },  # fmt: skip
+    ("Job", "shop", "nightly-1"): {
+        "metadata": {"ownerReferences": [{"kind": "CronJob", "name": "nightly", "controller": True}]}
+    },  # fmt: skip
 }
 
 

@@ -1,0 +1,134 @@
+"""top on the real bed (Linkerd and Istio): counts, success rates and best/worst/last latencies equal what the
+proxies logged; and a terminal test driving the live view in tmux."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.helpers import ROOT
+from tests.tap.bedtools import MeshctlProc, Req, pods_of, proc_env
+from tests.tap.test_tap_bed import FORMAT, append, requests_for
+
+pytestmark = pytest.mark.bed
+
+
+@pytest.fixture(params=["linkerd", "istio"])
+def bed(request):
+    return request.getfixturevalue(f"bed_{request.param}")
+
+
+def truth(bed, reqs: list[tuple[str, Req]], fmt: str) -> dict[tuple[str, str, str, str], dict]:
+    ip_names = {p["status"].get("podIP"): p["metadata"]["name"]
+                for p in bed.rest.get("/api/v1/namespaces/shop/pods")["items"]}  # fmt: skip
+    rows: dict[tuple[str, str, str, str], dict] = {}
+    for pod, r in reqs:
+        key = (ip_names.get(r.src.split(":")[0], r.src.split(":")[0]), pod, r.method, r.path.split("?")[0])
+        row = rows.setdefault(key, {"count": 0, "successes": 0, "lat": []})
+        row["count"] += 1
+        row["successes"] += r.status < 500
+        row["lat"].append(None if fmt == "linkerd-apache" else r.latency_us / 1000)
+    return rows
+
+
+@pytest.mark.parametrize("workload", ["frontpage", "bookings"])
+def test_top_numbers_equal_the_logged_truth(bed, workload):
+    fmt = FORMAT[(bed.mesh, workload)]
+    pods = pods_of(bed, "shop", workload)
+    reqs = requests_for(pods, 90, seed=7)
+    top = MeshctlProc(bed, ["top", f"deploy/{workload}", "-n", "shop", "-o", "json", "--max-rps", "0",
+                            "--max-events", str(len(reqs))])  # fmt: skip
+    append(bed, reqs, fmt)
+    assert top.finish(timeout=30) == 0
+    doc = json.loads("\n".join(top.out))
+    want = truth(bed, reqs, fmt)
+    assert doc["events"] == len(reqs) and doc["rows_evicted"] == 0
+    got = {(r["source"], r["destination"], r["method"], r["path"]): r for r in doc["rows"]}
+    assert set(got) == set(want)
+    for key, w in want.items():
+        g = got[key]
+        assert (g["count"], g["successes"]) == (w["count"], w["successes"]), key
+        assert g["success_rate"] == pytest.approx(w["successes"] / w["count"])
+        lats = w["lat"]
+        if lats[0] is None:
+            assert g["latency_ms_best"] is None and g["latency_ms_worst"] is None
+        else:
+            # requests of one pod arrive in order, and each row is one pod: "last" is the last one logged
+            assert (g["latency_ms_best"], g["latency_ms_worst"], g["latency_ms_last"]) == (
+                min(lats),
+                max(lats),
+                lats[-1],
+            )
+    counts = [r["count"] for r in doc["rows"]]
+    assert counts == sorted(counts, reverse=True)
+    assert all(k[0].startswith("loadgen-") for k in got)  # client IPs resolved to the loadgen pod's name
+
+
+def test_top_max_rows_evicts_with_a_note(bed):
+    fmt = FORMAT[(bed.mesh, "frontpage")]
+    pods = pods_of(bed, "shop", "frontpage")[:1]
+    reqs = requests_for(pods, 20, seed=11)  # 5 distinct paths x 4 methods... more than 3 rows
+    top = MeshctlProc(bed, ["top", "deploy/frontpage", "-n", "shop", "--max-rps", "0", "--max-rows", "3",
+                            "--max-events", str(len(reqs))])  # fmt: skip
+    append(bed, reqs, fmt)
+    assert top.finish(timeout=30) == 0
+    assert any("evicted" in line and "at most 3 rows" in line for line in top.err)
+    table_rows = [line for line in top.out if "loadgen-" in line]
+    assert len(table_rows) == 3
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is installed by `make setup`")
+def test_top_live_view_in_a_terminal(bed):
+    fmt = FORMAT[(bed.mesh, "frontpage")]
+    pods = pods_of(bed, "shop", "frontpage")
+    reqs = requests_for(pods, 40, seed=21)
+    sock = f"meshctl-top-{os.getpid()}-{bed.mesh}"
+    env = proc_env(bed)
+    cmd = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items() if k in ("KUBECONFIG", "MESHCTL_MESH", "PATH"))
+    cmd = f"env {cmd} TERM=xterm-256color {shlex.quote(sys.executable)} -m meshctl top deploy/frontpage -n shop --max-rps 0"
+
+    def tmux(*args: str) -> str:
+        return subprocess.run(["tmux", "-L", sock, *args], capture_output=True, text=True, cwd=ROOT).stdout
+
+    tmux("new-session", "-d", "-x", "160", "-y", "40", "-c", str(ROOT), cmd)
+    tmux("set-option", "-g", "remain-on-exit", "on")
+    try:
+        deadline = time.monotonic() + 20
+        while "Success Rate" not in tmux("capture-pane", "-p") and time.monotonic() < deadline:
+            time.sleep(0.2)
+        screen = tmux("capture-pane", "-p")
+        assert "Source" in screen and "Success Rate" in screen and "q or Ctrl-C to quit" in screen, (
+            tmux("display-message", "-p", "#{pane_width}x#{pane_height}") + screen
+        )
+        append(bed, reqs, fmt)
+        want = truth(bed, reqs, fmt)
+        busiest = max(want.items(), key=lambda kv: kv[1]["count"])
+        deadline = time.monotonic() + 20
+        total = 0
+        while time.monotonic() < deadline:
+            screen = tmux("capture-pane", "-p")
+            rows = [line.split() for line in screen.splitlines() if "loadgen-" in line]
+            total = sum(int(r[4]) for r in rows if len(r) > 4 and r[4].isdigit())
+            if total == len(reqs):
+                break
+            time.sleep(0.25)
+        assert total == len(reqs), screen
+        # rows sorted by count: the first data row is a busiest one
+        first = rows[0]
+        assert int(first[4]) == busiest[1]["count"]
+        tmux("send-keys", "q")
+        deadline = time.monotonic() + 10
+        while tmux("display-message", "-p", "#{pane_dead}").strip() != "1" and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert tmux("display-message", "-p", "#{pane_dead_status}").strip() == "0"
+        final = tmux("capture-pane", "-p")
+        assert "Success Rate" in final  # the final table is printed after leaving the live view
+    finally:
+        tmux("kill-server")
