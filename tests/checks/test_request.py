@@ -47,3 +47,17 @@ def test_wait_durations_and_repeated_categories():
     assert parse(wait="90s").wait_s == 90
     assert parse(categories=["identity", "identity", "prometheus"]).categories == ("identity", "prometheus")
     assert parse(pre=True, list_only=True).mode == "pre"  # --list needs no mesh
+
+
+def test_list_needs_no_cluster():
+    import json
+
+    from meshctl.checks import all_checks
+    from tests.helpers import run
+
+    r = run(["check", "--list"])
+    assert r.code == 0
+    ids = [line.split()[0] for line in r.stdout.splitlines()[1:]]
+    assert ids == [c.id for c in all_checks()]
+    doc = json.loads(run(["check", "--list", "-o", "json"]).stdout)
+    assert {c["id"]: c["category"] for c in doc["checks"]}["dp-proxy-restarts"] == "data-plane"
