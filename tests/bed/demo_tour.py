@@ -11,4 +11,6 @@ TOUR: list[str | tuple[str, float]] = [
     "version",
     "check",
     "check --proxy",
+    "inject docs/examples/shop/frontend.yaml",
+    "inject docs/examples/shop --diff",
 ]
