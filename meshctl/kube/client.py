@@ -322,10 +322,7 @@ class KubeClient:
             if resp.status in (401, 403):
                 raise http_error(resp.status, resp.body, op, self.target)
             if resp.status == 404:
-                raise NotFoundError(
-                    f'service "{service}" (port {port}) not found in namespace "{namespace}": {message}',
-                    hint="pass --prometheus-service NS/NAME:PORT or --prometheus-url",
-                )
+                raise NotFoundError(f'{message} in namespace "{namespace}"')
             raise UnreachableError(
                 f"the API server cannot reach service {namespace}/{service}:{port}: {message}",
                 hint="is its pod running? (no endpoints / connection refused)",

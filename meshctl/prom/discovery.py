@@ -52,7 +52,7 @@ def connect(settings: Any, kube: Callable[[], Any] | None = None, mesh: Callable
         raise UsageError("no Prometheus URL given", hint="pass --prometheus-url or set MESHCTL_PROMETHEUS_URL")
     if settings.prometheus_service:
         ns, name, port = parse_service(settings.prometheus_service)
-        how = f"service proxy to {ns}/{name}:{port}, from --prometheus-service"
+        how = f"service proxy to {ns}/{name}:{port} (from --prometheus-service)"
     else:
         try:
             found = mesh() if mesh is not None else None
@@ -64,5 +64,5 @@ def connect(settings: Any, kube: Callable[[], Any] | None = None, mesh: Callable
         if found is None:
             raise UsageError("no Prometheus URL given", hint="pass --prometheus-url or set MESHCTL_PROMETHEUS_URL")
         ns, name, port = found.prometheus_service
-        how = f"service proxy to {ns}/{name}:{port}, the {found.title} default"
+        how = f"service proxy to {ns}/{name}:{port} ({found.title}'s default)"
     return PromClient(ServiceProxyTransport(kube(), ns, name, port, how, timeout, headers=headers))

@@ -165,13 +165,12 @@ class ServiceProxyTransport:
         except NotFoundError as exc:
             # the Service is missing: for a user that means "no Prometheus there" (exit 3), not a missing resource
             raise UnreachableError(
-                f"no Prometheus at {self.namespace}/{self.service}:{self.port} ({self.how_found}): {exc.message}",
+                f"no Prometheus via the {self.how_found}: {exc.message}",
                 hint="pass --prometheus-url, or --prometheus-service NS/NAME:PORT",
             ) from None
         except UnreachableError as exc:
             raise UnreachableError(
-                f"cannot reach Prometheus at {self.namespace}/{self.service}:{self.port} ({self.how_found}): "
-                f"{exc.message}",
+                f"cannot reach Prometheus via the {self.how_found}: {exc.message}",
                 hint=exc.hint,
             ) from None
         return RawResponse(resp.status, resp.content_type, resp.body)

@@ -38,7 +38,7 @@ def test_mesh_prometheus_through_the_service_proxy_equals_direct(mesh, request):
     bed = request.getfixturevalue(f"bed_{mesh}")
     prom = proxied(bed)
     ns, name, port = get_mesh(mesh).prometheus_service
-    assert prom.how_found == f"service proxy to {ns}/{name}:{port}, the {get_mesh(mesh).title} default"
+    assert prom.how_found == f"service proxy to {ns}/{name}:{port} ({get_mesh(mesh).title}'s default)"
     assert prom.url == f"{bed.server}/api/v1/namespaces/{ns}/services/{name}:{port}/proxy"
     direct = connect(Settings(prometheus_url=bed.prometheus_url))
     at = time.time()
@@ -53,7 +53,7 @@ def test_mesh_prometheus_through_the_service_proxy_equals_direct(mesh, request):
 
 def test_explicit_prometheus_service(bed_linkerd):
     prom = proxied(bed_linkerd, "linkerd-viz/prometheus:9090")
-    assert prom.how_found == "service proxy to linkerd-viz/prometheus:9090, from --prometheus-service"
+    assert prom.how_found == "service proxy to linkerd-viz/prometheus:9090 (from --prometheus-service)"
     assert prom.query("vector(1)")[0].value == 1
 
 
@@ -67,8 +67,8 @@ def test_bad_promql_through_the_proxy(bed_linkerd):
 def test_missing_service_is_unreachable(bed_linkerd):
     with pytest.raises(UnreachableError) as err:
         proxied(bed_linkerd, "monitoring/prometheus-operated:9090").query("vector(1)")
-    assert err.value.message.startswith("no Prometheus at monitoring/prometheus-operated:9090 "
-                                        "(service proxy to monitoring/prometheus-operated:9090, from --prometheus-service)")
+    assert err.value.message == ("no Prometheus via the service proxy to monitoring/prometheus-operated:9090 (from "
+                                 '--prometheus-service): services "prometheus-operated" not found in namespace "monitoring"')
     assert "--prometheus-url" in err.value.hint
 
 
@@ -79,7 +79,8 @@ def test_service_without_endpoints_is_unreachable(bed_linkerd):
     bed_linkerd.create({"apiVersion": "v1", "kind": "Endpoints",
                         "metadata": {"name": "no-endpoints", "namespace": "shop"}, "subsets": []})
     try:
-        with pytest.raises(UnreachableError, match="cannot reach Prometheus at shop/no-endpoints:9090"):
+        with pytest.raises(UnreachableError, match=r"cannot reach Prometheus via the service proxy to shop/no-endpoints:9090 \(from --prometheus-service\): "
+                                                     "the API server cannot reach service shop/no-endpoints:9090: no endpoints available"):
             proxied(bed_linkerd, "shop/no-endpoints:9090").query("vector(1)")
     finally:
         bed_linkerd.delete("v1", "Endpoints", "no-endpoints", "shop")
@@ -151,7 +152,7 @@ def test_prometheus_down_exit_3_naming_the_url(bed_linkerd):
             connect(Settings(prometheus_url=bed_linkerd.prometheus_url)).query("vector(1)")
         assert err.value.message == (f"cannot reach Prometheus at {bed_linkerd.prometheus_url} (from --prometheus-url):"
                                      " connection refused")
-        with pytest.raises(UnreachableError, match="cannot reach Prometheus at linkerd-viz/prometheus:9090"):
+        with pytest.raises(UnreachableError, match="cannot reach Prometheus via the service proxy to linkerd-viz/prometheus:9090"):
             proxied(bed_linkerd).query("vector(1)")
     finally:
         bed_linkerd.start_prometheus()
