@@ -165,7 +165,8 @@ class Topology:
     linkerd_skewed_version: str = "stable-2.14.9"
     istio_skewed_version: str = "1.21.2"
     cluster_domain: str = "cluster.local"
-    _index: dict = field(default_factory=dict, compare=False, repr=False, hash=False)
+    # memo of derived data (pods, flows); init=False so dataclasses.replace() starts a fresh one
+    _index: dict = field(default_factory=dict, init=False, compare=False, repr=False, hash=False)
 
     def _lookup(self, key: str):
         if "built" not in self._index:  # frozen dataclass: the memo dict is mutable on purpose
@@ -306,7 +307,7 @@ def with_pod_override(topo: Topology, key: str, override: PodOverride) -> Topolo
         replace(w, pods=tuple(o for o in w.pods if o.index != override.index) + (override,)) if w.key == key else w
         for w in topo.workloads
     )
-    return replace(topo, workloads=ws, _index={})
+    return replace(topo, workloads=ws)
 
 
 from tests.bed.sim.topologies import big_topology, demo_topology, minimal_topology  # noqa: E402  (re-export)
