@@ -25,6 +25,7 @@ class Finding:
     file: str | None = None
     line: int | None = None
     analyzer: str = ""
+    path: tuple = ()  # the field inside the resource; its line is looked up once per file after all analyzers ran
 
     @property
     def origin(self) -> str:
@@ -55,19 +56,15 @@ class Context:
     snapshot: Snapshot
     meshes: frozenset[str]  # meshes in play: forced, detected, or both when nothing says which
     live: bool = False  # a cluster snapshot is included (-k)
-    line_of: Callable[[Resource, tuple], int | None] = lambda res, path: None
     findings: list[Finding] = field(default_factory=list)
     current: str = ""  # the running analyzer's name
     memo: dict[str, Any] = field(default_factory=dict)
 
     def report(self, code: str, res: Resource | None, path: tuple = (), **args: Any) -> None:
         mt = catalog()[code]
-        line = None
-        if res is not None and not res.live:
-            line = (self.line_of(res, path) if path else None) or res.line
-        self.findings.append(
-            Finding(code, mt.level, mt.format(args), res, res.file if res is not None else None, line, self.current)
-        )
+        file = res.file if res is not None else None
+        line = res.line if res is not None and not res.live else None
+        self.findings.append(Finding(code, mt.level, mt.format(args), res, file, line, self.current, path))
 
     def memoised(self, key: str, compute: Callable[[], Any]) -> Any:
         """Shared derived data (host index, injection state), computed once per run by whoever needs it first."""

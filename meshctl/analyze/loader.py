@@ -3,7 +3,8 @@
 One pass of libyaml (``CSafeLoader``) per file: ``get_node`` gives each document's node (with its line) and
 ``construct_document`` the plain data. A file that fails to parse is split at its ``---`` lines and parsed again
 document by document, so one broken document costs only itself; the failure becomes a MSH0001 finding with file:line.
-Field-level lines (``line_of``) re-compose one file on demand, so the node trees are not kept in memory.
+Field-level lines (``resolve_lines``) re-compose only the files that have findings, once each, after the analysis,
+so the node trees are never all in memory.
 """
 
 from __future__ import annotations
@@ -42,50 +43,115 @@ class Loaded:
     resources: list[Resource] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     texts: list[tuple[str, str]] = field(default_factory=list)  # (name, text) per source, for line_of
-    _node_cache: dict = field(default_factory=dict, repr=False)
 
     @property
     def unparseable(self) -> bool:
         return any(p.code == "MSH0001" for p in self.problems)
 
-    def line_of(self, res: Resource, path: tuple) -> int | None:
-        """The line of a field (path of keys/indexes inside res.body) in the file res came from, or None."""
-        if res.doc_key is None:
-            return None
-        src, start, end, doc_index, item = res.doc_key
-        nodes = self._node_cache.get((src, start))
-        if nodes is None:
+    def resolve_lines(self, findings: list) -> None:
+        """Set each finding's line to the line of its field (finding.path): each document with findings is composed
+        again on its own (a `kind: List` file as a whole), once."""
+        groups: dict[tuple, list] = {}
+        for f in findings:
+            res = f.resource
+            if f.path and res is not None and res.doc_key is not None:
+                src, start, end, doc_index, doc_start, doc_end, doc_line, item = res.doc_key
+                key = (src, start, end) if item is not None else (src, doc_start, doc_end)
+                groups.setdefault(key, []).append(f)
+        for (src, start, end), items in groups.items():
+            text = self.texts[src][1]
             try:
-                nodes = list(yaml.compose_all(self.texts[src][1][start:end], Loader=_Loader))
+                nodes = list(yaml.compose_all(text[start:end], Loader=_Loader))
             except yaml.YAMLError:
-                nodes = []
-            self._node_cache.clear()  # analyzers report file by file often enough; keep memory flat
-            self._node_cache[(src, start)] = nodes
-        if doc_index >= len(nodes):
-            return res.line
-        node = nodes[doc_index]
-        if item is not None:
-            node = _child(_child(node, "items"), item)
-        best = node.start_mark.line if node is not None else None
-        for key in path:
-            node = _child(node, key)
-            if node is None:
-                break
-            best = node.start_mark.line
-        if best is None:
-            return res.line
-        return best + 1 + self.texts[src][1].count("\n", 0, start)
+                continue
+            for f in items:
+                _, chunk_start, _, doc_index, _, _, doc_line, item = f.resource.doc_key
+                if item is None:
+                    line = _field_line(nodes[0] if nodes else None, None, f.path)
+                    base = doc_line - (nodes[0].start_mark.line if nodes else 0)
+                else:
+                    line = _field_line(nodes[doc_index] if doc_index < len(nodes) else None, item, f.path)
+                    base = text.count("\n", 0, chunk_start)
+                if line is not None:
+                    f.line = line + 1 + base
+
+
+def _field_line(node: Any, item: int | None, path: tuple) -> int | None:
+    """0-based line of the deepest node along path inside a document (or one item of a List)."""
+    if item is not None:
+        node = _child(_child(node, "items"), item)
+    if node is None:
+        return None
+    best = node.start_mark.line
+    for key in path:
+        named, node = _entry(node, key)
+        if named is None:
+            break
+        best = named.start_mark.line
+    return best
+
+
+_STR, _MAP, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+
+
+def _construct(loader: Any, node: Any) -> Any:
+    """Plain data from a document node: strings, maps and lists directly (the bulk of any manifest), every other
+    scalar through the loader's own constructors; anything unusual (merge keys, !!set, odd keys) the loader's way.
+    Nodes seen twice (YAML aliases) give the same object, so an alias bomb costs no more than its text."""
+    memo: dict[int, Any] = {}
+    constructors = loader.yaml_constructors
+
+    def build(n: Any) -> Any:
+        cls = type(n)
+        if cls is yaml.ScalarNode:
+            if n.tag == _STR:
+                return n.value
+            f = constructors.get(n.tag)
+            if f is None:
+                raise _Unusual
+            return f(loader, n)
+        done = memo.get(id(n))
+        if done is not None:
+            return done
+        if cls is yaml.MappingNode and n.tag == _MAP:
+            out: dict = {}
+            memo[id(n)] = out
+            for k, v in n.value:
+                if k.tag == "tag:yaml.org,2002:merge" or type(k) is not yaml.ScalarNode:
+                    raise _Unusual
+                out[build(k)] = build(v)
+            return out
+        if cls is yaml.SequenceNode and n.tag == _SEQ:
+            seq: list = []
+            memo[id(n)] = seq
+            seq.extend(build(x) for x in n.value)
+            return seq
+        raise _Unusual
+
+    try:
+        return build(node)
+    except (_Unusual, TypeError, RecursionError):
+        return loader.construct_document(node)
+
+
+class _Unusual(Exception):
+    """A node the fast path leaves to PyYAML's constructor."""
 
 
 def _child(node: Any, key: Any) -> Any:
+    return _entry(node, key)[1]
+
+
+def _entry(node: Any, key: Any) -> tuple[Any, Any]:
+    """(node whose line names the field, node to descend into) for a mapping key or sequence index."""
     if isinstance(node, yaml.MappingNode):
         for k, v in node.value:
             if getattr(k, "value", None) == key:
-                return v if isinstance(v, (yaml.MappingNode, yaml.SequenceNode)) else k
-        return None
+                return k, v
+        return None, None
     if isinstance(node, yaml.SequenceNode) and isinstance(key, int) and 0 <= key < len(node.value):
-        return node.value[key]
-    return None
+        return node.value[key], node.value[key]
+    return None, None
 
 
 def load(sources: Iterable[Any], default_namespace: str) -> Loaded:
@@ -111,7 +177,8 @@ def load(sources: Iterable[Any], default_namespace: str) -> Loaded:
 
 def _load_chunk(out: Loaded, src: int, name: str, text: str, start: int, end: int, default_ns: str) -> None:
     """Parse text[start:end]; raises yaml.YAMLError (with nothing from this chunk kept) on the first error."""
-    loader = _Loader(text[start:end] if (start or end != len(text)) else text)
+    chunk = text[start:end] if (start or end != len(text)) else text
+    loader = _Loader(chunk)
     offset = text.count("\n", 0, start) if start else 0
     found: list[Resource] = []
     problems: list[Problem] = []
@@ -119,9 +186,13 @@ def _load_chunk(out: Loaded, src: int, name: str, text: str, start: int, end: in
         doc_index = 0
         while loader.check_node():
             node = loader.get_node()
-            data = loader.construct_document(node)
+            data = _construct(loader, node)
             line = node.start_mark.line + 1 + offset
-            _add_document(found, problems, data, node, name, line, (src, start, end, doc_index), default_ns, offset)
+            # where this document's own text is (from the start of its first line), to re-compose it alone later
+            first = node.start_mark.index
+            doc_start = start + (chunk.rfind("\n", 0, first) + 1)
+            key = (src, start, end, doc_index, doc_start, start + node.end_mark.index, node.start_mark.line + offset)
+            _add_document(found, problems, data, node, name, line, key, default_ns, offset)
             doc_index += 1
     finally:
         loader.dispose()
@@ -137,9 +208,9 @@ def _add_document(found, problems, data, node, name, line, key, default_ns, offs
         for i, item in enumerate(data["items"]):
             item_node = _child(items_node, i)
             item_line = item_node.start_mark.line + 1 + offset if item_node is not None else line
-            _add_object(found, problems, item, name, item_line, (*key, i), default_ns)
+            _add_object(found, problems, item, name, item_line, key and (*key, i), default_ns)
         return
-    _add_object(found, problems, data, name, line, (*key, None), default_ns)
+    _add_object(found, problems, data, name, line, key and (*key, None), default_ns)
 
 
 def _add_object(found, problems, data, name, line, key, default_ns) -> None:

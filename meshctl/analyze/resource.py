@@ -76,7 +76,7 @@ class Resource:
     body: dict
     file: str | None = None
     line: int | None = None
-    doc_key: tuple | None = None  # (source index, document index, list item index) to find field lines again
+    doc_key: tuple | None = None  # where the document is in its source (see loader), to find field lines again
     live: bool = False  # read from the cluster (not a file)
 
     group: str = field(init=False)
