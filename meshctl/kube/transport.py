@@ -108,10 +108,10 @@ def unreachable(exc: BaseException, target: KubeTarget, timeout: float | None) -
     """An UnreachableError for a connection-level failure, with a short reason instead of urllib3's repr."""
     reason = describe_connection_error(exc, timeout)
     where = "in-cluster service account" if target.in_cluster else f"context {target.context!r}"
-    return UnreachableError(
-        f"cannot reach the Kubernetes API at {target.server} ({where}): {reason}",
-        hint="is the cluster up? check --context/KUBECONFIG, or raise --request-timeout",
-    )
+    hint = "is the cluster up? check --context/KUBECONFIG, or raise --request-timeout"
+    if reason.startswith("TLS error"):
+        hint = "check the cluster's certificate-authority in the kubeconfig (and that the server speaks HTTPS)"
+    return UnreachableError(f"cannot reach the Kubernetes API at {target.server} ({where}): {reason}", hint=hint)
 
 
 def describe_connection_error(exc: BaseException, timeout: float | None) -> str:
@@ -125,7 +125,8 @@ def describe_connection_error(exc: BaseException, timeout: float | None) -> str:
     if isinstance(inner, ue.TimeoutError) or isinstance(exc, TimeoutError) or "timed out" in str(inner):
         return f"timed out after {timeout:g}s" if timeout else "timed out"
     if isinstance(inner, ue.SSLError) or "SSL" in type(inner).__name__ or "CERTIFICATE" in str(inner):
-        return f"TLS error: {_short(str(inner))}"
+        ssl_reason = re.search(r"\[SSL: [A-Z_]+\] ([^'\"(]+)", str(inner))
+        return f"TLS error: {ssl_reason.group(1).strip() if ssl_reason else _short(str(inner))}"
     if m:
         return m.group(1).strip().lower()
     if isinstance(inner, ue.ProtocolError):

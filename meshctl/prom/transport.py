@@ -184,6 +184,9 @@ def _reason(exc: BaseException) -> str:
     import re
 
     text = str(exc)
+    m = re.search(r"\[SSL: [A-Z_]+\] ([^'\"(]+)", text)
+    if m:
+        return m.group(1).strip()
     m = re.search(r"\[Errno -?\d+\] ([^'\")]+)", text)
     if m:
         return m.group(1).strip().lower()

@@ -281,3 +281,18 @@ def test_version_command(bed_istio, tmp_path):
     assert r.code == 0 and r.stdout.count("\n") == 1 and r.stderr == ""
     info = server_info(lambda: client(bed_istio.kubeconfig), "linkerd")
     assert info.planes == () and info.error is None
+
+
+def test_untrusted_server_certificate_is_a_short_tls_error(bed_linkerd, tmp_path):
+    p = tmp_path / "kc"
+    p.write_text(f"""apiVersion: v1
+kind: Config
+current-context: x
+clusters: [{{name: c, cluster: {{server: "{bed_linkerd.server}"}}}}]
+users: [{{name: u, user: {{token: t}}}}]
+contexts: [{{name: x, context: {{cluster: c, user: u}}}}]
+""")
+    with pytest.raises(UnreachableError) as err:
+        client(str(p)).list("pods")
+    assert err.value.message.endswith("(context 'x'): TLS error: certificate verify failed: "
+                                      "unable to get local issuer certificate")

@@ -215,3 +215,10 @@ def test_query_many_raises_first_failure_in_order(stub):
     with pytest.raises(FailedError, match="first"):
         client(stub.url).query_many({"a": "up", "b": "bad1", "c": "bad2"})
     assert client(stub.url).query_many({}) == {}
+
+
+def test_tls_to_a_plain_http_server_is_a_short_tls_error(stub):
+    with pytest.raises(UnreachableError) as err:
+        client(stub.url.replace("http://", "https://")).query("up")
+    assert err.value.message.endswith("(from --prometheus-url): TLS error: wrong version number")
+    assert "--prometheus-ca-file" in err.value.hint
