@@ -8,6 +8,7 @@ no data. Several types: one table each, names prefixed (``deploy/web``), separat
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 
 from meshctl.stats.model import CanaryTable, StatResult, StatRow, StatTable
@@ -24,12 +25,17 @@ def _rps(v: float | None) -> str:
     return DASH if v is None else f"{v:.1f}rps"
 
 
+def _half_up(v: float) -> int:
+    # histogram_quantile returns 937.4999999999999 for 937.5: round half up, with room for that float noise
+    return math.floor(v + 0.5 + 1e-6)
+
+
 def _ms(v: float | None) -> str:
-    return DASH if v is None else f"{round(v)}ms"
+    return DASH if v is None else f"{_half_up(v)}ms"
 
 
 def _int(v: float | None) -> str:
-    return DASH if v is None else str(round(v))
+    return DASH if v is None else str(_half_up(v))
 
 
 def _bps(v: float | None) -> str:

@@ -24,6 +24,7 @@ FIELDS = {  # meshctl's JSON field -> the truth's Stats field
     "total_pods": "total_pods",
 }
 KINDS = ["deploy", "sts", "ds", "rs", "job", "po", "ns", "svc"]
+pytestmark = pytest.mark.bed
 
 
 @pytest.fixture(params=["linkerd", "istio"])
