@@ -11,8 +11,17 @@ from meshctl.errors import MeshctlError, UsageError
 
 DETECT_TIMEOUT = 3.0  # seconds: asking the cluster which mesh it runs must not stall a pipeline
 
-Manifests = Annotated[list[str] | None, typer.Argument(metavar="FILE|DIR|URL|-...", help="Manifests: files, directories (recursive), https:// URLs, or - for stdin.", show_default=False)]
-Output = Annotated[str, typer.Option("--output", "-o", metavar="yaml|json", help="Output format (JSON input gives JSON output).")]
+Manifests = Annotated[
+    list[str] | None,
+    typer.Argument(
+        metavar="FILE|DIR|URL|-...",
+        help="Manifests: files, directories (recursive), https:// URLs, or - for stdin.",
+        show_default=False,
+    ),
+]
+Output = Annotated[
+    str, typer.Option("--output", "-o", metavar="yaml|json", help="Output format (JSON input gives JSON output).")
+]
 Diff = Annotated[bool, typer.Option("--diff", help="Print a unified diff of the changes instead of the manifests.")]
 AllowHttp = Annotated[bool, typer.Option("--allow-http", help="Also read plain http:// URLs.")]
 
@@ -27,18 +36,42 @@ def inject(
     output: Output = "yaml",
     diff: Diff = False,
     allow_http: AllowHttp = False,
-    proxy_cpu_request: Annotated[str | None, _opt("--proxy-cpu-request", "Proxy CPU request, e.g. 100m.", "QUANTITY")] = None,
+    proxy_cpu_request: Annotated[
+        str | None, _opt("--proxy-cpu-request", "Proxy CPU request, e.g. 100m.", "QUANTITY")
+    ] = None,
     proxy_cpu_limit: Annotated[str | None, _opt("--proxy-cpu-limit", "Proxy CPU limit, e.g. 1.", "QUANTITY")] = None,
-    proxy_memory_request: Annotated[str | None, _opt("--proxy-memory-request", "Proxy memory request, e.g. 64Mi.", "QUANTITY")] = None,
-    proxy_memory_limit: Annotated[str | None, _opt("--proxy-memory-limit", "Proxy memory limit, e.g. 256Mi.", "QUANTITY")] = None,
-    skip_inbound_ports: Annotated[str | None, _opt("--skip-inbound-ports", "Inbound ports the proxy leaves alone, e.g. 25,8000-8100.", "PORTS")] = None,
-    skip_outbound_ports: Annotated[str | None, _opt("--skip-outbound-ports", "Outbound ports the proxy leaves alone.", "PORTS")] = None,
-    ingress: Annotated[bool, typer.Option("--ingress", help="Linkerd: inject in ingress mode (linkerd.io/inject: ingress).")] = False,
-    opaque_ports: Annotated[str | None, _opt("--opaque-ports", "Linkerd: ports that skip protocol detection; also annotates Services.", "PORTS")] = None,
-    access_log: Annotated[str | None, _opt("--access-log", "Linkerd: proxy access log format, apache or json.", "apache|json")] = None,
-    proxy_log_level: Annotated[str | None, _opt("--proxy-log-level", "Linkerd: proxy log level, e.g. warn,linkerd=info.", "LEVEL")] = None,
-    default_inbound_policy: Annotated[str | None, _opt("--default-inbound-policy", "Linkerd: default inbound policy, e.g. all-authenticated.", "POLICY")] = None,
-    revision: Annotated[str | None, _opt("--revision", "Istio: inject with this control-plane revision (istio.io/rev).", "REV")] = None,
+    proxy_memory_request: Annotated[
+        str | None, _opt("--proxy-memory-request", "Proxy memory request, e.g. 64Mi.", "QUANTITY")
+    ] = None,
+    proxy_memory_limit: Annotated[
+        str | None, _opt("--proxy-memory-limit", "Proxy memory limit, e.g. 256Mi.", "QUANTITY")
+    ] = None,
+    skip_inbound_ports: Annotated[
+        str | None, _opt("--skip-inbound-ports", "Inbound ports the proxy leaves alone, e.g. 25,8000-8100.", "PORTS")
+    ] = None,
+    skip_outbound_ports: Annotated[
+        str | None, _opt("--skip-outbound-ports", "Outbound ports the proxy leaves alone.", "PORTS")
+    ] = None,
+    ingress: Annotated[
+        bool, typer.Option("--ingress", help="Linkerd: inject in ingress mode (linkerd.io/inject: ingress).")
+    ] = False,
+    opaque_ports: Annotated[
+        str | None,
+        _opt("--opaque-ports", "Linkerd: ports that skip protocol detection; also annotates Services.", "PORTS"),
+    ] = None,
+    access_log: Annotated[
+        str | None, _opt("--access-log", "Linkerd: proxy access log format, apache or json.", "apache|json")
+    ] = None,
+    proxy_log_level: Annotated[
+        str | None, _opt("--proxy-log-level", "Linkerd: proxy log level, e.g. warn,linkerd=info.", "LEVEL")
+    ] = None,
+    default_inbound_policy: Annotated[
+        str | None,
+        _opt("--default-inbound-policy", "Linkerd: default inbound policy, e.g. all-authenticated.", "POLICY"),
+    ] = None,
+    revision: Annotated[
+        str | None, _opt("--revision", "Istio: inject with this control-plane revision (istio.io/rev).", "REV")
+    ] = None,
 ) -> None:
     """Add the mesh's injection markers to Kubernetes manifests, changing nothing else.
 
@@ -104,7 +137,9 @@ def _run(env: Env, mode: str, mesh, options, manifests, output: str, diff: bool,
     from meshctl.manifests.sources import read_sources
 
     if not manifests:
-        raise UsageError("please specify a kubernetes resource file", hint=f"meshctl {mode} FILE|DIR|URL|-  (- reads stdin)")
+        raise UsageError(
+            "please specify a kubernetes resource file", hint=f"meshctl {mode} FILE|DIR|URL|-  (- reads stdin)"
+        )
     sources = read_sources(manifests, stdin=env.stdin, allow_http=allow_http, timeout=env.settings.request_timeout)
     request = Request(sources, mode, mesh, options or InjectOptions(), output, diff)
     result = run(request)

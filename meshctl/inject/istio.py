@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from meshctl.inject.options import InjectOptions
-from meshctl.inject.rules import Change, Meta, MeshRules, is_true
+from meshctl.inject.rules import Change, MeshRules, Meta, is_true
 from meshctl.meshes.istio import ISTIO, NAMESPACE_INJECTION_LABEL, REVISION_LABEL, SIDECAR_STATUS_ANNOTATION
 
 INJECT = ISTIO.inject_key  # sidecar.istio.io/inject (a pod label; the annotation form is deprecated)
@@ -85,15 +85,20 @@ class IstioRules(MeshRules):
         manual = manual or SIDECAR_STATUS_ANNOTATION in annotations
         label_keys = [
             k for k, v in labels.items()
-            if (k == INJECT and not (v or "").lower() == "false") or k == REVISION_LABEL or (manual and k in MANUAL_LABELS)
+            if (k == INJECT and (v or "").lower() != "false") or k == REVISION_LABEL or (manual and k in MANUAL_LABELS)
         ]  # fmt: skip
         annotation_keys = []
         for k, v in annotations.items():
             if k.startswith(REMOVED_ANNOTATION_PREFIXES) or k == REVISION_LABEL:
                 if not (k == INJECT and (v or "").lower() == "false"):
                     annotation_keys.append(k)
-            elif manual and k in MANUAL_ANNOTATIONS and MANUAL_ANNOTATIONS[k] in (None, v):
-                annotation_keys.append(k)
-            elif manual and k == "prometheus.io/scrape" and annotations.get("prometheus.io/port") == "15020":
+            elif (
+                manual
+                and k in MANUAL_ANNOTATIONS
+                and MANUAL_ANNOTATIONS[k] in (None, v)
+                or manual
+                and k == "prometheus.io/scrape"
+                and annotations.get("prometheus.io/port") == "15020"
+            ):
                 annotation_keys.append(k)
         return label_keys, annotation_keys

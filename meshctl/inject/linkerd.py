@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from meshctl.inject.options import InjectOptions
-from meshctl.inject.rules import Change, Meta, MeshRules
+from meshctl.inject.rules import Change, MeshRules, Meta
 from meshctl.meshes.linkerd import LINKERD
 
 INJECT = LINKERD.inject_key  # linkerd.io/inject

@@ -13,7 +13,9 @@ from decimal import Decimal
 from meshctl.errors import UsageError
 
 # Kubernetes resource.Quantity: a signed decimal number with an optional binary/decimal suffix or exponent
-_QUANTITY = re.compile(r"^(?P<num>\+?(?:\d+(?:\.\d*)?|\.\d+))(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?\d+)?$")
+_QUANTITY = re.compile(
+    r"^(?P<num>\+?(?:\d+(?:\.\d*)?|\.\d+))(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?\d+)?$"
+)
 _SUFFIX = {
     "": Decimal(1), "n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"), "k": Decimal(10) ** 3,
     "M": Decimal(10) ** 6, "G": Decimal(10) ** 9, "T": Decimal(10) ** 12, "P": Decimal(10) ** 15, "E": Decimal(10) ** 18,
@@ -66,8 +68,14 @@ def validate(options: InjectOptions, mesh: str) -> InjectOptions:
     for name in options.given():
         if name in wrong:
             other = "Linkerd" if mesh == "istio" else "Istio"
-            raise UsageError(f"{option_flag(name)} is a {other} option, and the mesh is {mesh}", hint=f"drop it, or pass --mesh {other.lower()}")
-    request_limit = (("cpu", options.proxy_cpu_request, options.proxy_cpu_limit), ("memory", options.proxy_memory_request, options.proxy_memory_limit))
+            raise UsageError(
+                f"{option_flag(name)} is a {other} option, and the mesh is {mesh}",
+                hint=f"drop it, or pass --mesh {other.lower()}",
+            )
+    request_limit = (
+        ("cpu", options.proxy_cpu_request, options.proxy_cpu_limit),
+        ("memory", options.proxy_memory_request, options.proxy_memory_limit),
+    )
     for resource, request, limit in request_limit:
         req = parse_quantity(request, f"--proxy-{resource}-request") if request is not None else None
         lim = parse_quantity(limit, f"--proxy-{resource}-limit") if limit is not None else None
@@ -115,7 +123,10 @@ def parse_ports(text: str, option: str, *, ranges: bool = True) -> str:
     for part in parts:
         low, _, high = part.partition("-")
         if not low.isdigit() or (high and not high.isdigit()) or (part.endswith("-")):
-            raise UsageError(f"{option}: {part!r} is not a port or a port range", hint="ports are 1-65535; ranges look like 8000-8100")
+            raise UsageError(
+                f"{option}: {part!r} is not a port or a port range",
+                hint="ports are 1-65535; ranges look like 8000-8100",
+            )
         if high and not ranges:
             raise UsageError(f"{option}: Istio does not accept port ranges ({part})", hint="list the ports one by one")
         for port in (low, high) if high else (low,):

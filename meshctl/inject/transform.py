@@ -149,7 +149,9 @@ def inject_object(obj: Any, kind: str, rules: MeshRules, others: list[MeshRules]
     return out
 
 
-def _inject_namespace(obj: Any, out: Outcome, rules: MeshRules, others: list[MeshRules], options: InjectOptions) -> Outcome:
+def _inject_namespace(
+    obj: Any, out: Outcome, rules: MeshRules, others: list[MeshRules], options: InjectOptions
+) -> Outcome:
     labels, annotations = _meta(obj)
     for other in others:
         marker = other.marked(labels, annotations, namespace=True)
@@ -180,12 +182,18 @@ def uninject_object(obj: Any, kind: str, meshes: list[MeshRules]) -> Outcome:
     ops = out.ops
     manual = set()
     for key in ("initContainers", "containers"):
-        gone = [c.path[-1] for c in _containers(pod_spec, key) if any(_container_name(c) in m.proxy_containers for m in meshes)]
+        gone = [
+            c.path[-1]
+            for c in _containers(pod_spec, key)
+            if any(_container_name(c) in m.proxy_containers for m in meshes)
+        ]
         names = {_container_name(c) for c in _containers(pod_spec, key)}
         manual.update(m.name for m in meshes if names & m.proxy_containers)
         if gone:
             ops.append(("delete_items", pod_spec.path + (key,), gone))
-    volumes = [v.path[-1] for v in _containers(pod_spec, "volumes") if any(_container_name(v) in m.volumes for m in meshes)]
+    volumes = [
+        v.path[-1] for v in _containers(pod_spec, "volumes") if any(_container_name(v) in m.volumes for m in meshes)
+    ]
     if volumes:
         ops.append(("delete_items", pod_spec.path + ("volumes",), volumes))
     labels, annotations = _meta(holder)

@@ -26,7 +26,7 @@ MappingNode, SequenceNode, ScalarNode = yaml.MappingNode, yaml.SequenceNode, yam
 # containers that uninject removes when it has emptied them (inject creates them when missing)
 PRUNABLE = frozenset({"annotations", "labels", "metadata", "initContainers", "volumes"})
 _PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_./-]*")
-_YAML11_WORDS = frozenset("y yes n no true false on off null".split())
+_YAML11_WORDS = frozenset(["y", "yes", "n", "no", "true", "false", "on", "off", "null"])
 
 
 STR_TAG, MAP_TAG, SEQ_TAG = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
@@ -201,7 +201,9 @@ class Editor:
             raise FailedError(f"cannot edit {self.what}: the document is empty")
         if start == end and not self._in_flow(start):
             # `annotations:` with nothing after it: add the entries as an indented block below the key
-            self.inserts.append((self._line_end(key.end_mark.index), -1, block_text(tree, key.start_mark.column + step, step, self.eol)))
+            self.inserts.append(
+                (self._line_end(key.end_mark.index), -1, block_text(tree, key.start_mark.column + step, step, self.eol))
+            )
         else:
             # `annotations: ~` / `null`, or an empty value inside a flow collection: becomes a flow mapping
             self.inserts.append((start, end, ("{" if start < end else " {") + flow_text(tree) + "}"))

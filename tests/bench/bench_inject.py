@@ -131,7 +131,9 @@ def _interleaved(commands: dict[str, list[str]], repeat: int) -> dict[str, float
 
 
 def _memory(mode: str, what: str, path: Path) -> dict:
-    proc = subprocess.run([PY, "-c", PROBE, mode, what, str(path)], cwd=ROOT, capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        [PY, "-c", PROBE, mode, what, str(path)], cwd=ROOT, capture_output=True, text=True, check=True
+    )
     return json.loads(proc.stderr.strip().splitlines()[-1])
 
 

@@ -42,7 +42,9 @@ def test_pipeline_into_kubectl_apply(cluster):
     ns = json.loads(cluster.kubectl("get", "namespace", "shop", "-o", "json").stdout)
     assert ns["metadata"]["annotations"]["linkerd.io/inject"] == "enabled"
     cron = json.loads(cluster.kubectl("get", "cronjob", "cart-cleanup", "-n", "shop", "-o", "json").stdout)
-    assert cron["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["annotations"] == {"linkerd.io/inject": "enabled"}
+    assert cron["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["annotations"] == {
+        "linkerd.io/inject": "enabled"
+    }
 
 
 @pytest.mark.bed
@@ -53,7 +55,10 @@ def test_no_mesh_installed_means_pass_mesh(cluster):
     assert "hint: pass --mesh linkerd or --mesh istio (or set MESHCTL_MESH)" in result.stderr
 
 
-@pytest.mark.parametrize(("bed_fixture", "marker"), [("bed_linkerd", "linkerd.io/inject: enabled"), ("bed_istio", 'sidecar.istio.io/inject: "true"')])
+@pytest.mark.parametrize(
+    ("bed_fixture", "marker"),
+    [("bed_linkerd", "linkerd.io/inject: enabled"), ("bed_istio", 'sidecar.istio.io/inject: "true"')],
+)
 def test_mesh_is_detected_from_the_current_context(bed_fixture, marker, request):
     bed = request.getfixturevalue(bed_fixture)
     result = run(["inject", "-"], stdin=DEPLOY, env=_no_mesh_env(bed.kubeconfig))

@@ -73,4 +73,7 @@ def test_crlf_is_kept(tmp_path):
     path = tmp_path / "crlf.yaml"
     path.write_bytes(b"kind: Pod\r\nmetadata:\r\n  name: a\r\nspec:\r\n  containers: []\r\n")
     result = run(["--mesh", "istio", "inject", str(path)])
-    assert result.stdout == 'kind: Pod\r\nmetadata:\r\n  labels:\r\n    sidecar.istio.io/inject: "true"\r\n  name: a\r\nspec:\r\n  containers: []\r\n'
+    assert (
+        result.stdout
+        == 'kind: Pod\r\nmetadata:\r\n  labels:\r\n    sidecar.istio.io/inject: "true"\r\n  name: a\r\nspec:\r\n  containers: []\r\n'
+    )

@@ -53,7 +53,9 @@ def test_every_option(mesh, golden):
     if mesh == "linkerd":
         expected = with_markers(load_all(text)[0], ("spec", "template"), annotations=LINKERD_EXPECTED)
     else:
-        expected = with_markers(load_all(text)[0], ("spec", "template"), labels=ISTIO_LABELS, annotations=ISTIO_ANNOTATIONS)
+        expected = with_markers(
+            load_all(text)[0], ("spec", "template"), labels=ISTIO_LABELS, annotations=ISTIO_ANNOTATIONS
+        )
     assert load_all(result.stdout) == [expected]
     # same options again: nothing changes; a different value replaces the old one in place
     assert run(["--mesh", mesh, "inject", "-", *args], stdin=result.stdout).stdout == result.stdout

@@ -47,7 +47,17 @@ def manifest(draw):
     kind = draw(st.sampled_from(KINDS))
     name = draw(NAMES)
     flow_target = False
-    put(0, "apiVersion: " + ("batch/v1" if kind in ("Job", "CronJob") else "apps/v1" if kind not in ("Pod", "Namespace", "Service", "ConfigMap") else "v1"))
+    put(
+        0,
+        "apiVersion: "
+        + (
+            "batch/v1"
+            if kind in ("Job", "CronJob")
+            else "apps/v1"
+            if kind not in ("Pod", "Namespace", "Service", "ConfigMap")
+            else "v1"
+        ),
+    )
     put(0, f"kind: {kind}" + comment())
     put(0, "metadata:")
     put(1, f"name: {quoted(name)}" + comment())
@@ -115,7 +125,11 @@ def stream(draw):
     docs = draw(st.lists(manifest(), min_size=1, max_size=4))
     parts = []
     for i, (text, *_rest) in enumerate(docs):
-        lead = draw(st.sampled_from(["---\n", "--- # doc\n", ""])) if i == 0 else draw(st.sampled_from(["---\n", "\n---\n", "...\n---\n"]))
+        lead = (
+            draw(st.sampled_from(["---\n", "--- # doc\n", ""]))
+            if i == 0
+            else draw(st.sampled_from(["---\n", "\n---\n", "...\n---\n"]))
+        )
         parts.append(lead + text)
     text = "".join(parts)
     if draw(st.booleans()):

@@ -37,7 +37,7 @@ def test_uninject_with_the_other_mesh_forced_leaves_it_alone():
 
 
 def test_opt_out_markers_survive_uninject():
-    text = "kind: Pod\nmetadata:\n  name: p\n  annotations:\n    linkerd.io/inject: disabled\n  labels:\n    sidecar.istio.io/inject: \"false\"\nspec:\n  containers: []\n"
+    text = 'kind: Pod\nmetadata:\n  name: p\n  annotations:\n    linkerd.io/inject: disabled\n  labels:\n    sidecar.istio.io/inject: "false"\nspec:\n  containers: []\n'
     result = run(["uninject", "-"], stdin=text)
     assert (result.code, result.stdout) == (0, text)
 
@@ -45,8 +45,30 @@ def test_opt_out_markers_survive_uninject():
 def test_options_and_revision_are_removed():
     text = (FIXTURES / "deployment.yaml").read_text()
     for args in (
-        ["--mesh", "linkerd", "inject", "-", "--proxy-cpu-request", "100m", "--opaque-ports", "3306", "--access-log", "json"],
-        ["--mesh", "istio", "inject", "-", "--revision", "canary", "--proxy-memory-limit", "1Gi", "--skip-outbound-ports", "5432"],
+        [
+            "--mesh",
+            "linkerd",
+            "inject",
+            "-",
+            "--proxy-cpu-request",
+            "100m",
+            "--opaque-ports",
+            "3306",
+            "--access-log",
+            "json",
+        ],
+        [
+            "--mesh",
+            "istio",
+            "inject",
+            "-",
+            "--revision",
+            "canary",
+            "--proxy-memory-limit",
+            "1Gi",
+            "--skip-outbound-ports",
+            "5432",
+        ],
     ):
         injected = run(args, stdin=text)
         assert injected.code == 0, injected.stderr

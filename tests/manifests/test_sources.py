@@ -67,9 +67,14 @@ def test_untrusted_certificate_is_refused(https, tmp_path):
 
 
 def test_url_not_found_names_url_and_status(https):
-    result = run(["--mesh", "linkerd", "inject", f"{https.url}/missing.yaml"], env={"REQUESTS_CA_BUNDLE": str(https.ca)})
+    result = run(
+        ["--mesh", "linkerd", "inject", f"{https.url}/missing.yaml"], env={"REQUESTS_CA_BUNDLE": str(https.ca)}
+    )
     assert (result.code, result.stdout) == (65, "")
-    assert result.stderr.splitlines()[0] == f"Error: cannot read {https.url}/missing.yaml: server replied 404 File not found"
+    assert (
+        result.stderr.splitlines()[0]
+        == f"Error: cannot read {https.url}/missing.yaml: server replied 404 File not found"
+    )
 
 
 def test_plain_http_needs_allow_http():

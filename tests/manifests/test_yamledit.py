@@ -37,7 +37,10 @@ CASES = {
         "---\nspec:\n  template:\n" + BLOCK + "    spec: {}\n...\n# trailing\n",
     ),
     "anchor-used-once": ("spec:\n  template: &t\n    spec: {}\n", "spec:\n  template: &t\n" + BLOCK + "    spec: {}\n"),
-    "tag-and-comment": ("spec:\n  template: !!map   # pod\n    spec: {}\n", "spec:\n  template: !!map   # pod\n" + BLOCK + "    spec: {}\n"),
+    "tag-and-comment": (
+        "spec:\n  template: !!map   # pod\n    spec: {}\n",
+        "spec:\n  template: !!map   # pod\n" + BLOCK + "    spec: {}\n",
+    ),
     "no-final-newline": ("spec:\n  template:\n    spec: {}", "spec:\n  template:\n" + BLOCK + "    spec: {}"),
     "crlf": (
         "spec:\r\n  template:\r\n    spec: {}\r\n",
@@ -105,7 +108,10 @@ def test_item_of_a_sequence_gets_its_key_after_its_content():
     text = "items:\n- kind: Pod\n  spec: {}\n# end\n"
     editor = Editor(text, compose(text, "t"))
     editor.merge(("items", 0), TREE)
-    assert editor.result() == "items:\n- kind: Pod\n  spec: {}\n  metadata:\n    annotations:\n      linkerd.io/inject: enabled\n# end\n"
+    assert (
+        editor.result()
+        == "items:\n- kind: Pod\n  spec: {}\n  metadata:\n    annotations:\n      linkerd.io/inject: enabled\n# end\n"
+    )
 
 
 @pytest.mark.parametrize(
@@ -132,7 +138,10 @@ def test_remove_sequence_items_and_prune_empty_lists():
     editor.delete_items(("spec", "initContainers"), [0])
     editor.delete_items(("spec", "containers"), [1])
     editor.delete_items(("spec", "volumes"), [1])
-    assert editor.result() == "spec:\n  containers:\n  - name: app\n    args:\n    - |\n      run\n\n\n  # volumes\n  volumes: [{name: a}]\n"
+    assert (
+        editor.result()
+        == "spec:\n  containers:\n  - name: app\n    args:\n    - |\n      run\n\n\n  # volumes\n  volumes: [{name: a}]\n"
+    )
 
 
 def test_scalar_text_quotes_what_yaml_would_read_otherwise():
