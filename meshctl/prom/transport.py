@@ -99,13 +99,15 @@ class HttpTransport:
         elif user is not None:
             s.auth = (user, password or "")
         s.headers.update(headers or {})
+        # passed with every request: a Session's own `verify` loses to REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE
+        self.verify: bool | str = True
         if insecure:
             import urllib3
 
             urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
-            s.verify = False
+            self.verify = False
         elif ca_file:
-            s.verify = ca_file
+            self.verify = ca_file
         self.session = s
 
     def request(self, method: str, path: str, params: dict[str, str]) -> RawResponse:
@@ -115,9 +117,9 @@ class HttpTransport:
         self.counter.add()
         try:
             if method == "POST":
-                resp = self.session.post(full, data=params, timeout=(self.timeout, self.timeout))
+                resp = self.session.post(full, data=params, timeout=(self.timeout, self.timeout), verify=self.verify)
             else:
-                resp = self.session.get(full, params=params, timeout=(self.timeout, self.timeout))
+                resp = self.session.get(full, params=params, timeout=(self.timeout, self.timeout), verify=self.verify)
             body = resp.content
         except requests.exceptions.SSLError as exc:
             raise self._unreachable(f"TLS error: {_reason(exc)}", "pass --prometheus-ca-file or --prometheus-insecure") \

@@ -167,3 +167,16 @@ def test_cli_exit_3_when_prometheus_is_a_closed_port(bed_linkerd):
     r = run(["stat", "deploy", "-n", "shop"], env=env)
     assert r.code == ExitCode.UNREACHABLE, (r.stdout, r.stderr)
     assert f"cannot reach Prometheus at {url} (from MESHCTL_PROMETHEUS_URL): connection refused" in r.stderr
+
+
+def test_ca_file_and_insecure_against_a_real_tls_server(bed_linkerd, monkeypatch):
+    """The API server is an HTTPS server signed by the bed's CA: a stand-in for a Prometheus behind TLS."""
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")  # must not override the CA file
+    url = bed_linkerd.server
+    with pytest.raises(UnreachableError, match="TLS error: certificate verify failed"):
+        connect(Settings(prometheus_url=url)).query("up")
+    for settings in (Settings(prometheus_url=url, prometheus_ca_file=str(bed_linkerd.cluster.ca.cert)),
+                     Settings(prometheus_url=url, prometheus_insecure=True)):
+        with pytest.raises(FailedError) as err:  # TLS works; the API server is not a Prometheus and says 403
+            connect(settings).query("up")
+        assert "TLS" not in err.value.message and "HTTP 403" in err.value.message
