@@ -13,4 +13,6 @@ TOUR: list[str | tuple[str, float]] = [
     "check --proxy",
     "inject docs/examples/shop/frontend.yaml",
     "inject docs/examples/shop --diff",
+    "analyze docs/examples/ -A",
+    "analyze -k -A",
 ]
