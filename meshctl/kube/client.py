@@ -325,7 +325,7 @@ class KubeClient:
                 raise NotFoundError(f'{message} in namespace "{namespace}"')
             raise UnreachableError(
                 f"the API server cannot reach service {namespace}/{service}:{port}: {message}",
-                hint="is its pod running? (no endpoints / connection refused)",
+                hint="is its pod running and ready? (no endpoints / connection refused)",
             )
         return resp
 
