@@ -14,9 +14,10 @@ from typing import IO, Any
 
 from meshctl.errors import FailedError, InputError
 from meshctl.inject.options import InjectOptions
+from meshctl.inject.quick import TRIGGERS, unchangeable
 from meshctl.inject.report import Report
 from meshctl.inject.rules import MeshRules, rules_for
-from meshctl.inject.transform import inject_object, objects, uninject_object
+from meshctl.inject.transform import Outcome, inject_object, objects, uninject_object
 from meshctl.manifests.documents import iter_documents
 from meshctl.manifests.sources import Source
 from meshctl.manifests.views import DataEditor, DataView, NodeView
@@ -67,6 +68,9 @@ class Runner:
         self.errors: list[tuple[str, str]] = []
         self.json_docs: list[Any] = []
         self.wrote_any = False
+        # -o json needs every document parsed; Services are editable when Linkerd annotates opaque ports
+        self.quick = request.output != "json" or request.diff
+        self.triggers = TRIGGERS + (("Service",) if request.options.opaque_ports else ())
 
     # -- per object ------------------------------------------------------------------------------------------------
     def _outcomes(self, root: Any, source: str) -> list:
@@ -142,6 +146,11 @@ class Runner:
     _last_newline = True
 
     def _chunk(self, chunk: str, name: str, line: int) -> str:
+        if self.quick:
+            known = unchangeable(chunk, self.triggers)
+            if known is not None:
+                self.report.add(Outcome(known[0].lower(), known[1], "skipped"), name)
+                return chunk
         node = compose(chunk, name, line)
         if node is None:
             return chunk

@@ -210,8 +210,9 @@ def run() -> str:
         )
     lines += [
         "",
-        "inject reads the stream in blocks, parses one document at a time (libyaml with a trivial tag resolver),"
-        " edits its text, and spools output and report to temporary files past 1 MB, so its memory does not grow"
+        "inject reads the stream in blocks, parses one document at a time (libyaml with a trivial tag resolver;"
+        " documents that cannot change, such as the Services and ConfigMaps here, are recognised on their raw text"
+        " and copied without parsing), edits its text, and spools output and report to temporary files past 1 MB, so its memory does not grow"
         " with the number of documents; nothing is written to stdout before the last document went through.",
     ]
     return "\n".join(lines) + "\n"

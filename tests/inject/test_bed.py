@@ -55,6 +55,7 @@ def test_no_mesh_installed_means_pass_mesh(cluster):
     assert "hint: pass --mesh linkerd or --mesh istio (or set MESHCTL_MESH)" in result.stderr
 
 
+@pytest.mark.bed
 @pytest.mark.parametrize(
     ("bed_fixture", "marker"),
     [("bed_linkerd", "linkerd.io/inject: enabled"), ("bed_istio", 'sidecar.istio.io/inject: "true"')],
