@@ -11,6 +11,7 @@ Paths are tuples of mapping keys (str) and sequence indexes (int) from the docum
 from __future__ import annotations
 
 import json
+import operator
 import re
 from typing import Any
 
@@ -39,11 +40,9 @@ class NodeLoader(LOADER):  # type: ignore[valid-type,misc]
     PyYAML's resolver runs a regex table in Python for every scalar, about a third of compose's time.
     """
 
-    def descend_resolver(self, parent: Any, index: Any) -> None:
-        pass
-
-    def ascend_resolver(self) -> None:
-        pass
+    # the composer calls these for every node; builtins are not bound as methods and cost less than a Python call
+    descend_resolver = staticmethod(operator.is_)  # (parent, index) -> ignored
+    ascend_resolver = tuple  # () -> ignored
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
         if kind is ScalarNode:
