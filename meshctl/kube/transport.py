@@ -139,6 +139,9 @@ def _short(text: str) -> str:
     return text if len(text) <= 200 else text[:197] + "..."
 
 
+POOL_SIZE = 128
+
+
 class Transport:
     """One connection pool to the API server; thread-safe (urllib3's PoolManager is)."""
 
@@ -148,6 +151,9 @@ class Transport:
         self.cfg = configuration
         self.target = target
         self.timeout = timeout
+        # `tap` follows one log stream per pod: keep that many connections (urllib3 logs a warning for every
+        # connection it must discard when the pool is smaller than the number of requests in flight)
+        configuration.connection_pool_maxsize = max(configuration.connection_pool_maxsize or 0, POOL_SIZE)
         self._pool = parts().RESTClientObject(configuration).pool_manager
         self.request_count = 0
         self._lock = threading.Lock()

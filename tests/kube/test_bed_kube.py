@@ -296,3 +296,15 @@ contexts: [{{name: x, context: {{cluster: c, user: u}}}}]
         client(str(p)).list("pods")
     assert err.value.message.endswith("(context 'x'): TLS error: certificate verify failed: "
                                       "unable to get local issuer certificate")
+
+
+def test_many_concurrent_log_streams_share_one_client_quietly(bed_linkerd, caplog):
+    k = client(bed_linkerd.kubeconfig)
+    meshed = [p for p in topo_pods(bed_linkerd.topology) if p.meshed]
+    container = get_mesh("linkerd").proxy_container
+    streams = [k.pod_logs(p.namespace, p.name, container, follow=True, since_seconds=1) for p in meshed]
+    assert len(streams) > 10  # more than urllib3's default pool of cpu_count * 5 on small machines
+    for s in streams:
+        s.close()
+    k.list("pods")  # the pool still works after closing them
+    assert not [r for r in caplog.records if "pool is full" in r.getMessage()]
