@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from meshctl.analyze.framework import Context
-from meshctl.analyze.resource import Resource, str_map
+from meshctl.analyze.resource import Resource, as_list, str_map
 from meshctl.analyze.snapshot import SERVICE
 
 CLUSTER_DOMAIN = "cluster.local"
@@ -64,8 +64,8 @@ class HostIndex:
             exp = str_map(svc.metadata.get("annotations")).get("networking.istio.io/exportTo", "")
             self._add(service_fqdn(svc), svc, tuple(x.strip() for x in exp.split(",") if x.strip()))
         for se in ctx.snapshot.of(SERVICE_ENTRY):
-            exp = tuple(str(x) for x in se.spec.get("exportTo") or ())
-            for h in se.spec.get("hosts") or ():
+            exp = tuple(str(x) for x in as_list(se.spec.get("exportTo")))
+            for h in as_list(se.spec.get("hosts")):
                 if isinstance(h, str):
                     self._add(fqdn(h, se.namespace), se, exp)
 
@@ -114,7 +114,7 @@ def subsets_index(ctx: Context) -> dict[str, dict[str, Resource]]:
             host = dr.spec.get("host")
             if not isinstance(host, str):
                 continue
-            for s in dr.spec.get("subsets") or ():
+            for s in as_list(dr.spec.get("subsets")):
                 if isinstance(s, dict) and s.get("name"):
                     out[fqdn(host, dr.namespace)][str(s["name"])] = dr
         return out

@@ -165,3 +165,13 @@ def pod_view(res: Resource) -> PodView | None:
     meta = tmpl.get("metadata") if isinstance(tmpl.get("metadata"), dict) else {}
     spec = tmpl.get("spec") if isinstance(tmpl.get("spec"), dict) else {}
     return PodView(res, res.namespace, str_map(meta.get("labels")), str_map(meta.get("annotations")), spec, path)
+
+
+def as_list(value: Any) -> list:
+    """A list field of user input, or [] when it is missing or of another type."""
+    return value if isinstance(value, list) else []
+
+
+def as_dict(value: Any) -> dict:
+    """A map field of user input, or {} when it is missing or of another type."""
+    return value if isinstance(value, dict) else {}

@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from functools import cached_property
 
-from meshctl.analyze.resource import PodView, Resource, pod_view, str_map
+from meshctl.analyze.resource import PodView, Resource, as_list, pod_view, str_map
 
 GK = tuple[str, str]
 SERVICE: GK = ("", "Service")
@@ -142,7 +142,7 @@ def _match_expressions(labels: dict[str, str], expressions: list) -> bool:
     for e in expressions:
         if not isinstance(e, dict):
             continue
-        key, op, values = e.get("key"), e.get("operator"), [str(v) for v in e.get("values") or []]
+        key, op, values = e.get("key"), e.get("operator"), [str(v) for v in as_list(e.get("values"))]
         has = key in labels
         if op == "In" and not (has and labels[key] in values):
             return False

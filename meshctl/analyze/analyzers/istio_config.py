@@ -7,7 +7,7 @@ from collections import defaultdict
 from meshctl.analyze.framework import Analyzer, Context
 from meshctl.analyze.hosts import DESTINATION_RULE, GATEWAY, SERVICE_ENTRY, fqdn, host_index
 from meshctl.analyze.meshstate import ns_state, pod_meshes
-from meshctl.analyze.resource import Resource, str_map
+from meshctl.analyze.resource import Resource, as_dict, as_list, str_map
 from meshctl.analyze.snapshot import SERVICE
 
 WORKLOADS = (("apps", "Deployment"), ("apps", "StatefulSet"), ("apps", "DaemonSet"), ("apps", "ReplicaSet"),
@@ -49,7 +49,7 @@ def port_protocol(port: dict) -> str | None:
     prefix = name.split("-", 1)[0]
     if prefix in KNOWN_PROTOCOLS:
         return prefix
-    if port.get("port") in TCP_BY_NUMBER:
+    if isinstance(port.get("port"), int) and port["port"] in TCP_BY_NUMBER:
         return "tcp"
     return None
 
@@ -76,7 +76,7 @@ class DestinationRuleHosts(Analyzer):
                 selector = str_map(svc.spec.get("selector"))
                 if not selector:
                     continue
-                for i, subset in enumerate(dr.spec.get("subsets") or []):
+                for i, subset in enumerate(as_list(dr.spec.get("subsets"))):
                     labels = str_map(subset.get("labels")) if isinstance(subset, dict) else {}
                     if labels and not ctx.snapshot.select(svc.namespace, {**selector, **labels}):
                         shown = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
@@ -94,7 +94,7 @@ class TLSVerification(Analyzer):
     def run(self, ctx: Context) -> None:
         for dr in ctx.snapshot.of(DESTINATION_RULE):
             policies = [(dr.spec.get("trafficPolicy"), ("spec", "trafficPolicy"), "trafficPolicy")]
-            for i, s in enumerate(dr.spec.get("subsets") or []):
+            for i, s in enumerate(as_list(dr.spec.get("subsets"))):
                 if isinstance(s, dict):
                     policies.append((s.get("trafficPolicy"), ("spec", "subsets", i, "trafficPolicy"),
                                      f"subsets[{s.get('name')}].trafficPolicy"))  # fmt: skip
@@ -102,9 +102,9 @@ class TLSVerification(Analyzer):
                 if not isinstance(policy, dict):
                     continue
                 self._check(ctx, dr, policy.get("tls"), (*path, "tls"), where)
-                for j, pls in enumerate(policy.get("portLevelSettings") or []):
+                for j, pls in enumerate(as_list(policy.get("portLevelSettings"))):
                     if isinstance(pls, dict):
-                        port = (pls.get("port") or {}).get("number") if isinstance(pls.get("port"), dict) else None
+                        port = (as_dict(pls.get("port"))).get("number") if isinstance(pls.get("port"), dict) else None
                         self._check(ctx, dr, pls.get("tls"), (*path, "portLevelSettings", j, "tls"),
                                     f"{where}.portLevelSettings[port {port}]")  # fmt: skip
 
@@ -137,11 +137,13 @@ class GatewaySelectors(Analyzer):
                 shown = ",".join(f"{k}={v}" for k, v in sorted(selector.items()))
                 ctx.report("MSH0110", gw, ("spec", "selector"), selector=shown)
             key_sel = tuple(sorted(selector.items()))
-            for server in gw.spec.get("servers") or []:
+            for server in as_list(gw.spec.get("servers")):
                 if not isinstance(server, dict) or not isinstance(server.get("port"), dict):
                     continue
                 port = server["port"].get("number")
-                for h in server.get("hosts") or []:
+                if not isinstance(port, int | str):
+                    continue
+                for h in as_list(server.get("hosts")):
                     claims[(key_sel, port, str(h).rpartition("/")[2])].append(gw)
         for (_, port, host), gws in claims.items():
             distinct = {id(g): g for g in gws}
@@ -175,7 +177,7 @@ class PortNames(Analyzer):
         for svc in ctx.snapshot.of(SERVICE):
             if svc.spec.get("type") == "ExternalName" or not _istio_service(ctx, svc):
                 continue
-            for i, port in enumerate(svc.spec.get("ports") or []):
+            for i, port in enumerate(as_list(svc.spec.get("ports"))):
                 if isinstance(port, dict) and port_protocol(port) is None:
                     ctx.report("MSH0113", svc, ("spec", "ports", i), port=port.get("port"), name=port.get("name") or "")
 
@@ -196,7 +198,7 @@ class MultiServiceProtocols(Analyzer):
                 continue
             by_port: dict[object, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
             for svc in services:
-                for port in svc.spec.get("ports") or []:
+                for port in as_list(svc.spec.get("ports")):
                     if isinstance(port, dict):
                         by_port[port.get("port")][port_protocol(port) or "auto"].add(svc.name)
             for number, protocols in sorted(by_port.items(), key=lambda kv: str(kv[0])):
@@ -218,13 +220,13 @@ class ApplicationUID(Analyzer):
                 continue
             base = pv.path + ("spec",) if pv.path else ("spec",)
             pod_uid = (
-                (pv.spec.get("securityContext") or {}).get("runAsUser")
+                (as_dict(pv.spec.get("securityContext"))).get("runAsUser")
                 if isinstance(pv.spec.get("securityContext"), dict)
                 else None
             )
             reported_pod = False
             for section in ("containers", "initContainers"):
-                for i, c in enumerate(pv.spec.get(section) or []):
+                for i, c in enumerate(as_list(pv.spec.get(section))):
                     if not isinstance(c, dict) or c.get("name") in ("istio-proxy", "istio-init"):
                         continue
                     sc = c.get("securityContext") if isinstance(c.get("securityContext"), dict) else {}

@@ -17,7 +17,7 @@ from meshctl.analyze.hosts import (
     host_matches,
     subsets_index,
 )  # fmt: skip
-from meshctl.analyze.resource import Resource
+from meshctl.analyze.resource import Resource, as_list
 from meshctl.analyze.snapshot import SERVICE
 
 ROUTE_KINDS = ("http", "tcp", "tls")
@@ -31,12 +31,12 @@ def destinations(vs: Resource) -> Iterator[tuple[dict, tuple]]:
         for i, route in enumerate(routes if isinstance(routes, list) else []):
             if not isinstance(route, dict):
                 continue
-            for j, dest in enumerate(route.get("route") or []):
+            for j, dest in enumerate(as_list(route.get("route"))):
                 if isinstance(dest, dict) and isinstance(dest.get("destination"), dict):
                     yield dest["destination"], ("spec", kind, i, "route", j, "destination")
             if isinstance(route.get("mirror"), dict):
                 yield route["mirror"], ("spec", kind, i, "mirror")
-            for j, m in enumerate(route.get("mirrors") or []):
+            for j, m in enumerate(as_list(route.get("mirrors"))):
                 if isinstance(m, dict) and isinstance(m.get("destination"), dict):
                     yield m["destination"], ("spec", kind, i, "mirrors", j, "destination")
 
@@ -79,7 +79,7 @@ class DestinationHosts(Analyzer):
                 for e in entries:
                     if e.resource.kind != "Service":
                         continue
-                    ports = [p for p in e.resource.spec.get("ports") or [] if isinstance(p, dict)]
+                    ports = [p for p in as_list(e.resource.spec.get("ports")) if isinstance(p, dict)]
                     if len(ports) > 1:
                         listed = ", ".join(str(p.get("port")) for p in ports)
                         ctx.report("MSH0106", vs, (*path, "host"), service=e.resource.origin.split(" ", 1)[1],
@@ -119,7 +119,7 @@ class Gateways(Analyzer):
 
     def run(self, ctx: Context) -> None:
         for vs in ctx.snapshot.of(VIRTUAL_SERVICE):
-            hosts = [h for h in vs.spec.get("hosts") or [] if isinstance(h, str)]
+            hosts = [h for h in as_list(vs.spec.get("hosts")) if isinstance(h, str)]
             for i, ref in enumerate(gateway_refs(vs)):
                 if ref == "mesh":
                     continue
@@ -140,10 +140,10 @@ class Gateways(Analyzer):
 def _gateway_hosts(gw: Resource, vs_namespace: str) -> list[str]:
     """Server hosts of a Gateway that a VirtualService in vs_namespace may bind ('ns/host', './host', '*/host')."""
     out = []
-    for server in gw.spec.get("servers") or []:
+    for server in as_list(gw.spec.get("servers")):
         if not isinstance(server, dict):
             continue
-        for h in server.get("hosts") or []:
+        for h in as_list(server.get("hosts")):
             if not isinstance(h, str):
                 continue
             ns, _, host = h.rpartition("/")
@@ -165,7 +165,7 @@ class MeshHostConflicts(Analyzer):
             if not bound_to_mesh(vs):
                 continue
             seen = set()
-            for j, h in enumerate(vs.spec.get("hosts") or []):
+            for j, h in enumerate(as_list(vs.spec.get("hosts"))):
                 resolved = fqdn(str(h), vs.namespace)
                 if resolved not in seen:
                     seen.add(resolved)

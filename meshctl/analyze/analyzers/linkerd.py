@@ -6,7 +6,7 @@ import re
 
 from meshctl.analyze.framework import Analyzer, Context
 from meshctl.analyze.meshstate import pod_meshes
-from meshctl.analyze.resource import str_map
+from meshctl.analyze.resource import as_dict, as_list, str_map
 from meshctl.analyze.snapshot import NAMESPACE, SERVICE
 
 SERVER = ("policy.linkerd.io", "Server")
@@ -44,7 +44,7 @@ class Servers(Analyzer):
             sel = srv.spec.get("podSelector")
             if not isinstance(sel, dict):
                 continue  # externalWorkloadSelector or malformed: not ours to judge
-            labels, exprs = sel.get("matchLabels") or {}, sel.get("matchExpressions") or []
+            labels, exprs = as_dict(sel.get("matchLabels")), as_list(sel.get("matchExpressions"))
             if not ctx.snapshot.select(srv.namespace, labels, exprs):
                 shown = ",".join(f"{k}={v}" for k, v in sorted(str_map(labels).items()))
                 shown += "".join(
@@ -71,16 +71,16 @@ class Routes(Analyzer):
 
     def run(self, ctx: Context) -> None:
         for route in ctx.snapshot.of(*ROUTES):
-            for i, ref in enumerate(route.spec.get("parentRefs") or []):
+            for i, ref in enumerate(as_list(route.spec.get("parentRefs"))):
                 if not isinstance(ref, dict):
                     continue
                 kind, ns, name = _ref_text(ref, "Gateway", route.namespace)
                 gk = {"Server": SERVER, "Service": SERVICE, "Gateway": K8S_GATEWAY}.get(kind)
                 if gk and ctx.snapshot.get(gk, ns, name) is None:
                     ctx.report("MSH0202", route, ("spec", "parentRefs", i), ref=f"{kind} {ns}/{name}")
-            for r, rule in enumerate(route.spec.get("rules") or []):
+            for r, rule in enumerate(as_list(route.spec.get("rules"))):
                 backends = (
-                    [b for b in (rule.get("backendRefs") or []) if isinstance(b, dict)]
+                    [b for b in (as_list(rule.get("backendRefs"))) if isinstance(b, dict)]
                     if isinstance(rule, dict)
                     else []
                 )
@@ -126,7 +126,7 @@ class AuthorizationPolicies(Analyzer):
                 kind, ns, name = _ref_text(target, "", ap.namespace)
                 if kind in ("Server", "HTTPRoute", "GRPCRoute") and not ctx.snapshot.exists_kind(kind, ns, name):
                     ctx.report("MSH0205", ap, ("spec", "targetRef"), field="targetRef", ref=f"{kind} {ns}/{name}")
-            for i, ref in enumerate(ap.spec.get("requiredAuthenticationRefs") or []):
+            for i, ref in enumerate(as_list(ap.spec.get("requiredAuthenticationRefs"))):
                 if not isinstance(ref, dict):
                     continue
                 kind, ns, name = _ref_text(ref, "", ap.namespace)
@@ -186,10 +186,10 @@ class OpaquePorts(Analyzer):
             ns_ann = ns.annotations if ns is not None else {}
             opaque = _ports(_effective(pv, ns_ann, "config.linkerd.io/opaque-ports")) or (set(DEFAULT_OPAQUE), set())
             skipped = _ports(_effective(pv, ns_ann, "config.linkerd.io/skip-inbound-ports")) or (set(), set())
-            for i, c in enumerate(pv.spec.get("containers") or []):
+            for i, c in enumerate(as_list(pv.spec.get("containers"))):
                 if not isinstance(c, dict) or c.get("name") == "linkerd-proxy":
                     continue
-                for j, port in enumerate(c.get("ports") or []):
+                for j, port in enumerate(as_list(c.get("ports"))):
                     if not isinstance(port, dict) or not isinstance(port.get("containerPort"), int):
                         continue
                     number, pname = port["containerPort"], str(port.get("name") or "")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from meshctl.analyze.framework import Analyzer, Context
 from meshctl.analyze.meshstate import MESHES, has_proxy, ns_state, opt_out
-from meshctl.analyze.resource import Resource, pod_view
+from meshctl.analyze.resource import Resource, as_dict, as_list, pod_view
 from meshctl.analyze.snapshot import NAMESPACE, POD
 from meshctl.kube.detect import control_plane_from, proxy_info
 from meshctl.meshes import get_mesh
@@ -21,7 +21,7 @@ def _live_pods(ctx: Context) -> list[Resource]:
     return [
         p
         for p in ctx.snapshot.of(POD)
-        if p.live and (p.body.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
+        if p.live and (as_dict(p.body.get("status"))).get("phase") not in ("Succeeded", "Failed")
     ]
 
 
@@ -29,7 +29,9 @@ def owner_ref(ctx: Context, pod: Resource) -> str:
     """'deploy/web' for a pod of a Deployment's ReplicaSet, else the nearest owner, else the pod."""
     current, shown = pod, f"pod/{pod.name}"
     for _ in range(3):
-        refs = [r for r in current.metadata.get("ownerReferences") or [] if isinstance(r, dict) and r.get("controller")]
+        refs = [
+            r for r in as_list(current.metadata.get("ownerReferences")) if isinstance(r, dict) and r.get("controller")
+        ]
         if not refs:
             break
         kind, name = str(refs[0].get("kind")), str(refs[0].get("name"))
@@ -74,8 +76,11 @@ class ProxyHealth(Analyzer):
         for mesh in MESHES:
             m = get_mesh(mesh)
             deployments = [d.body for d in ctx.snapshot.of(DEPLOYMENT) if d.namespace == m.control_plane_namespace]
-            plane = control_plane_from(m, deployments)
-            versions[mesh] = plane.version if plane.installed else None
+            try:
+                plane = control_plane_from(m, deployments)
+                versions[mesh] = plane.version if plane.installed else None
+            except (AttributeError, TypeError):  # a file overlaying the control plane with odd types
+                versions[mesh] = None
         for pod in _live_pods(ctx):
             for mesh in MESHES:
                 m = get_mesh(mesh)
@@ -96,14 +101,14 @@ class ProxyHealth(Analyzer):
 
     @staticmethod
     def _restarts(ctx: Context, pod: Resource, container: str) -> None:
-        status = pod.body.get("status") or {}
-        for cs in (status.get("containerStatuses") or []) + (status.get("initContainerStatuses") or []):
+        status = as_dict(pod.body.get("status"))
+        for cs in (as_list(status.get("containerStatuses"))) + (as_list(status.get("initContainerStatuses"))):
             if not isinstance(cs, dict) or cs.get("name") != container:
                 continue
             restarts = int(cs.get("restartCount") or 0)
-            last = ((cs.get("lastState") or {}).get("terminated") or {}).get("reason")
-            now = ((cs.get("state") or {}).get("terminated") or {}).get("reason")
-            waiting = ((cs.get("state") or {}).get("waiting") or {}).get("reason")
+            last = as_dict(as_dict(cs.get("lastState")).get("terminated")).get("reason")
+            now = as_dict(as_dict(cs.get("state")).get("terminated")).get("reason")
+            waiting = as_dict(as_dict(cs.get("state")).get("waiting")).get("reason")
             if "OOMKilled" in (last, now):
                 limit = _memory_limit(pod, container)
                 ctx.report(
@@ -118,9 +123,9 @@ class ProxyHealth(Analyzer):
 
 def _memory_limit(pod: Resource, container: str) -> str | None:
     spec = pod.spec
-    for c in (spec.get("containers") or []) + (spec.get("initContainers") or []):
+    for c in (as_list(spec.get("containers"))) + (as_list(spec.get("initContainers"))):
         if isinstance(c, dict) and c.get("name") == container:
-            return ((c.get("resources") or {}).get("limits") or {}).get("memory")
+            return as_dict(as_dict(c.get("resources")).get("limits")).get("memory")
     return None
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from meshctl.analyze.framework import Analyzer, Context
 from meshctl.analyze.meshstate import SYSTEM_NAMESPACES, application_namespace, pod_meshes
-from meshctl.analyze.resource import str_map
+from meshctl.analyze.resource import as_list, str_map
 from meshctl.analyze.snapshot import NAMESPACE, SERVICE
 from meshctl.analyze.vocab import quantity
 from meshctl.meshes import get_mesh
@@ -87,8 +87,8 @@ class UDPPorts(Analyzer):
             meshes = pod_meshes(ctx, pv)
             if not meshes:
                 continue
-            for i, c in enumerate(pv.spec.get("containers") or []):
-                for j, port in enumerate((c.get("ports") or []) if isinstance(c, dict) else []):
+            for i, c in enumerate(as_list(pv.spec.get("containers"))):
+                for j, port in enumerate((as_list(c.get("ports"))) if isinstance(c, dict) else []):
                     if isinstance(port, dict) and str(port.get("protocol", "")).upper() == "UDP":
                         ctx.report("MSH0311", pv.owner, (*pv.path, "spec", "containers", i, "ports", j),
                                    container=c.get("name"), port=port.get("containerPort"),
