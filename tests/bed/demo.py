@@ -26,12 +26,16 @@ from tests.bed.cluster import CACHE, apiserver_binary
 REFRESH_SECONDS = 20 * 60  # the bed's series cover 30 minutes ahead
 
 
+# Where the pid and env files go (a test points this elsewhere so it never meets a developer's own demo).
+STATE = Path(os.environ.get("MESHCTL_DEMO_DIR", CACHE))
+
+
 def _pidfile(mesh: str) -> Path:
-    return CACHE / f"demo-{mesh}.pid"
+    return STATE / f"demo-{mesh}.pid"
 
 
 def _envfile(mesh: str) -> Path:
-    return CACHE / f"demo-{mesh}.env"
+    return STATE / f"demo-{mesh}.env"
 
 
 def _is_demo(pid: int) -> bool:
@@ -45,7 +49,7 @@ def _is_demo(pid: int) -> bool:
 def down() -> int:
     """Stop every running demo recorded in ~/.cache/meshctl/demo-*.pid (only processes that are demos)."""
     stopped = 0
-    for pf in sorted(CACHE.glob("demo-*.pid")):
+    for pf in sorted(STATE.glob("demo-*.pid")):
         try:
             pid = int(pf.read_text().strip())
         except (OSError, ValueError):
@@ -105,11 +109,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mesh", default=os.environ.get("MESH", "linkerd"), choices=["linkerd", "istio"])
     ap.add_argument("--no-tour", action="store_true", help="skip the tour")
     ap.add_argument("--no-wait", action="store_true", help="stop after the tour instead of waiting for Ctrl-C")
+    ap.add_argument("--topology", default="demo", choices=["demo", "minimal"], help="minimal: for the smoke test")
     args = ap.parse_args(argv)
     if args.down:
         return down()
 
-    CACHE.mkdir(parents=True, exist_ok=True)
+    STATE.mkdir(parents=True, exist_ok=True)
     pf = _pidfile(args.mesh)
     with contextlib.suppress(OSError, ValueError):
         old = int(pf.read_text().strip())
@@ -120,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     print("meshctl demo: checking the kube-apiserver build (the first run builds it, ~3 minutes)", file=sys.stderr)
     apiserver_binary()  # builds with progress on stderr when missing
     from tests.bed.bed import Bed
-    from tests.bed.topology import demo_topology
+    from tests.bed.topology import demo_topology, minimal_topology
 
     # SIGTERM (make demo-down) unwinds like Ctrl-C, so the bed is always stopped.
     def _term(signum: int, frame: object) -> None:
@@ -129,14 +134,16 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _term)
     print(f"meshctl demo: starting etcd, kube-apiserver, the kubelet and Prometheus ({args.mesh})...", file=sys.stderr)
     t0 = time.monotonic()
-    bed = Bed.start(demo_topology(), mesh=args.mesh)
+    topology = demo_topology() if args.topology == "demo" else minimal_topology()
+    bed = Bed.start(topology, mesh=args.mesh)
     try:
         pf.write_text(f"{os.getpid()}\n")
         bed.start_traffic()
         exports = bed.env()
         envf = _envfile(args.mesh)
         envf.write_text("".join(f"export {k}={shlex.quote(v)}\n" for k, v in exports.items()))
-        print(f"\nThe {args.mesh} demo bed is up ({time.monotonic() - t0:.1f} s): namespaces shop, data, legacy; "
+        namespaces = ", ".join(name for name, _ in topology.namespaces)
+        print(f"\nThe {args.mesh} demo bed is up ({time.monotonic() - t0:.1f} s): namespaces {namespaces}; "
               f"API server {bed.server}.\nIn another shell:\n")  # fmt: skip
         for k, v in exports.items():
             print(f"  export {k}={shlex.quote(v)}")
