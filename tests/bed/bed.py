@@ -27,6 +27,7 @@ from tests.bed import sim_adapter as sim
 from tests.bed.cluster import Cluster, _state_root
 from tests.bed.endpoints import endpoints_for
 from tests.bed.kubelet import Kubelet, node_object
+from tests.bed.procs import claim, reap_stale
 from tests.bed.prometheus import Prometheus, tsdb_cache_key
 from tests.bed.rest import ApiError, Rest
 
@@ -88,7 +89,9 @@ class Bed:
             from tests.bed.topology import demo_topology
 
             topology = demo_topology()
+        reap_stale(_state_root())
         workdir = Path(tempfile.mkdtemp(prefix=f"meshctl-bed-{mesh}-", dir=_state_root()))
+        claim(workdir)
         bed = cls(topology, mesh, workdir)
         if now is not None:
             bed.now = now

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from tests.bed import certs
 from tests.bed.egress import EGRESS_CONFIG, EgressProxy
-from tests.bed.procs import BedError, Proc, free_port, http_ok, wait_until
+from tests.bed.procs import BedError, Proc, claim, free_port, http_ok, reap_stale, wait_until
 from tests.bed.rest import Rest
 
 APISERVER_VERSION = "1.20.2"
@@ -59,8 +59,12 @@ class Cluster:
     """etcd + kube-apiserver. Use `Cluster.start()`, then `.stop()` (or as a context manager)."""
 
     def __init__(self, workdir: Path | None = None):
+        if workdir is None:
+            reap_stale(_state_root())
         self.dir = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="meshctl-bed-", dir=_state_root()))
         self.dir.mkdir(parents=True, exist_ok=True)
+        if workdir is None:
+            claim(self.dir)
         os.chmod(self.dir, 0o700)  # tokens and keys live here
         self.etcd: Proc | None = None
         self.apiserver: Proc | None = None

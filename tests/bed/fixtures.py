@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from tests.bed.bed import Bed
+from tests.bed.procs import install_sigterm_cleanup
 
 SESSION_BEDS = {"bed_linkerd": "linkerd", "bed_istio": "istio"}
 BED_FIXTURES = {*SESSION_BEDS, "make_bed"}
@@ -58,6 +59,10 @@ def _starter(name: str) -> _Starter:
         if name not in _starters:
             _starters[name] = _Starter(SESSION_BEDS[name])
         return _starters[name]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    install_sigterm_cleanup()
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:

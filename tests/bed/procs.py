@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import ssl
@@ -100,6 +101,70 @@ def stop_all() -> None:
 
 
 atexit.register(stop_all)
+
+
+def install_sigterm_cleanup() -> None:
+    """On SIGTERM (e.g. `timeout`), stop the bed's processes first: Python's default would skip atexit."""
+    if (
+        signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+        or threading.current_thread() is not threading.main_thread()
+    ):
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        stop_all()
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+# --- stale beds: a test run killed with SIGKILL cannot clean up; the next bed does -----------------------------
+
+OWNER_FILE = "owner.pid"
+
+
+def claim(workdir: Path) -> None:
+    """Record which process owns a bed directory (see reap_stale)."""
+    (workdir / OWNER_FILE).write_text(f"{os.getpid()}\n")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def reap_stale(root: Path, prefix: str = "meshctl-bed-") -> int:
+    """Kill the processes of beds whose owner process is gone, and remove their directories.
+
+    Only processes whose command line names the stale directory are touched: those were started by that bed
+    (etcd's --data-dir, kube-apiserver's --cert-dir, Prometheus' --config.file all live under it)."""
+    stale = []
+    with contextlib.suppress(OSError):
+        for d in root.iterdir():
+            if not d.name.startswith(prefix):
+                continue
+            try:
+                pid = int((d / OWNER_FILE).read_text().strip())
+            except (OSError, ValueError):
+                continue  # being created, or not ours
+            if not _alive(pid):
+                stale.append(d)
+    for d in stale:
+        needle = str(d).encode() + b"/"
+        for proc in Path("/proc").iterdir():
+            if not proc.name.isdigit():
+                continue
+            with contextlib.suppress(OSError):
+                if needle in (proc / "cmdline").read_bytes():
+                    os.kill(int(proc.name), signal.SIGKILL)
+        shutil.rmtree(d, ignore_errors=True)
+    return len(stale)
 
 
 def wait_until(

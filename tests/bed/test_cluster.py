@@ -7,12 +7,20 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
 from tests.bed.bed import Bed
+from tests.bed.cluster import _state_root
+from tests.bed.procs import reap_stale
 from tests.bed.sim.controlplane import control_plane_pods
 from tests.bed.topology import minimal_topology, pods
+from tests.helpers import ROOT
 
 needs_kubectl = pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
 
@@ -108,3 +116,36 @@ def test_env_points_meshctl_at_the_bed(bed_linkerd: Bed) -> None:
     }
     assert bed_linkerd.env(readonly=True, prometheus=False)["KUBECONFIG"] == bed_linkerd.readonly_kubeconfig
     assert "MESHCTL_PROMETHEUS_URL" not in bed_linkerd.env(prometheus=False)
+
+
+def test_a_killed_test_run_leaves_nothing_behind_for_long() -> None:
+    """SIGKILL skips every clean-up; the next bed reaps what the dead one left (processes and directory)."""
+    code = (
+        "from tests.bed.cluster import Cluster; c = Cluster.start(); "
+        "print(c.dir, c.etcd.pid, c.apiserver.pid, flush=True); import time; time.sleep(600)"
+    )
+    p = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip
+    try:
+        assert p.stdout is not None
+        workdir, *pids = p.stdout.readline().split()
+    finally:
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+    assert Path(workdir).exists() and all(_alive(int(pid)) for pid in pids)  # leaked, as expected
+    assert reap_stale(_state_root()) >= 1
+    assert not Path(workdir).exists()
+    for pid in pids:
+        deadline = time.monotonic() + 5
+        while _alive(int(pid)):  # killed; the zombie is reaped by init
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().split()[2] != "Z"
