@@ -14,6 +14,12 @@ from meshctl.analyze.resource import Resource
 from meshctl.errors import FailedError, NotFoundError
 
 
+def _namespaced(kind: str) -> bool:
+    from meshctl.kube.resources import kind_info
+
+    return kind_info(kind).namespaced
+
+
 def kube_kind_names() -> dict[tuple[str, str], str]:
     """(group, kind) -> the client's kind name; the kind table lives in meshctl.kube.resources (pure)."""
     from meshctl.kube.resources import KINDS
@@ -24,8 +30,13 @@ def kube_kind_names() -> dict[tuple[str, str], str]:
     return out
 
 
-def read_cluster(kube: Any, gks: Iterable[tuple[str, str]]) -> tuple[list[Resource], list[str]]:
-    """(resources, notes). UnreachableError and other failures propagate (exit 3 / 1)."""
+def read_cluster(
+    kube: Any, gks: Iterable[tuple[str, str]], namespace: str | None = None
+) -> tuple[list[Resource], list[str]]:
+    """(resources, notes). UnreachableError and other failures propagate (exit 3 / 1).
+
+    Kinds are listed across all namespaces (references cross them); when RBAC forbids that, the selected namespace
+    alone is listed instead, so a user with namespace-scoped rights still gets an analysis of their namespace."""
     names = kube_kind_names()
     wanted = sorted({names[gk] for gk in gks if gk in names})
     notes: list[str] = []
@@ -36,10 +47,17 @@ def read_cluster(kube: Any, gks: Iterable[tuple[str, str]]) -> tuple[list[Resour
         except NotFoundError:
             return []  # not served: no such CRD, so no such objects
         except FailedError as exc:
-            if str(exc).startswith("forbidden"):
-                notes.append(f"not analysed: {exc}")
-                return []
-            raise
+            if not str(exc).startswith("forbidden"):
+                raise
+            if namespace and _namespaced(kind):
+                try:
+                    items = kube.list(kind, namespace)
+                    notes.append(f"{kind}: listed in namespace {namespace} only (not allowed cluster-wide)")
+                    return items
+                except (NotFoundError, FailedError) as inner:
+                    exc = inner
+            notes.append(f"not analysed: {exc}")
+            return []
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(one, wanted))

@@ -49,6 +49,7 @@ class AnalyzeResult:
     below_output_threshold: int = 0
     resources: int = 0
     analyzers_run: list[str] = field(default_factory=list)
+    analyzers_skipped: list[str] = field(default_factory=list)  # with the reason, e.g. "live.proxy-health (needs -k)"
     notes: list[str] = field(default_factory=list)  # things the user should know (stderr)
 
 
@@ -118,23 +119,31 @@ def _analyze(request: AnalyzeRequest, kube: Any) -> AnalyzeResult:
     if request.use_kube and kube is not None:
         from meshctl.analyze.cluster import read_cluster
 
-        live, cluster_notes = read_cluster(kube, cluster_inputs(analyzers))
+        live, cluster_notes = read_cluster(kube, cluster_inputs(analyzers), request.namespace)
         notes += cluster_notes
         resources = live + resources  # files overlay the cluster: later wins
     snapshot = Snapshot(resources)
     meshes = frozenset({request.mesh}) if request.mesh in ("linkerd", "istio") else detect_meshes(snapshot)
     ctx = Context(snapshot, meshes, live=request.use_kube)
 
-    ran = []
+    ran, skipped = [], []
     for a in analyzers:
-        if (a.live_only and not ctx.live) or (a.mesh and a.mesh not in meshes):
+        if a.live_only and not ctx.live:
+            skipped.append(f"{a.name} (needs -k)")
+            continue
+        if a.mesh and a.mesh not in meshes:
+            skipped.append(f"{a.name} ({a.mesh} not in use)")
             continue
         ctx.current = a.name
         a.run(ctx)
         ran.append(a.name)
+    if request.analyzers and not ran:
+        notes.append(f"no selected analyzer ran: {', '.join(skipped)}")
     loaded.resolve_lines(ctx.findings)
     findings = _input_findings(loaded, snapshot) + ctx.findings
-    return _finish(request, findings, failure, output, suppressions, loaded.unparseable, len(snapshot), ran, notes)
+    result = _finish(request, findings, failure, output, suppressions, loaded.unparseable, len(snapshot), ran, notes)
+    result.analyzers_skipped = skipped
+    return result
 
 
 def _input_findings(loaded, snapshot: Snapshot) -> list[Finding]:
@@ -198,5 +207,7 @@ def _finish(request, findings, failure, output, suppressions, unparseable, n_res
     else:
         code = ExitCode.OK
     shown = sorted((f for f in kept if LEVEL_RANK[f.level] <= LEVEL_RANK[output]), key=Finding.sort_key)
-    return AnalyzeResult(shown, code, request.namespace, request.all_namespaces, hidden, suppressed,
-                         len(kept) - len(shown), n_resources, ran, notes)  # fmt: skip
+    return AnalyzeResult(
+        shown, code, request.namespace, request.all_namespaces, hidden_by_namespace=hidden, suppressed=suppressed,
+        below_output_threshold=len(kept) - len(shown), resources=n_resources, analyzers_run=ran, notes=notes,
+    )  # fmt: skip

@@ -52,8 +52,12 @@ class Snapshot:
     def get(self, gk: GK, namespace: str, name: str) -> Resource | None:
         return self._by_key.get((gk[0], gk[1], namespace, name))
 
+    def find_kind(self, kind: str, namespace: str, name: str) -> Resource | None:
+        """An object of a kind in any API group (owner references and targetRefs name the kind only)."""
+        return next((r for r in self._by_name.get((kind, name), ()) if r.namespace == namespace), None)
+
     def exists_kind(self, kind: str, namespace: str, name: str) -> bool:
-        return any(r.namespace == namespace and r.name == name for r in self._by_name.get((kind, name), ()))
+        return self.find_kind(kind, namespace, name) is not None
 
     @cached_property
     def _by_name(self) -> dict[tuple[str, str], list[Resource]]:

@@ -107,6 +107,10 @@ def analyze(
         env.write(render.render_yaml(result))
     else:
         env.write(render.render_text(result, color=env.stdout_isatty and env.color))
+    if s.verbose:
+        env.note(f"analyzers run: {', '.join(result.analyzers_run) or 'none'}")
+        if result.analyzers_skipped:
+            env.note(f"analyzers skipped: {', '.join(result.analyzers_skipped)}")
     for line in render.render_notes(result):
         env.note(line)
     if result.exit_code:

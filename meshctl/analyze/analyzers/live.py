@@ -36,7 +36,7 @@ def owner_ref(ctx: Context, pod: Resource) -> str:
             break
         kind, name = str(refs[0].get("kind")), str(refs[0].get("name"))
         shown = f"{SHORT.get(kind, kind.lower())}/{name}"
-        nxt = next((r for r in ctx.snapshot.of_kind(kind) if r.namespace == pod.namespace and r.name == name), None)
+        nxt = ctx.snapshot.find_kind(kind, pod.namespace, name)
         if nxt is None:
             break
         current = nxt
