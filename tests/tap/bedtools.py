@@ -127,3 +127,50 @@ def pods_of(bed, namespace: str, prefix: str) -> list[dict]:
     items = bed.rest.get(f"/api/v1/namespaces/{namespace}/pods")["items"]
     return sorted((p for p in items if p["metadata"]["name"].startswith(prefix + "-")),
                   key=lambda p: p["metadata"]["name"])  # fmt: skip
+
+
+def feed_window(bed, start: float, end: float) -> None:
+    """Write every proxy's access lines for requests completing in [start, end) (the bed's generator), stamped
+    with their completion times, as the proxies would have written them."""
+    from tests.bed.sim.logs import lines_between
+
+    for key, stamped in lines_between(bed.topology, bed.mesh, start, end).items():
+        bed.kubelet.store.extend(*key, stamped)
+
+
+def observations(bed, start: float, end: float, namespace: str, prefix: str):
+    """The truth: what the pods `namespace/prefix-*` logged for requests completing in [start, end)."""
+    from tests.bed.sim.logs import observations as obs
+
+    pods = {(namespace, p["metadata"]["name"]) for p in pods_of(bed, namespace, prefix)}
+    return obs(bed.topology, bed.mesh, start, end, pods)
+
+
+def expected_event(o, mesh: str, ip_names: dict[str, str]) -> dict:
+    """The tap -o json fields an Observation (one logged line of the bed's truth) must come out as."""
+    q = o.request
+    if mesh == "istio":
+        inbound = o.direction == "inbound"
+        # the client address as the logging proxy saw it (DOWNSTREAM_REMOTE_ADDRESS)
+        src = json.loads(o.line)["downstream_remote_address"] if o.line.startswith("{") else o.line.split()[-3]
+        return {"pod": o.pod, "direction": "in" if inbound else "out", "method": q.method, "path": q.path,
+                "status": o.status, "latency_ms": float(o.latency_ms), "authority": q.authority, "src": src,
+                "request_id": q.id, "trace_id": None, "bytes_sent": q.response_bytes,
+                "bytes_received": q.request_bytes, "tls": q.tls if inbound else None, "peer_identity": None,
+                "src_pod": ip_names.get(src.split(":")[0]) if inbound else o.pod,
+                "dst_pod": o.pod if inbound else ip_names.get(q.dst_addr.split(":")[0])}  # fmt: skip
+    apache = not o.line.startswith("{")
+    return {"pod": o.pod, "direction": "in", "method": q.method, "path": q.path, "status": o.status,
+            "latency_ms": None if apache else float(o.latency_ms),
+            # an unmeshed client's request has an origin-form URI: apache lines then carry no authority
+            "authority": q.authority if not apache or q.client_identity else None, "src": q.src_addr,
+            "request_id": None, "trace_id": None if apache else q.trace_id,
+            "bytes_sent": None if apache else q.response_bytes,
+            "bytes_received": None if apache else (q.request_bytes or None), "tls": q.client_identity is not None,
+            "peer_identity": q.client_identity, "src_pod": ip_names.get(q.src_addr.split(":")[0]),
+            "dst_pod": o.pod}  # fmt: skip
+
+
+def ip_names(bed, namespace: str) -> dict[str, str]:
+    items = bed.rest.get(f"/api/v1/namespaces/{namespace}/pods")["items"]
+    return {p["status"]["podIP"]: p["metadata"]["name"] for p in items if p.get("status", {}).get("podIP")}
