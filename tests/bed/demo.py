@@ -75,12 +75,12 @@ def _meshctl() -> list[str]:
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "meshctl"]
 
 
-def tour(env: dict[str, str], mesh: str, default_timeout: float = 60) -> int:
+def tour(env: dict[str, str], mesh: str, steps: int | None = None, default_timeout: float = 60) -> int:
     """Run the tour; returns the number of steps that did not exit 0 (shown, not fatal: it is a demo)."""
     from tests.bed.demo_tour import TOUR
 
     failed = 0
-    for entry in TOUR:
+    for entry in TOUR[:steps]:
         line, limit = (entry, None) if isinstance(entry, str) else entry
         line = line.format(mesh=mesh)
         bold, plain = ("\033[1m", "\033[0m") if sys.stdout.isatty() and "NO_COLOR" not in os.environ else ("", "")
@@ -109,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mesh", default=os.environ.get("MESH", "linkerd"), choices=["linkerd", "istio"])
     ap.add_argument("--no-tour", action="store_true", help="skip the tour")
     ap.add_argument("--no-wait", action="store_true", help="stop after the tour instead of waiting for Ctrl-C")
+    ap.add_argument("--tour-steps", type=int, default=None, help="run only the first N steps of the tour")
     ap.add_argument("--topology", default="demo", choices=["demo", "minimal"], help="minimal: for the smoke test")
     args = ap.parse_args(argv)
     if args.down:
@@ -150,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n(or: source {envf})\nthen e.g. `meshctl stat deploy -n shop`, `kubectl get pods -A`.")
         print("Ctrl-C here, or `make demo-down`, stops it.", flush=True)
         if not args.no_tour:
-            tour({**os.environ, **exports}, args.mesh)
+            tour({**os.environ, **exports}, args.mesh, args.tour_steps)
         if args.no_wait:
             return 0
         print("\nThe bed stays up until Ctrl-C or `make demo-down`.", flush=True)

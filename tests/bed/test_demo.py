@@ -18,8 +18,8 @@ def test_demo_up_tour_and_down(tmp_path: Path) -> None:
         env.pop(k, None)
     out = tmp_path / "demo.out"
     with open(out, "w") as f:
-        demo = subprocess.Popen([sys.executable, "-m", "tests.bed.demo", "--topology", "minimal"], cwd=ROOT, env=env,
-                                stdout=f, stderr=subprocess.STDOUT)  # fmt: skip
+        argv = [sys.executable, "-m", "tests.bed.demo", "--topology", "minimal", "--tour-steps", "1"]
+        demo = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=f, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 120
         while "stays up until Ctrl-C" not in out.read_text():
