@@ -218,8 +218,19 @@ def _add_object(found, problems, data, name, line, key, default_ns) -> None:
     api_version = data.get("apiVersion") if isinstance(data, dict) else None
     meta = data.get("metadata") if isinstance(data, dict) else None
     res_name = meta.get("name") or meta.get("generateName") if isinstance(meta, dict) else None
-    if not (isinstance(kind, str) and kind and isinstance(api_version, str) and api_version and res_name):
+    if isinstance(meta, dict) and isinstance(meta.get("name"), bool | int | float):
+        res_name = None  # `name: off` is YAML 1.1's false: the API server rejects it, so do we (with a hint)
+    if not (
+        isinstance(kind, str)
+        and kind
+        and isinstance(api_version, str)
+        and api_version
+        and isinstance(res_name, str)
+        and res_name
+    ):
         what = "kind" if not kind else "apiVersion" if not api_version else "metadata.name"
+        if what == "metadata.name" and isinstance(meta, dict) and meta.get("name") is not None:
+            what = f"string metadata.name ({meta['name']!r} is not text: quote it)"
         problems.append(Problem("MSH0002", name, line, {"missing": what}))
         return
     ns = "" if kind in CLUSTER_SCOPED else str(meta.get("namespace") or default_ns)
