@@ -23,7 +23,8 @@ from meshctl.manifests.sources import Source
 from meshctl.manifests.views import DataEditor, DataView, NodeView
 from meshctl.manifests.yamledit import LOADER, Editor, compose
 
-SPOOL = 1 << 20
+SPOOL = 1 << 18  # bytes of output/report kept in memory before spilling to a temporary file
+PEEK = 1 << 16  # characters read to tell JSON from YAML
 HINTS = (  # (words in the error, hint): the first match wins
     ("marked for", "run `meshctl uninject` on it first, or inject with the other --mesh"),
     ("hostNetwork", "pods on the host network cannot be meshed; leave this workload out"),
@@ -105,7 +106,7 @@ class Runner:
         self._first_of_source = True
         stream = source.open()
         try:
-            head = stream.read(SPOOL)
+            head = stream.read(PEEK)
             if source.is_json or head.lstrip()[:1] in ("{", "["):
                 text = head + stream.read()
                 if self._json_source(source, text):
