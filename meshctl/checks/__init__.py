@@ -40,6 +40,28 @@ def select(mode: str, mesh: str | None = None, categories: tuple[str, ...] = ())
     return REGISTRY.select(mode, mesh=mesh, categories=categories)
 
 
+def import_ahead(checks: list[Check]) -> None:
+    """Import, in this thread, what the selected checks would otherwise import lazily in theirs.
+
+    Why: when two threads import the same package for the first time, CPython's import-lock deadlock avoidance can
+    hand one of them a partially initialised module ("cannot import name 'parse_dict_header' from partially
+    initialized module 'requests.utils'"), as the Kubernetes client and the Prometheus client both pull in requests.
+    These are imports the run makes anyway; failures are left for the check that needs the module to report.
+    """
+    categories = {c.category for c in checks}
+    try:
+        from meshctl.kube.official import parts  # the Kubernetes client's loaders (also behind Prometheus discovery)
+
+        parts()
+        if categories & {"prometheus", "data-plane"}:
+            import requests  # noqa: F401
+
+        if "identity" in categories:
+            import cryptography.x509  # noqa: F401
+    except Exception:  # noqa: BLE001 - reported by the checks themselves
+        pass
+
+
 def run_checks(
     checks: list[Check],
     cx: CheckContext,
@@ -50,6 +72,7 @@ def run_checks(
 ) -> CheckReport:
     """Run CHECKS, streaming each final result to ON_RESULT (in report order); return the whole report."""
     started = time.monotonic()
+    import_ahead(checks)
     results = []
     stream: Iterator[CheckResult] = run(checks, cx, options, on_progress=on_progress)
     for r in stream:
