@@ -69,6 +69,8 @@ class Runner:
         self.errors: list[tuple[str, str]] = []
         self.json_docs: list[Any] = []
         self.wrote_any = False
+        self._first_of_source = True
+        self._last_newline = True
         # -o json needs every document parsed; Services are editable when Linkerd annotates opaque ports
         self.quick = request.output != "json" or request.diff
         self.triggers = TRIGGERS + (("Service",) if request.options.opaque_ports else ())
@@ -136,15 +138,12 @@ class Runner:
             # joining sources: keep each a separate document (a file's own text is never touched)
             if not self._last_newline:
                 self.out.write("\n")
-            if not text.startswith("---"):
+            if not _STARTS_WITH_MARKER.match(text):
                 self.out.write("---\n")
         self.out.write(text)
         self.wrote_any = True
         self._first_of_source = False
         self._last_newline = text.endswith("\n")
-
-    _first_of_source = True
-    _last_newline = True
 
     def _chunk(self, chunk: str, name: str, line: int) -> str:
         if self.quick:
@@ -222,6 +221,10 @@ class Runner:
         )
         for line in lines:
             self.out.write(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+
+
+# a source whose first document opens with `---` (after comments, blank lines or directives) needs no separator
+_STARTS_WITH_MARKER = re.compile(r"(?:[ \t]*(?:[#%][^\n]*)?\r?\n)*---(?:[ \t\r\n]|$)")
 
 
 class _Replay:
