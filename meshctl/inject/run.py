@@ -188,6 +188,8 @@ class Runner:
                 return False
             raise InputError(f"cannot parse {source.name}:{exc.lineno}:{exc.colno}: {exc.msg}") from exc
         indent = _json_indent(text)
+        compact = indent is None and '": ' not in text and '",' in text and '", ' not in text
+        separators = (",", ":") if compact else ((",", ": ") if indent is not None else None)
         parts, cursor = [], 0
         for value, start, end in values:
             outcomes = self._outcomes(DataView(value), source.name)
@@ -197,7 +199,7 @@ class Runner:
                 editor = DataEditor(value)
                 for op in ops:
                     getattr(editor, op[0])(op[1], op[2])
-                parts.append(json.dumps(value, indent=indent, ensure_ascii="\\u" in text))
+                parts.append(json.dumps(value, indent=indent, ensure_ascii="\\u" in text, separators=separators))
             else:
                 parts.append(text[start:end])
             cursor = end

@@ -77,3 +77,12 @@ def test_crlf_is_kept(tmp_path):
         result.stdout
         == 'kind: Pod\r\nmetadata:\r\n  labels:\r\n    sidecar.istio.io/inject: "true"\r\n  name: a\r\nspec:\r\n  containers: []\r\n'
     )
+
+
+def test_compact_json_stays_compact():
+    text = '{"kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[]}}\n'
+    result = run(["--mesh", "linkerd", "inject", "-"], stdin=text)
+    assert (
+        result.stdout
+        == '{"kind":"Pod","metadata":{"name":"p","annotations":{"linkerd.io/inject":"enabled"}},"spec":{"containers":[]}}\n'
+    )
