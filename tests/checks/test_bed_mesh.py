@@ -254,3 +254,13 @@ def test_unready_proxy_fails_the_readiness_check(bed):
         by_id(doc)["dp-proxies-ready"]["error"]
         == f'pod "data/{pod}": container "{proxy}" is not ready (running, not ready)'
     )
+
+
+def test_in_a_fresh_process(bed):
+    # a fresh interpreter: the concurrent checks import the clients' packages for the first time (see import_ahead)
+    from tests.helpers import run_subprocess
+
+    r = run_subprocess(["check", "--proxy", "--wait", "0", "-o", "short"], env=bed.env())
+    assert r.code == 0, r.stdout + r.stderr
+    assert r.stdout.endswith("Status check results are √\n")
+    assert "×" not in r.stdout
