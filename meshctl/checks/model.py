@@ -122,7 +122,6 @@ class Progress:
 class CheckReport:
     results: list[CheckResult]
     fail_on_warnings: bool = False
-    mesh: str | None = None
     wall_ms: float = 0.0
 
     @property

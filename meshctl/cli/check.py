@@ -65,7 +65,8 @@ def check(
         return
     selected = checks.select(req.mode, None if req.mesh == "auto" else req.mesh, req.categories)
     cx = CheckContext(kube=env.kube, prom=env.prom, mesh=env.mesh, mode=req.mode, namespace=req.namespace)
-    options = checks.RunOptions(wait_s=req.wait_s)
+    # a check makes a few requests: let its timeout grow with --request-timeout (30 s per check at the default 10 s)
+    options = checks.RunOptions(wait_s=req.wait_s, timeout_scale=max(1.0, s.request_timeout / 10))
     if req.output == "json":
         report = checks.run_checks(selected, cx, options, fail_on_warnings=req.fail_on_warnings)
         env.write(render.render_json(report))
