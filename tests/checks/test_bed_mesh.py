@@ -111,7 +111,7 @@ def test_crash_loop_recovering_within_wait_passes(bed):
     healthy = bed.pod(ns, pod)["status"]
     bed.set_pod_state(ns, pod, "restarting")
     try:
-        fixer = restore_later(bed, ns, pod, healthy, after_s=1.0)
+        fixer = restore_later(bed, ns, pod, healthy, after_s=3.0)  # before the retry 5 s in
         tty = bed.mesh == "linkerd"  # the spinner shows on a terminal only
         started = time.monotonic()
         r, _ = check(bed, "--category", "control-plane", "--wait", "60s", tty=tty)
