@@ -24,10 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from tests.bed import sim_adapter as sim
-from tests.bed.cluster import Cluster, _state_root
+from tests.bed.cluster import Cluster, reap_stale_beds, state_root
 from tests.bed.endpoints import endpoints_for
 from tests.bed.kubelet import Kubelet, node_object
-from tests.bed.procs import claim, reap_stale
+from tests.bed.procs import claim
 from tests.bed.prometheus import Prometheus, tsdb_cache_key
 from tests.bed.rest import ApiError, Rest
 
@@ -89,8 +89,8 @@ class Bed:
             from tests.bed.topology import demo_topology
 
             topology = demo_topology()
-        reap_stale(_state_root())
-        workdir = Path(tempfile.mkdtemp(prefix=f"meshctl-bed-{mesh}-", dir=_state_root()))
+        reap_stale_beds()
+        workdir = Path(tempfile.mkdtemp(prefix=f"meshctl-bed-{mesh}-", dir=state_root()))
         claim(workdir)
         bed = cls(topology, mesh, workdir)
         if now is not None:

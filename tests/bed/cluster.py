@@ -47,12 +47,23 @@ def apiserver_binary(build: bool = True) -> Path:
     return path
 
 
-def _state_root() -> Path:
-    # etcd fsyncs on every write; on tmpfs that costs nothing, which makes start-up and object creation faster.
+def state_root() -> Path:
+    """Where bed directories go: /dev/shm when it has room, else the temp directory.
+
+    etcd fsyncs on every write; on tmpfs that costs nothing, which makes start-up and object creation faster.
+    A bed takes ~130 MB there (etcd preallocates its 64 MB WAL), and Docker's default /dev/shm is only 64 MB."""
     shm = Path("/dev/shm")
     if shm.is_dir() and os.access(shm, os.W_OK):
-        return shm
+        st = os.statvfs(shm)
+        if st.f_bavail * st.f_frsize > 1 << 30:
+            return shm
     return Path(tempfile.gettempdir())
+
+
+def reap_stale_beds() -> None:
+    for root in {Path("/dev/shm"), Path(tempfile.gettempdir())}:
+        if root.is_dir():
+            reap_stale(root)
 
 
 class Cluster:
@@ -60,8 +71,8 @@ class Cluster:
 
     def __init__(self, workdir: Path | None = None):
         if workdir is None:
-            reap_stale(_state_root())
-        self.dir = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="meshctl-bed-", dir=_state_root()))
+            reap_stale_beds()
+        self.dir = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="meshctl-bed-", dir=state_root()))
         self.dir.mkdir(parents=True, exist_ok=True)
         if workdir is None:
             claim(self.dir)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.bed.bed import Bed
-from tests.bed.cluster import _state_root
+from tests.bed.cluster import state_root
 from tests.bed.procs import reap_stale
 from tests.bed.sim.controlplane import control_plane_pods
 from tests.bed.topology import minimal_topology, pods
@@ -133,7 +133,7 @@ def test_a_killed_test_run_leaves_nothing_behind_for_long() -> None:
         p.send_signal(signal.SIGKILL)
         p.wait()
     assert Path(workdir).exists() and all(_alive(int(pid)) for pid in pids)  # leaked, as expected
-    assert reap_stale(_state_root()) >= 1
+    assert reap_stale(state_root()) >= 1
     assert not Path(workdir).exists()
     for pid in pids:
         deadline = time.monotonic() + 5
