@@ -122,7 +122,9 @@ class _Handler(BaseHTTPRequestHandler):
             if key not in src:
                 if previous:
                     return self._plain(400, f'previous terminated container "{key[2]}" in pod "{key[1]}" not found')
-                return self._plain(404, f'container "{key[2]}" in pod "{key[1]}" is not available')
+                # The API server has already checked the container against the pod spec: a container that
+                # wrote nothing yet has an empty log, and a follow stream waits for its first line.
+                src[key] = []
             entries = [e for e in src[key] if since is None or e[0] >= since]
             if tail is not None:
                 entries = entries[-tail:] if tail > 0 else []

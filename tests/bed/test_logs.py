@@ -142,3 +142,8 @@ def test_kubectl_logs_follow(bed: Bed, web_pod: str) -> None:
     finally:
         p.kill()
         p.wait()
+
+
+def test_a_container_that_logged_nothing_has_an_empty_log(bed: Bed) -> None:
+    api_pod = next(p.name for p in pods(bed.topology) if p.workload.name == "api")
+    assert _client(bed).read_namespaced_pod_log(api_pod, NS, container="api") == ""
