@@ -264,3 +264,12 @@ def test_in_a_fresh_process(bed):
     assert r.code == 0, r.stdout + r.stderr
     assert r.stdout.endswith("Status check results are √\n")
     assert "×" not in r.stdout
+
+
+def test_verbose_shows_what_each_passing_check_saw(bed):
+    r, _ = check(bed, "-v", "--category", "identity", "--category", "prometheus")
+    assert r.code == 0
+    out = r.stdout
+    assert "√ can query the Kubernetes API\n    server version v1.20.2\n" in out
+    assert f"√ can reach Prometheus\n    {bed.prometheus_url} (" in out
+    assert "√ issuer certificate is issued by a trust anchor\n    signed by " in out
