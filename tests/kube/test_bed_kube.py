@@ -73,6 +73,8 @@ def test_get_and_not_found(bed_linkerd):
     assert err.value.exit_code == ExitCode.NOT_FOUND
     with pytest.raises(NotFoundError, match="deploy/nope not found"):
         resolve_workloads(k, parse_resources(["deploy/nope"]), "shop")
+    r = run(["stat", "deploy/nope", "-n", "shop"], env=bed_linkerd.env())
+    assert r.code == ExitCode.NOT_FOUND and 'deploy/nope not found in namespace "shop"' in r.stderr
 
 
 def test_server_version_and_context_namespace(bed_linkerd):
