@@ -14,8 +14,9 @@ from typing import Any
 from meshctl.errors import NotFoundError
 from meshctl.stats import canary as canary_mod
 from meshctl.stats import queries_istio, queries_linkerd
-from meshctl.stats.assemble import ObjectInfo, build_rows, collect, counts, pod_status, silent_meshed
+from meshctl.stats.assemble import build_rows, collect, silent_meshed
 from meshctl.stats.model import StatResult, StatTable
+from meshctl.stats.objects import load_objects
 from meshctl.stats.promql import QueryPlan
 from meshctl.stats.request import KINDS, Selection, StatRequest
 
@@ -29,43 +30,6 @@ def planner(mesh_name: str) -> Callable[..., QueryPlan]:
 def _meta(obj: Obj) -> tuple[str | None, str]:
     m = obj.get("metadata") or {}
     return m.get("namespace"), m.get("name", "")
-
-
-def load_objects(request: StatRequest, kube: Any, mesh: Any, namespace: str) -> list[list[ObjectInfo]]:
-    """The objects of every selection with their MESHED counts: one list call per kind, one pod listing (plus
-    ReplicaSets/Jobs when owners must be walked) for the namespace or the cluster (meshctl.kube.workloads)."""
-    from meshctl.kube.detect import is_meshed
-    from meshctl.kube.resources import ResourceRef
-    from meshctl.kube.workloads import resolve_workloads
-
-    scope = None if request.all_namespaces else namespace
-    refs = [ResourceRef(s.kind.name, n) for s in request.selections for n in (s.names or (None,))]
-    pod_kinds = [r for r in refs if r.kind not in ("namespace", "service")]
-    found = []
-    if pod_kinds:
-        found += resolve_workloads(kube, pod_kinds, scope, request.selector)
-    if any(r.kind == "namespace" for r in refs):
-        found += resolve_workloads(kube, [r for r in refs if r.kind == "namespace"], None, request.selector)
-    if any(r.kind == "service" for r in refs):
-        # a Service owns no pods: MESHED shows "-" for it, as in `linkerd viz stat`
-        found += resolve_workloads(kube, [r for r in refs if r.kind == "service"], scope, request.selector,
-                                   with_pods=False)
-    out: list[list[ObjectInfo]] = []
-    for sel in request.selections:
-        infos = []
-        for w in found:
-            if w.kind != sel.kind.name:
-                continue
-            if sel.kind.resource == "services":
-                infos.append(ObjectInfo(w.namespace, w.name))
-                continue
-            meshed, total = counts(w.pods, lambda pod: is_meshed(pod, mesh))
-            status = pod_status(w.obj) if sel.kind.resource == "pods" else None
-            ns = None if sel.kind.resource == "namespaces" else w.namespace
-            pod_keys = tuple((w.namespace, (p.get("metadata") or {}).get("name", "")) for p in w.pods)
-            infos.append(ObjectInfo(ns, w.name, meshed, total, status, pod_keys))
-        out.append(infos)
-    return out
 
 
 def _fetch(prom: Any, plans: list[QueryPlan]) -> list[dict[str, list[Any]]]:
@@ -175,7 +139,8 @@ def run_canary(request: StatRequest, *, kube: Any, prom: Any, mesh: Any, namespa
         services = [
             _meta(s)[1]
             for s in lists("services")
-            if chosen and all(_selects((s.get("spec") or {}).get("selector") or {}, _template_labels(d)) for d in chosen)
+            if chosen
+            and all(_selects((s.get("spec") or {}).get("selector") or {}, _template_labels(d)) for d in chosen)
         ]
     routing = None
     for name in services:
@@ -185,8 +150,12 @@ def run_canary(request: StatRequest, *, kube: Any, prom: Any, mesh: Any, namespa
     names = tuple(sorted(_meta(d)[1] for d in chosen))
     members: list[canary_mod.VersionMember] = []
     if names:
-        inner = StatRequest(selections=(Selection(KINDS["deployment"], names),), namespace=namespace,
-                            window=request.window, unmeshed=True)
+        inner = StatRequest(
+            selections=(Selection(KINDS["deployment"], names),),
+            namespace=namespace,
+            window=request.window,
+            unmeshed=True,
+        )
         result = run(inner, kube=kube, prom=prom, mesh=mesh, namespace=namespace)
         version = {_meta(d)[1]: canary_mod.version_of(_template_labels(d)) or "-" for d in chosen}
         for row in result.tables[0].rows:

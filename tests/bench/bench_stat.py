@@ -30,6 +30,15 @@ def _median(fn, repeat: int = REPEAT) -> float:
     return statistics.median(times)
 
 
+def _valid_service_ips() -> None:
+    """tests/bed/sim/k8s.service_ip gives 10.96.x.256+ past 246 services in this version of the bed; the API
+    server refuses those. Until the bed fixes it, give the big topology addresses that stay inside a /24 each."""
+    import tests.bed.sim.k8s as k8s
+
+    if int(k8s.service_ip(246).rsplit(".", 1)[1]) > 255:
+        k8s.service_ip = lambda i: f"10.96.{1 + i // 200}.{i % 200 + 10}"
+
+
 def _measure(n: int) -> dict[str, float | int]:
     import requests
 
@@ -38,11 +47,13 @@ def _measure(n: int) -> dict[str, float | int]:
     from meshctl.prom import connect as prom_connect
     from meshctl.settings import Settings
     from meshctl.stats import queries_linkerd
-    from meshctl.stats.service import load_objects, run
+    from meshctl.stats.objects import load_objects
     from meshctl.stats.request import StatRequest
+    from meshctl.stats.service import run
     from tests.bed.bed import Bed
     from tests.bed.topology import big_topology
 
+    _valid_service_ips()
     t0 = time.perf_counter()
     with Bed.start(big_topology(n), mesh="linkerd", kubelet=False) as bed:
         bed_start = time.perf_counter() - t0

@@ -1,0 +1,140 @@
+"""Core layer (I/O through the KubeClient passed in): the Kubernetes objects behind `meshctl stat` rows, cheaply.
+
+MESHED needs, per resource, its pods that are not Failed and how many carry the mesh's marker. With 1,000
+workloads a full pod listing is megabytes of specs the API server must serialise, so:
+- every listing runs at once (threads), one per kind plus one for pods, for the namespace or the whole cluster;
+- pods are listed as metadata only (``PartialObjectMetadataList``) with ``fieldSelector=status.phase!=Failed``:
+  labels, annotations and owner references are all MESHED needs. Linkerd counts a pod as meshed by its
+  ``linkerd.io/control-plane-ns`` label (as `viz stat` does); Istio by the injector's ``sidecar.istio.io/status``
+  annotation (gateways, whose main container is the proxy, by their ``istio=...gateway`` label). Pod rows (``stat po``) list full pods, for their STATUS;
+- ReplicaSets are not listed: a pod's ReplicaSet is ``<deployment>-<pod-template-hash>`` (meshctl.kube.workloads
+  attributes it through that convention when the ReplicaSet is not at hand).
+An API server that does not serve metadata-only lists answers with full objects (the Accept header allows both).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from meshctl.errors import NotFoundError
+from meshctl.stats.assemble import ObjectInfo, pod_status
+from meshctl.stats.request import StatRequest
+
+Obj = dict[str, Any]
+METADATA_ONLY = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
+PAGE = 500
+
+
+def list_metadata(
+    kube: Any,
+    resource: str,
+    namespace: str | None,
+    label_selector: str | None = None,
+    field_selector: str | None = None,
+) -> list[Obj]:
+    """Objects of one kind as metadata only, page by page (``limit``/``continue``), through the KubeClient's
+    transport (same credentials, timeouts and error mapping as KubeClient.list)."""
+    from meshctl.kube.resources import kind_info, rest_plural
+    from meshctl.kube.transport import Op, http_error
+
+    info = kind_info(resource)
+    ns = namespace if info.namespaced else None
+    path = (f"/apis/{info.group}/{info.version}" if info.group else "/api/v1") + (f"/namespaces/{ns}" if ns else "")
+    path += f"/{rest_plural(info)}"
+    op = Op("list", rest_plural(info), ns)
+    items: list[Obj] = []
+    token = None
+    while True:
+        query = [("limit", str(PAGE))]
+        if label_selector:
+            query.append(("labelSelector", label_selector))
+        if field_selector:
+            query.append(("fieldSelector", field_selector))
+        if token:
+            query.append(("continue", token))
+        resp = kube.transport.fetch("GET", path, op, query=query, headers={"Accept": METADATA_ONLY})
+        if not 200 <= resp.status < 300:
+            raise http_error(resp.status, resp.body, op, kube.target)
+        data = json.loads(resp.body)
+        items.extend(data.get("items") or [])
+        token = (data.get("metadata") or {}).get("continue")
+        if not token:
+            return items
+
+
+def meshed_by_metadata(mesh: Any) -> Any:
+    if mesh.name == "linkerd":
+        from meshctl.meshes.linkerd import CONTROL_PLANE_NS_LABEL
+
+        return lambda pod: CONTROL_PLANE_NS_LABEL in ((pod.get("metadata") or {}).get("labels") or {})
+    markers = tuple(mesh.status_annotations)
+
+    def istio(pod: Obj) -> bool:
+        meta = pod.get("metadata") or {}
+        # injected sidecars carry the injector's status annotation; gateways run the proxy as their main container
+        # and are labelled istio=ingressgateway / egressgateway by Istio's charts
+        return any(m in (meta.get("annotations") or {}) for m in markers) or (
+            (meta.get("labels") or {}).get("istio", "").endswith("gateway")
+        )
+
+    return istio
+
+
+def _name(obj: Mapping[str, Any]) -> tuple[str | None, str]:
+    m = obj.get("metadata") or {}
+    return m.get("namespace"), m.get("name", "")
+
+
+def load_objects(request: StatRequest, kube: Any, mesh: Any, namespace: str) -> list[list[ObjectInfo]]:
+    """ObjectInfos (with MESHED counts) for every selection of the request, in selection order."""
+    from meshctl.kube.workloads import attach_pods, to_workload
+
+    scope = None if request.all_namespaces else namespace
+    kinds = [s.kind for s in request.selections]
+    need_pods = any(k.resource not in ("services", "pods") for k in kinds)
+    pod_scope = None if any(k.resource == "namespaces" for k in kinds) else scope
+    with ThreadPoolExecutor(max_workers=len(kinds) + 1) as pool:
+        listed = {}
+        for k in kinds:
+            ns = None if k.resource == "namespaces" else scope
+            if k.resource == "pods":  # pod rows show STATUS: the full objects
+                listed[k.resource] = pool.submit(kube.list, "pods", ns, request.selector)
+            else:
+                listed[k.resource] = pool.submit(list_metadata, kube, k.resource, ns, request.selector)
+        pods_f = (
+            pool.submit(list_metadata, kube, "pods", pod_scope, None, "status.phase!=Failed") if need_pods else None
+        )
+        objects = {r: f.result() for r, f in listed.items()}
+        pods = pods_f.result() if pods_f is not None else []
+    is_meshed = meshed_by_metadata(mesh)
+    out = []
+    for sel in request.selections:
+        kind = sel.kind
+        objs = objects[kind.resource]
+        if sel.names:
+            wanted = set(sel.names)
+            objs = [o for o in objs if _name(o)[1] in wanted]
+            missing = sorted(wanted - {_name(o)[1] for o in objs})
+            if missing:
+                where = "" if kind.resource == "namespaces" or scope is None else f' in namespace "{namespace}"'
+                raise NotFoundError(f"{kind.short}/{', '.join(missing)} not found{where}")
+        infos = []
+        if kind.resource == "services":
+            infos = [ObjectInfo(*_name(o)) for o in objs]  # a Service owns no pods: MESHED "-", as in viz stat
+        elif kind.resource == "pods":
+            for o in objs:
+                live = (o.get("status") or {}).get("phase") != "Failed"
+                infos.append(ObjectInfo(*_name(o), int(live and is_meshed(o)), int(live), pod_status(o), (_name(o),)))
+        else:
+            workloads = [to_workload(kind.name, o) for o in objs]
+            attach_pods(workloads, pods, {})
+            for w in workloads:
+                meshed = sum(1 for p in w.pods if is_meshed(p))
+                pod_keys = tuple(_name(p) for p in w.pods)
+                ns = None if kind.resource == "namespaces" else w.namespace
+                infos.append(ObjectInfo(ns, w.name, meshed, len(w.pods), None, pod_keys))
+        out.append(infos)
+    return out
