@@ -106,7 +106,9 @@ def markdown() -> str:
         ]
     lines += ["", "## Analyzers", "", "| Analyzer | Inputs | Codes | Description |", "|---|---|---|---|"]
     for a in all_analyzers():
-        kinds = (", ".join(sorted({k for _, k in a.inputs})) or "every kind") + (" (live cluster only)" if a.live_only else "")
+        kinds = (", ".join(sorted({k for _, k in a.inputs})) or "every kind") + (
+            " (live cluster only)" if a.live_only else ""
+        )
         lines.append(f"| `{a.name}` | {kinds} | {', '.join(a.codes)} | {a.description} |")
     return "\n".join(lines) + "\n"
 

@@ -250,6 +250,34 @@ CASES = [
             vs("b", "spec:\n  hosts: [reviews]\n  gateways: [shop-gw]\n  http: []"),
         ),
     ),
+    Case(
+        "vs-mesh-conflict-export-aware",
+        "istio.virtualservice.mesh-conflicts",
+        doc(
+            REVIEWS,
+            vs("a", "spec:\n  hosts: [api.example.com]\n  exportTo: ['.']\n  http: []"),
+            vs("b", "spec:\n  hosts: [api.example.com]\n  http: []").replace("namespace: shop", "namespace: other"),
+            vs("c", "spec:\n  hosts: [api.example.com]\n  exportTo: ['.']\n  http: []").replace(
+                "namespace: shop", "namespace: third"
+            ),
+        ),
+        {
+            ("MSH0105", "VirtualService shop/a"),
+            ("MSH0105", "VirtualService other/b"),
+            ("MSH0105", "VirtualService third/c"),
+        },
+    ),
+    Case(
+        "vs-mesh-private-to-each-namespace-ok",
+        "istio.virtualservice.mesh-conflicts",
+        doc(
+            REVIEWS,
+            vs("a", "spec:\n  hosts: [api.example.com]\n  exportTo: ['.']\n  http: []"),
+            vs("c", "spec:\n  hosts: [api.example.com]\n  exportTo: ['.']\n  http: []").replace(
+                "namespace: shop", "namespace: third"
+            ),
+        ),
+    ),
     # --- istio.virtualservice.weights (MSH0107) ---
     Case(
         "vs-weights-90",

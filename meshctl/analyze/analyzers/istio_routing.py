@@ -174,8 +174,25 @@ class MeshHostConflicts(Analyzer):
             if len(items) < 2:
                 continue
             for vs, j in items:
-                others = ", ".join(sorted(f"{o.namespace}/{o.name}" for o, _ in items if o is not vs))
-                ctx.report("MSH0105", vs, ("spec", "hosts", j), host=host, others=others)
+                mine = _exported_to(vs)
+                clash = [o for o, _ in items if o is not vs and _overlap(mine, _exported_to(o))]
+                if clash:
+                    others = ", ".join(sorted(f"{o.namespace}/{o.name}" for o in clash))
+                    ctx.report("MSH0105", vs, ("spec", "hosts", j), host=host, others=others)
+
+
+def _exported_to(vs: Resource) -> frozenset[str] | None:
+    """Namespaces that see a VirtualService (None = all), from spec.exportTo."""
+    export = [str(x) for x in as_list(vs.spec.get("exportTo"))]
+    if not export or "*" in export:
+        return None
+    return frozenset(vs.namespace if x == "." else x for x in export if x != "~")
+
+
+def _overlap(a: frozenset[str] | None, b: frozenset[str] | None) -> bool:
+    if a is None or b is None:
+        return bool(a is None or a) and bool(b is None or b)
+    return bool(a & b)
 
 
 class RouteWeights(Analyzer):
