@@ -301,7 +301,8 @@ class KubeClient:
         """
         t = self.transport
         full = self.service_proxy_path(namespace, service, port, path)
-        op = Op("get", "services/proxy", namespace, f"{service}:{port}")
+        verb = {"GET": "get", "POST": "create", "PUT": "update", "DELETE": "delete"}.get(method.upper(), method.lower())
+        op = Op(verb, "services/proxy", namespace, f"{service}:{port}")
         extra = dict(headers or {})
         body_bytes = None
         if data is not None:
