@@ -79,11 +79,21 @@ def manifest(draw):
         return "\n".join(lines) + "\n", kind, None, False
 
     def pod(level: int, own_metadata: bool = True) -> None:
-        meta = draw(st.sampled_from(["none", "labels", "both", "flow-labels"])) if own_metadata else "none"
-        if meta != "none":
+        choices = ["none", "labels", "both", "flow-labels", "flow-annotations", "empty-flow", "flow-metadata"]
+        meta = draw(st.sampled_from(choices)) if own_metadata else "none"
+        if meta == "flow-metadata":
+            put(level, f"metadata: {{labels: {{app: {name}}}}}")
+        elif meta != "none":
             put(level, "metadata:")
             if meta == "flow-labels":
                 put(level + 1, f"labels: {{app: {name}}}")
+            elif meta == "flow-annotations":
+                put(level + 1, "annotations: {example.com/owner: me, example.com/tier: web}")
+                put(level + 1, "labels:")
+                put(level + 2, f"app: {name}")
+            elif meta == "empty-flow":
+                put(level + 1, "annotations: {}")
+                put(level + 1, "labels: {}")
             else:
                 if meta == "both":
                     put(level + 1, "annotations:")
@@ -91,7 +101,7 @@ def manifest(draw):
                 put(level + 1, "labels:")
                 put(level + 2, f"app: {quoted(name)}" + comment())
         nonlocal flow_target
-        flow_target = meta == "flow-labels"
+        flow_target = meta in ("flow-labels", "flow-annotations", "empty-flow", "flow-metadata")
         put(level, "spec:")
         put(level + 1, "containers:")
         col = item(level + 1, f"name: {name}")
@@ -169,7 +179,7 @@ def test_inject_is_a_minimal_reversible_edit(mesh, generated):
         expected.append(doc)
     assert list(yaml.safe_load_all(out)) == expected
     # every input line unchanged and in order (edits inside a flow mapping add text within its line)
-    if any(flow for _, _, flow in docs) and mesh == "istio":
+    if any(flow for _, _, flow in docs):
         assert_only_added_text(text, out)
     else:
         assert_only_insertions(text, out)
