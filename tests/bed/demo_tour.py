@@ -11,6 +11,8 @@ TOUR: list[str | tuple[str, float]] = [
     "version",
     "check",
     "check --proxy",
+    "stat deploy -n shop",
+    "stat svc/movies -n shop --by version",
     "inject docs/examples/shop/frontend.yaml",
     "inject docs/examples/shop --diff",
     "analyze docs/examples/ -A",
