@@ -72,14 +72,17 @@ def check(
         env.write(render.render_json(report))
     else:
         view = render.TextRenderer(env.out, short=req.output == "short", verbose=s.verbose, spinner=env.stdout_isatty)
-        report = checks.run_checks(
-            selected,
-            cx,
-            options,
-            on_result=view.result,
-            on_progress=view.progress,
-            fail_on_warnings=req.fail_on_warnings,
-        )
+        try:
+            report = checks.run_checks(
+                selected,
+                cx,
+                options,
+                on_result=view.result,
+                on_progress=view.progress,
+                fail_on_warnings=req.fail_on_warnings,
+            )
+        finally:
+            view.close()  # Ctrl-C while the spinner runs: give the terminal its cursor back
         view.finish(report)
     if report.exit_code:
         raise typer.Exit(int(report.exit_code))

@@ -80,6 +80,10 @@ class TextRenderer:
         mark = "√" if report.success else "×"
         self._styled(final_line(report), mark, "green" if report.success else "red")
 
+    def close(self) -> None:
+        """Stop the spinner if one runs (also on errors and Ctrl-C)."""
+        self._stop_spinner()
+
     # -- output helpers ------------------------------------------------------------------------------------------
     def _stop_spinner(self) -> None:
         if self._status is not None:
