@@ -43,6 +43,9 @@ class TextRenderer:
         if not self.spinner:
             return
         text = f"waiting for check to complete: {p.check.description} ({p.error.splitlines()[0] if p.error else ''})"
+        room = self.console.width - 3  # one line next to the spinner, however long the error
+        if len(text) > room:
+            text = text[: room - 1] + "…"
         if self._status is None:
             self._status = self.console.status(text, spinner="dots")
             self._status.start()
