@@ -16,7 +16,10 @@ def analyze(
     ctx: typer.Context,
     sources: Annotated[
         list[str] | None,
-        typer.Argument(metavar="[FILE|DIR|URL|-]...", help="Manifests to analyse (dirs recursively, - for stdin)."),
+        typer.Argument(
+            metavar="FILE|DIR|URL|-...",
+            help="Manifests: files, directories (recursive), https:// URLs, or - for stdin.",
+        ),
     ] = None,
     use_kube: Annotated[
         bool,
