@@ -310,3 +310,36 @@ def test_many_concurrent_log_streams_share_one_client_quietly(bed_linkerd, caplo
         s.close()
     k.list("pods")  # the pool still works after closing them
     assert not [r for r in caplog.records if "pool is full" in r.getMessage()]
+
+
+def test_exec_plugin_and_in_cluster_auth_against_the_api_server(bed_linkerd, tmp_path):
+    token = bed_linkerd.cluster.admin_token
+    ca = bed_linkerd.cluster.ca.cert
+    plugin = tmp_path / "credential-plugin"
+    plugin.write_text('#!/bin/sh\necho \'{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential",'
+                      f'"status":{{"token":"{token}"}}}}\'\n')
+    plugin.chmod(0o755)
+    kc = tmp_path / "kc"
+    kc.write_text(f"""apiVersion: v1
+kind: Config
+current-context: x
+clusters: [{{name: c, cluster: {{server: "{bed_linkerd.server}", certificate-authority: "{ca}"}}}}]
+users:
+- name: u
+  user:
+    exec: {{apiVersion: client.authentication.k8s.io/v1beta1, command: "{plugin}"}}
+contexts: [{{name: x, context: {{cluster: c, user: u, namespace: shop}}}}]
+""")
+    assert client(str(kc)).get("namespaces", "shop")["metadata"]["name"] == "shop"
+    # in-cluster: no kubeconfig, the service account's files and the KUBERNETES_SERVICE_* variables
+    sa = tmp_path / "sa"
+    sa.mkdir()
+    (sa / "token").write_text(token)
+    (sa / "ca.crt").write_bytes(Path(ca).read_bytes())
+    (sa / "namespace").write_text("shop")
+    port = bed_linkerd.server.rsplit(":", 1)[1]
+    env = {"HOME": str(tmp_path), "KUBERNETES_SERVICE_HOST": "127.0.0.1", "KUBERNETES_SERVICE_PORT": port}
+    target = resolve(None, None, env, service_account_dir=str(sa))
+    k = KubeClient(target)
+    assert k.namespace == "shop" and target.in_cluster
+    assert {p["metadata"]["namespace"] for p in k.list("pods", "shop")} == {"shop"}
