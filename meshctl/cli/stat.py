@@ -86,6 +86,8 @@ def _refresh(env: Env, request: StatRequest) -> StatResult:
 
 
 def _notes(env: Env, result: StatResult) -> None:
+    if env.settings.verbose:
+        env.note(f"prometheus: {env.prom().describe()}, {result.prometheus_requests} queries")
     if result.canary is not None and result.canary.rows:
         env.note(render.canary_caption(result.canary))
     for note in result.notes:

@@ -161,4 +161,5 @@ def run_canary(request: StatRequest, *, kube: Any, prom: Any, mesh: Any, namespa
         for row in result.tables[0].rows:
             members.append(canary_mod.VersionMember(version[row.name], row.name, row))
     table = canary_mod.build_canary(namespace, target, members, routing)
-    return StatResult(canary=table, window=request.window)
+    return StatResult(canary=table, window=request.window,
+                      prometheus_requests=result.prometheus_requests if names else 0)
