@@ -172,3 +172,10 @@ def test_cluster_unreachable_exit_3(tmp_path):
     }))  # fmt: skip
     r = run(["analyze", "-k", CLEAN, "--request-timeout", "2s"], env={"KUBECONFIG": str(kubeconfig)})
     assert r.code == 3, r.stderr
+
+
+def test_demo_examples_have_no_errors():
+    """`make demo` runs `meshctl analyze docs/examples/ -A`: un-injected example manifests, no errors."""
+    r = run(["analyze", "docs/examples/", "-A"])
+    assert r.code == 0, r.stdout
+    assert "Error [" not in r.stdout
