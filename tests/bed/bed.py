@@ -115,11 +115,14 @@ class Bed:
         with ThreadPoolExecutor(2) as pool:
             gen = pool.submit(self._generate, with_objects, with_kubelet, identity)
             prom = pool.submit(self._start_prometheus) if with_prometheus else None
-            self.cluster = Cluster.start(self.dir / "cluster")
-            t = self._timed("apiserver", t)
-            objs, logs = gen.result()
-            if prom is not None:
-                self.prometheus = prom.result()
+            try:
+                self.cluster = Cluster.start(self.dir / "cluster")
+                t = self._timed("apiserver", t)
+                objs, logs = gen.result()
+            finally:
+                # Even when the cluster failed: a Prometheus started meanwhile must be stopped with the bed.
+                if prom is not None:
+                    self.prometheus = prom.result()
         t = self._timed("generate+prometheus (beyond the API server)", t)
         if with_kubelet:
             self.kubelet = Kubelet.start(self.cluster.pki, self.cluster.ca)
@@ -232,7 +235,16 @@ class Bed:
         """Give a pod one of topology.POD_STATES (ready, not_ready, restarting, oomkilled, succeeded);
         `container` misbehaves (default: the proxy for oomkilled, the app container otherwise)."""
         status = sim.pod_status(self.pod(namespace, name), state, restarts, container)
-        return self.patch_pod_status(namespace, name, status)
+        made = self.patch_pod_status(namespace, name, status)
+        self.refresh_endpoints(namespace)
+        return made
+
+    def refresh_endpoints(self, namespace: str) -> None:
+        """Rewrite the namespace's Endpoints from its pods' current readiness (after status changes)."""
+        pods = self.rest.get(f"/api/v1/namespaces/{namespace}/pods")["items"]
+        for (kind, ns, name), svc in list(self.objects.items()):
+            if kind == "Service" and ns == namespace and svc.get("spec", {}).get("selector"):
+                self.rest.request("PUT", f"/api/v1/namespaces/{ns}/endpoints/{name}", endpoints_for(svc, pods))
 
     def append_log(self, namespace: str, pod: str, container: str, lines: list[str] | str, ts: float | None = None):
         """Append lines to a container's log; open `follow` streams see them at once."""

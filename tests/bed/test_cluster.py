@@ -94,6 +94,9 @@ def test_own_bed_with_a_broken_pod_runs_beside_the_shared_one_and_stops_cleanly(
     bed.set_pod_state("app", api.name, "restarting", restarts=7)
     out = bed.kubectl("get", "pod", "-n", "app", api.name).stdout
     assert "CrashLoopBackOff" in out and " 7 " in out
+    ep = _kubectl_json(bed, "get", "endpoints", "-n", "app", "api")  # as the endpoints controller would
+    assert [a["ip"] for s in ep["subsets"] for a in s.get("notReadyAddresses", [])] == [api.ip]
+    assert not any(s.get("addresses") for s in ep["subsets"])
 
     assert bed.server != bed_linkerd.server and bed.prometheus_url != bed_linkerd.prometheus_url
     assert bed.cluster is not None and bed.prometheus is not None and bed.prometheus.proc is not None
