@@ -82,3 +82,17 @@ def replaced(bed, obj: dict) -> Iterator[None]:
             clean["metadata"] = {k: v for k, v in original["metadata"].items()
                                  if k in ("name", "namespace", "labels", "annotations")}  # fmt: skip
             bed.create(clean)
+
+
+@contextlib.contextmanager
+def removed(bed, api_version: str, kind: str, name: str, namespace: str | None = None) -> Iterator[None]:
+    """Delete an object for the duration; it is created again (same spec) afterwards."""
+    original = bed.objects[(kind, namespace or "", name)]
+    bed.delete(api_version, kind, name, namespace)
+    try:
+        yield
+    finally:
+        clean = {k: v for k, v in original.items() if k != "status"}
+        clean["metadata"] = {k: v for k, v in original["metadata"].items()
+                             if k in ("name", "namespace", "labels", "annotations")}  # fmt: skip
+        bed.create(clean)

@@ -18,6 +18,7 @@ from tests.checks.bedutil import (
     outcome,
     pod_state,
     pods,
+    removed,
     replaced,
     restore_later,
 )
@@ -273,3 +274,18 @@ def test_verbose_shows_what_each_passing_check_saw(bed):
     assert "√ can query the Kubernetes API\n    server version v1.20.2\n" in out
     assert f"√ can reach Prometheus\n    {bed.prometheus_url} (" in out
     assert "√ issuer certificate is issued by a trust anchor\n    signed by " in out
+
+
+def test_injector_webhook_pointing_at_a_missing_service(bed):
+    ns, svc, hook, config = {
+        "linkerd": ("linkerd", "linkerd-proxy-injector", "linkerd-proxy-injector.linkerd.io",
+                    "linkerd-proxy-injector-webhook-config"),
+        "istio": ("istio-system", "istiod", "namespace.sidecar-injector.istio.io", "istio-sidecar-injector"),
+    }[bed.mesh]  # fmt: skip
+    with removed(bed, "v1", "Service", svc, ns):
+        r, doc = check(bed, "-o", "json", "--category", "control-plane")
+    assert r.code == 1
+    assert outcome(doc)["error"] == {"cp-webhook"}
+    assert by_id(doc)["cp-webhook"]["error"] == (
+        f'webhook "{hook}" of MutatingWebhookConfiguration "{config}" points at service {ns}/{svc}, which does not exist'
+    )
