@@ -28,7 +28,7 @@ from tests.bed.cluster import Cluster, reap_stale_beds, state_root
 from tests.bed.endpoints import endpoints_for
 from tests.bed.kubelet import Kubelet, node_object
 from tests.bed.procs import claim
-from tests.bed.prometheus import Prometheus, tsdb_cache_key
+from tests.bed.prometheus import Prometheus, cached_blocks, tsdb_cache_key
 from tests.bed.rest import ApiError, Rest
 
 # Backfilled TSDB blocks are cached (~/.cache/meshctl/tsdb/) per topology, mesh and SLOT-long time slot: the
@@ -57,6 +57,7 @@ class Bed:
         self.prometheus_pod: tuple[str, int] | None = None  # (pod IP, port) of the in-cluster Prometheus
         self._truth = None
         self.metrics_step, self.metrics_span = 10, (900, 1800)
+        self.metrics_until = 0.0  # the series end here (see keep_metrics_fresh)
         self._traffic: threading.Thread | None = None
         self._traffic_stop = threading.Event()
 
@@ -133,15 +134,19 @@ class Bed:
             t = self._timed("objects", t)
         self.timings["total"] = time.monotonic() - t0
 
+    def _series_source(self) -> tuple[str, Any]:
+        """Cache key and renderer of this bed's series (anchored at a slot start, reaching SLOT further)."""
+        before, after = self.metrics_span
+        key = tsdb_cache_key(self.topology, self.mesh, self.metrics_step, before, after)
+        return key, lambda anchor: sim.openmetrics(
+            self.topology, self.mesh, anchor, self.metrics_step, before, after + SLOT
+        )
+
     def _start_prometheus(self) -> Prometheus:
         t0 = time.monotonic()
-        before, after = self.metrics_span
-        p = Prometheus.cached(
-            tsdb_cache_key(self.topology, self.mesh, self.metrics_step, before, after),
-            lambda anchor: sim.openmetrics(self.topology, self.mesh, anchor, self.metrics_step, before, after + SLOT),
-            self.dir / "prometheus",
-            slot=SLOT,
-        )
+        key, render = self._series_source()
+        p = Prometheus.cached(key, render, self.dir / "prometheus", slot=SLOT)
+        self.metrics_until = p.anchor + self.metrics_span[1] + SLOT
         self.timings["prometheus (overlapped)"] = time.monotonic() - t0
         return p
 
@@ -294,12 +299,19 @@ class Bed:
         self.prometheus.start()
 
     def refresh_metrics(self) -> None:
-        """Regenerate the series around the current time (a long-lived bed outlives `metrics_span`)."""
+        """Serve series anchored at the current time slot (a long-lived bed outlives `metrics_span`)."""
         assert self.prometheus is not None, "this bed runs without Prometheus"
-        now = time.time()
-        before, after = self.metrics_span
-        self.prometheus.reload_data(sim.openmetrics(self.topology, self.mesh, now, self.metrics_step, before, after))
-        self.now = now
+        key, render = self._series_source()
+        blocks, anchor, _ = cached_blocks(key, render, SLOT)
+        self.prometheus.reload_blocks(blocks)
+        self.metrics_until = anchor + self.metrics_span[1] + SLOT
+
+    def keep_metrics_fresh(self, margin: float = 300) -> bool:
+        """Refresh the series when less than `margin` seconds of them are left; True if it did."""
+        if self.prometheus is None or time.time() < self.metrics_until - margin:
+            return False
+        self.refresh_metrics()
+        return True
 
     # objects
 

@@ -95,6 +95,14 @@ def bed_istio() -> Bed:
     return _starter("bed_istio").get()
 
 
+@pytest.fixture(autouse=True)
+def _session_bed_metrics_fresh() -> None:
+    """A long test session can outlive the session beds' series (30-40 minutes): refresh them in time."""
+    for s in list(_starters.values()):
+        if s.bed is not None and s.error is None and not s.thread.is_alive():
+            s.bed.keep_metrics_fresh()
+
+
 @pytest.fixture
 def make_bed() -> Iterator[Callable[..., Bed]]:
     beds: list[Bed] = []

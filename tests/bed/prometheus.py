@@ -68,6 +68,27 @@ def _prune(cache: Path, keep_seconds: float) -> None:
             d.unlink(missing_ok=True)
 
 
+def cached_blocks(key: str, render: Callable[[float], str], slot: int = 600) -> tuple[Path, float, float]:
+    """TSDB blocks for the current `slot`-second time slot: (blocks directory, anchor, seconds spent backfilling).
+
+    `render(anchor)` makes the OpenMetrics text for series anchored at the slot's start. The first caller in a
+    slot backfills, under a file lock so that parallel beds (and parallel test runs) do not do it twice; later
+    ones get the directory at once."""
+    anchor = int(time.time()) // slot * slot
+    root = TSDB_CACHE / f"{key}-{anchor}"
+    spent = 0.0
+    TSDB_CACHE.mkdir(parents=True, exist_ok=True)
+    with open(TSDB_CACHE / f"{key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (root / "done").exists():
+            _prune(TSDB_CACHE, keep_seconds=2 * 3600)
+            shutil.rmtree(root, ignore_errors=True)
+            spent = backfill(render(anchor), root / "blocks")
+            (root / "series.om").unlink(missing_ok=True)
+            (root / "done").touch()
+    return root / "blocks", float(anchor), spent
+
+
 def backfill(openmetrics: str | bytes | Path, data_dir: Path) -> float:
     """Write TSDB blocks for `openmetrics` (text or a file) into data_dir; returns the seconds it took."""
     t0 = time.monotonic()
@@ -108,28 +129,25 @@ class Prometheus:
     def cached(
         cls, key: str, render: Callable[[float], str], workdir: Path, slot: int = 600, port: int | None = None
     ) -> Prometheus:
-        """Like `backfilled`, with blocks reused from ~/.cache/meshctl/tsdb/<key>-<slot start>/.
-
-        `render(anchor)` makes the OpenMetrics text for series anchored at the current slot's start; the first
-        bed in a slot backfills (under a file lock, so parallel beds do not do it twice), later ones
-        copy the blocks into their own data directory in milliseconds."""
-        anchor = int(time.time()) // slot * slot
-        root = TSDB_CACHE / f"{key}-{anchor}"
+        """Like `backfilled`, with blocks reused from ~/.cache/meshctl/tsdb/ (see `cached_blocks`)."""
         p = cls(workdir, _BACKFILL_CONFIG, port)
-        TSDB_CACHE.mkdir(parents=True, exist_ok=True)
-        with open(TSDB_CACHE / f"{key}.lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            if not (root / "done").exists():
-                _prune(TSDB_CACHE, keep_seconds=2 * 3600)
-                shutil.rmtree(root, ignore_errors=True)
-                p.backfill_seconds = backfill(render(anchor), root / "blocks")
-                (root / "series.om").unlink(missing_ok=True)
-                (root / "done").touch()
+        blocks, p.anchor, p.backfill_seconds = cached_blocks(key, render, slot)
         # A copy, not the cache itself: Prometheus compacts and deletes blocks in its data directory.
-        # (Compressed blocks are small -- about 3 MB for the demo topology -- so copying takes milliseconds.)
-        shutil.copytree(root / "blocks", p.data)
+        # (Compressed blocks are small -- 1-3 MB for the demo topology -- so copying takes milliseconds.)
+        shutil.copytree(blocks, p.data)
         p.start()
         return p
+
+    anchor = 0.0  # the time the cached series are anchored at (slot start)
+
+    def reload_blocks(self, blocks: Path) -> None:
+        """Serve a copy of `blocks` instead of the current data (same port; a gap of well under a second)."""
+        running = self.alive()
+        self.stop()
+        shutil.rmtree(self.data, ignore_errors=True)
+        shutil.copytree(blocks, self.data)
+        if running:
+            self.start()
 
     @classmethod
     def live(cls, targets: list[str], workdir: Path, job: str = "smoke", interval: str = "1s") -> Prometheus:
@@ -158,21 +176,6 @@ class Prometheus:
             self.dir / "prometheus.log",
         )
         wait_until(lambda: http_ok(f"{self.url}/-/ready"), timeout, "prometheus /-/ready", self.proc)
-
-    def reload_data(self, openmetrics: str | bytes | Path) -> None:
-        """Replace the data with freshly backfilled series (same port; a gap of well under a second).
-
-        Backfilled data covers a fixed span around the time it was generated; a long-lived bed (`make demo`)
-        calls this before the span runs out."""
-        fresh = self.dir / "data.new"
-        shutil.rmtree(fresh, ignore_errors=True)
-        self.backfill_seconds = backfill(openmetrics, fresh)
-        running = self.alive()
-        self.stop()
-        shutil.rmtree(self.data, ignore_errors=True)
-        fresh.rename(self.data)
-        if running:
-            self.start()
 
     def stop(self) -> None:
         if self.proc is not None:
