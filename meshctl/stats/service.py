@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from meshctl.errors import NotFoundError
+from meshctl.errors import MeshctlError, NotFoundError, UnreachableError
 from meshctl.stats import canary as canary_mod
 from meshctl.stats import queries_istio, queries_linkerd
 from meshctl.stats.assemble import build_rows, collect, silent_meshed
@@ -57,7 +57,7 @@ def run(request: StatRequest, *, kube: Any, prom: Any, mesh: Any, namespace: str
     for sel, plan, objs, res in zip(request.selections, plans, objects, results, strict=True):
         fold = {pod: o.key for o in objs for pod in o.pods} if plan.rollup else None
         tables.append(StatTable(sel.kind, tuple(build_rows(plan, objs, collect(plan, res, fold), request))))
-    notes = []
+    notes = [f"warning: Prometheus: {w}" for w in dict.fromkeys(getattr(prom, "warnings", []))]
     if request.peer is None:
         silent = [(t.kind, r) for t in tables for r in silent_meshed(t.rows)]
         if silent:
@@ -96,12 +96,17 @@ class _Lists:
         return self._cache[(resource, selector)]
 
 
-def _routing(mesh: Any, service: str, namespace: str, lists: _Lists) -> canary_mod.Routing | None:
+def _routing(mesh: Any, service: str, namespace: str, lists: _Lists, notes: list[str]) -> canary_mod.Routing | None:
     def safe_list(resource: str) -> list[Obj]:
         try:
             return lists(resource)
         except NotFoundError:
             return []  # the CRD is not installed: no routing object configures weights
+        except UnreachableError:
+            raise
+        except MeshctlError as exc:  # e.g. RBAC: the view still helps without configured weights
+            notes.append(f"note: cannot read {resource} ({exc.message}): WEIGHT unknown")
+            return []
 
     if mesh.name == "istio":
         return canary_mod.istio_routing(service, namespace, safe_list("virtualservices"), safe_list("destinationrules"))
@@ -143,8 +148,9 @@ def run_canary(request: StatRequest, *, kube: Any, prom: Any, mesh: Any, namespa
             and all(_selects((s.get("spec") or {}).get("selector") or {}, _template_labels(d)) for d in chosen)
         ]
     routing = None
+    notes: list[str] = []
     for name in services:
-        routing = _routing(mesh, name, namespace, lists)
+        routing = _routing(mesh, name, namespace, lists, notes)
         if routing is not None:
             break
     names = tuple(sorted(_meta(d)[1] for d in chosen))
@@ -161,5 +167,7 @@ def run_canary(request: StatRequest, *, kube: Any, prom: Any, mesh: Any, namespa
         for row in result.tables[0].rows:
             members.append(canary_mod.VersionMember(version[row.name], row.name, row))
     table = canary_mod.build_canary(namespace, target, members, routing)
-    return StatResult(canary=table, window=request.window,
+    if names:
+        notes = list(result.notes) + notes
+    return StatResult(canary=table, notes=tuple(dict.fromkeys(notes)), window=request.window,
                       prometheus_requests=result.prometheus_requests if names else 0)

@@ -200,3 +200,13 @@ def test_in_cluster_prometheus_through_the_service_proxy(bed):
     r = run(["stat", "deploy", "frontpage", "-n", "shop", "-o", "json"], env=bed.env(prometheus=False))
     assert r.code == 0, r.stderr
     assert same(json.loads(r.stdout)[0]["rps"], 40.0)
+
+
+def test_read_only_user_gets_the_same_figures(bed):
+    # the bed's read-only token is bound by real RBAC: stat needs nothing but list/get
+    r = run(["stat", "deploy", "frontpage", "-n", "shop", "-o", "json"], env=bed.env(readonly=True))
+    assert r.code == 0, r.stderr
+    assert same(json.loads(r.stdout)[0]["rps"], 40.0)
+    r = run(["stat", "svc/movies", "-n", "shop", "--by", "version", "-o", "json"], env=bed.env(readonly=True))
+    assert r.code == 0, r.stderr
+    assert [i["weight"] for i in json.loads(r.stdout)] == pytest.approx([0.8, 0.1, 0.1])
