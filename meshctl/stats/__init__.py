@@ -4,5 +4,6 @@
 - ``queries_linkerd`` / ``queries_istio``: pure PromQL builders, a fixed number of queries per resource type;
 - ``assemble``: pure assembly of Prometheus samples and Kubernetes objects into ``StatRow``s;
 - ``canary``: the `--by version` view (configured weights from the mesh's routing objects, observed shares);
-- ``service``: the one place that talks to the adapters (KubeClient, PromClient) passed in by the CLI.
+- ``objects`` and ``service``: the only modules that do I/O, and only through the adapters (KubeClient, PromClient)
+  the CLI passes in: ``objects`` lists the Kubernetes side cheaply, ``service`` runs one refresh.
 """

@@ -1,8 +1,8 @@
 """Core layer: run one `meshctl stat` request against the adapters the CLI passes in (KubeClient, PromClient).
 
-The only module of meshctl.stats that does I/O, and only through those two objects. Kubernetes listings (one list
-call per kind and namespace scope) run concurrently with the Prometheus queries (a fixed number per resource type,
-sent at once through ``PromClient.query_many``), so a refresh costs about one Prometheus round trip.
+With meshctl.stats.objects, the only modules of meshctl.stats that do I/O, and only through those two objects.
+The Kubernetes listings (meshctl.stats.objects) run concurrently with the Prometheus queries (a fixed number per
+resource type, sent at once through ``PromClient.query_many``), so a refresh costs about one round trip of each.
 """
 
 from __future__ import annotations
