@@ -5,7 +5,7 @@ proxies. They read only objects that came from the cluster: a Pod in a file has 
 from __future__ import annotations
 
 from meshctl.analyze.framework import Analyzer, Context
-from meshctl.analyze.meshstate import MESHES, has_proxy, ns_state, opt_out
+from meshctl.analyze.meshstate import MESHES, application_namespace, has_proxy, ns_state, pod_meshes
 from meshctl.analyze.resource import Resource, as_dict, as_list, pod_view
 from meshctl.analyze.snapshot import NAMESPACE, POD
 from meshctl.kube.detect import control_plane_from, proxy_info
@@ -45,7 +45,7 @@ def owner_ref(ctx: Context, pod: Resource) -> str:
 
 class MissingProxies(Analyzer):
     name = "live.missing-proxies"
-    description = "Running pods in injected namespaces have the proxy (else they predate injection: restart them)."
+    description = "Running pods meant to be meshed (namespace or pod markers) have the proxy; else restart them."
     inputs = (NAMESPACE, POD, DEPLOYMENT, REPLICASET)
     codes = ("MSH0401",)
     live_only = True
@@ -53,15 +53,17 @@ class MissingProxies(Analyzer):
     def run(self, ctx: Context) -> None:
         for pod in _live_pods(ctx):
             pv = pod_view(pod)
-            if pv is None or pv.spec.get("hostNetwork") is True:
-                continue
-            for mesh in MESHES:
-                if ns_state(ctx, pod.namespace, mesh) != "enabled" or opt_out(pv, mesh) or has_proxy(pv, mesh):
-                    continue
-                if any(has_proxy(pv, m) for m in MESHES):
-                    continue  # meshed by the other mesh: MSH0302 covers the namespace
-                ctx.report("MSH0401", pod, container=get_mesh(mesh).proxy_container, namespace=pod.namespace,
-                           mesh=TITLES[mesh], owner=owner_ref(ctx, pod))  # fmt: skip
+            if pv is None or any(has_proxy(pv, m) for m in MESHES):
+                continue  # meshed (by the other mesh, if at all: MSH0302 covers that namespace)
+            for mesh in pod_meshes(ctx, pv):  # meant to be meshed: namespace or pod markers
+                if ns_state(ctx, pod.namespace, mesh) == "enabled":
+                    reason = f"namespace {pod.namespace} is {TITLES[mesh]}-injected"
+                elif application_namespace(pod.namespace):
+                    reason = f"its own labels/annotations ask for {TITLES[mesh]} injection"
+                else:
+                    continue  # control-plane pods carry istio.io/rev without being injected
+                ctx.report("MSH0401", pod, container=get_mesh(mesh).proxy_container, reason=reason,
+                           owner=owner_ref(ctx, pod))  # fmt: skip
 
 
 class ProxyHealth(Analyzer):
