@@ -200,9 +200,8 @@ class Editor:
             raise FailedError(f"cannot edit {self.what}: the document is empty")
         if start == end and not self._in_flow(start):
             # `annotations:` with nothing after it: add the entries as an indented block below the key
-            self.inserts.append(
-                (self._line_end(key.end_mark.index), -1, block_text(tree, key.start_mark.column + step, step, self.eol))
-            )
+            lines = block_text(tree, key.start_mark.column + step, step, self.eol)
+            self._insert_lines(self._line_end(key.end_mark.index), lines)
         else:
             # `annotations: ~` / `null`, or an empty value inside a flow collection: becomes a flow mapping
             self.inserts.append((start, end, ("{" if start < end else " {") + flow_text(tree) + "}"))
@@ -233,8 +232,11 @@ class Editor:
             at = line_start  # the document's root mapping: before its first key
         else:
             at = self._line_end(self._content_end(node))  # a mapping that starts on a `- ` line: after its end
-        if at == len(text) and not text.endswith("\n"):
-            lines = self.eol + lines[: -len(self.eol)]
+        self._insert_lines(at, lines)
+
+    def _insert_lines(self, at: int, lines: str) -> None:
+        if at == len(self.text) and not self.text.endswith("\n"):
+            lines = self.eol + lines[: -len(self.eol)]  # the last line had no line break: keep it that way
         self.inserts.append((at, -1, lines))
 
     # -- uninject: remove keys and items -------------------------------------------------------------------------

@@ -50,6 +50,10 @@ CASES = {
         "spec:\n  template:\n    metadata:\n      annotations:\n",
         "spec:\n  template:\n    metadata:\n      annotations:\n        linkerd.io/inject: enabled\n",
     ),
+    "null-annotations-at-end-without-newline": (
+        "spec:\n  template:\n    metadata:\n      annotations:",
+        "spec:\n  template:\n    metadata:\n      annotations:\n        linkerd.io/inject: enabled",
+    ),
 }
 FLOW_CASES = {
     "flow-metadata": (
@@ -70,7 +74,7 @@ FLOW_CASES = {
     ),
 }
 # where uninject cannot tell that an empty container was there before (documented in docs/inject.md)
-NOT_REVERSIBLE = {"null-annotations"}
+NOT_REVERSIBLE = {"null-annotations", "null-annotations-at-end-without-newline"}
 
 
 def _inject(text: str) -> str:
