@@ -125,8 +125,9 @@ def proxy_container(mesh: str) -> str:
 
 def pods_of(bed, namespace: str, prefix: str) -> list[dict]:
     items = bed.rest.get(f"/api/v1/namespaces/{namespace}/pods")["items"]
-    return sorted((p for p in items if p["metadata"]["name"].startswith(prefix + "-")),
-                  key=lambda p: p["metadata"]["name"])  # fmt: skip
+    # a deleted pod stays (Terminating) on the bed: no kubelet confirms the deletion
+    return sorted((p for p in items if p["metadata"]["name"].startswith(prefix + "-")
+                   and not p["metadata"].get("deletionTimestamp")), key=lambda p: p["metadata"]["name"])  # fmt: skip
 
 
 def feed_window(bed, start: float, end: float) -> None:

@@ -109,7 +109,7 @@ def test_top_live_view_in_a_terminal(bed):
     env = proc_env(bed)
     cmd = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items() if k in ("KUBECONFIG", "MESHCTL_MESH", "PATH"))
     cmd = f"env -u COLUMNS -u LINES {cmd} TERM=xterm-256color {shlex.quote(sys.executable)} -m meshctl top deploy/frontpage -n shop --max-rps 0"
-    cmd = f"{cmd}; echo EXIT=$?; sleep 60"  # keep the pane (and the final table) after meshctl exits
+    cmd = f"{cmd}; echo EXIT=$?; sleep 60"  # keep the pane (and the final table)
 
     def tmux(*args: str) -> str:
         return subprocess.run(["tmux", "-L", sock, *args], capture_output=True, text=True, cwd=ROOT).stdout
