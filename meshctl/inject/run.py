@@ -229,6 +229,9 @@ class Runner:
 _STARTS_WITH_MARKER = re.compile(r"(?:[ \t]*(?:[#%][^\n]*)?\r?\n)*---(?:[ \t\r\n]|$)")
 
 
+_WHITESPACE = re.compile(r"\s*")
+
+
 class _Replay:
     """A read()-able stream that first returns `head`, then the rest of `stream`."""
 
@@ -244,7 +247,7 @@ class _Replay:
 
 
 def _skip_ws(text: str, pos: int) -> int:
-    match = re.compile(r"\s*").match(text, pos)
+    match = _WHITESPACE.match(text, pos)
     return match.end() if match else pos
 
 

@@ -27,6 +27,7 @@ MappingNode, SequenceNode, ScalarNode = yaml.MappingNode, yaml.SequenceNode, yam
 # containers that uninject removes when it has emptied them (inject creates them when missing)
 PRUNABLE = frozenset({"annotations", "labels", "metadata", "initContainers", "volumes"})
 _PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_./-]*")
+_ALIAS_AFTER_KEY = re.compile(r"\s*:\s*\S+")  # `key: *alias`: where the alias token ends
 _YAML11_WORDS = frozenset(["y", "yes", "n", "no", "true", "false", "on", "off", "null"])
 
 
@@ -309,7 +310,7 @@ class Editor:
         return len(self.text) if end < 0 else end + 1
 
     def _token_end(self, index: int) -> int:
-        match = re.compile(r"\s*:\s*\S+").match(self.text, index)
+        match = _ALIAS_AFTER_KEY.match(self.text, index)
         return match.end() if match else index
 
     def _content_end(self, node: Any) -> int:
