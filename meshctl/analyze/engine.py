@@ -176,8 +176,13 @@ def _unknown_suppression_codes(suppressions: list[tuple[str, str]]) -> list[str]
 def _suppressed(f: Finding, suppressions: list[tuple[str, str]]) -> bool:
     if f.resource is not None:
         marked = f.resource.annotations.get(SUPPRESS_ANNOTATION)
-        if marked and any(fnmatch.fnmatchcase(f.code, c.strip()) for c in marked.split(",") if c.strip()):
-            return f.code != "MSH0315"  # the annotation cannot hide its own mistakes
+        # the annotation cannot hide its own mistakes (MSH0315); -S still can
+        if (
+            marked
+            and f.code != "MSH0315"
+            and any(fnmatch.fnmatchcase(f.code, c.strip()) for c in marked.split(",") if c.strip())
+        ):
+            return True
     return any(fnmatch.fnmatchcase(f.code, c) and fnmatch.fnmatchcase(f.origin, o) for c, o in suppressions)
 
 

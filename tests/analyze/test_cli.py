@@ -179,3 +179,14 @@ def test_demo_examples_have_no_errors():
     r = run(["analyze", "docs/examples/", "-A"])
     assert r.code == 0, r.stdout
     assert "Error [" not in r.stdout
+
+
+def test_suppression_annotation_cannot_hide_its_own_mistake_but_flag_can():
+    manifest = (
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: s\n  namespace: default\n"
+        "  annotations: {meshctl.io/analyze-suppress: '*,MSH9999'}\nspec: {selector: {app: none}}\n"
+    )
+    r = run(["analyze", "-"], stdin=manifest)
+    assert "[MSH0312]" not in r.stdout  # suppressed by '*'
+    assert "[MSH0315] (Service default/s <stdin>:6)" in r.stdout
+    assert run(["analyze", "-", "-S", "MSH0315=Service default/s"], stdin=manifest).stdout == ""
