@@ -190,3 +190,10 @@ def test_suppression_annotation_cannot_hide_its_own_mistake_but_flag_can():
     assert "[MSH0312]" not in r.stdout  # suppressed by '*'
     assert "[MSH0315] (Service default/s <stdin>:6)" in r.stdout
     assert run(["analyze", "-", "-S", "MSH0315=Service default/s"], stdin=manifest).stdout == ""
+
+
+def test_mesh_option_limits_mesh_specific_analyzers():
+    linkerd = run(["--mesh", "linkerd", "analyze", BROKEN, "-A"]).stdout
+    istio = run(["analyze", BROKEN, "-A", "--mesh", "istio"]).stdout
+    assert "[MSH01" not in linkerd and "[MSH0201]" in linkerd
+    assert "[MSH02" not in istio and "[MSH0101]" in istio
