@@ -64,6 +64,12 @@ class LinkerdRules(MeshRules):
     def removable(self, labels: Meta, annotations: Meta, *, manual: bool, namespace: bool = False) -> tuple[list, list]:
         if CONTROL_PLANE_LABEL in labels:
             return [], []  # control-plane pods keep their metadata (as `linkerd uninject`)
+        if namespace:
+            # only what inject writes on a namespace: its labels (linkerd.io/extension...) belong to installs
+            return [], [
+                k for k, v in annotations.items()
+                if (k == INJECT and v != LINKERD.inject_disabled) or k.startswith(REMOVED_PREFIXES[1:])
+            ]  # fmt: skip
 
         def strip(meta: Meta) -> list:
             return [

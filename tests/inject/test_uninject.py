@@ -90,3 +90,14 @@ def test_other_kinds_are_skipped():
     result = run(["uninject", "-"], stdin=text)
     assert (result.stdout, result.stderr) == (text, '\nconfigmap "settings" skipped\nservice "web" skipped\n\n')
     assert load_all(result.stdout) == load_all(text)
+
+
+def test_namespace_labels_of_installs_stay():
+    text = (
+        "kind: Namespace\nmetadata:\n  name: linkerd-viz\n  labels:\n    linkerd.io/extension: viz\n"
+        '  annotations:\n    linkerd.io/inject: enabled\n    config.linkerd.io/proxy-cpu-limit: "1"\n'
+    )
+    result = run(["uninject", "-"], stdin=text)
+    assert (
+        result.stdout == "kind: Namespace\nmetadata:\n  name: linkerd-viz\n  labels:\n    linkerd.io/extension: viz\n"
+    )
