@@ -17,4 +17,7 @@ TOUR: list[str | tuple[str, float]] = [
     "inject docs/examples/shop --diff",
     "analyze docs/examples/ -A",
     "analyze -k -A",
+    "tap deploy/frontpage -n shop --max-events 8",
+    "tap deploy/payments -n shop --status 5xx --max-events 2 -o wide",
+    "top deploy/frontpage -n shop --duration 5s",
 ]
