@@ -17,7 +17,7 @@ def main(argv: list[str] | None = None, *, io: IO_ | None = None, prog_name: str
     from typer import _click as click
     from typer.exceptions import Abort, Exit
 
-    from meshctl.cli.app import get_cli
+    from meshctl.cli.app import PipeClosed, get_cli
 
     args = list(sys.argv[1:] if argv is None else argv)
     io = io or IO_()
@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None, *, io: IO_ | None = None, prog_name: str
     except (KeyboardInterrupt, Abort):
         io.stderr.write("\n")
         return ExitCode.INTERRUPTED
-    except BrokenPipeError:
+    except (PipeClosed, BrokenPipeError):
         # The reader went away (`meshctl tap ... | head`): stop quietly, and keep Python from complaining at exit.
         _silence_stdout()
         return ExitCode.OK

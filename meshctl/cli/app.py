@@ -32,8 +32,18 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+class PipeClosed(Exception):
+    """stdout's reader went away (`meshctl tap | head`). Not an OSError, so click does not turn it into exit 1."""
+
+
 class MeshctlGroup(TyperGroup):
     _listing_help = False
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError as exc:
+            raise PipeClosed() from exc
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(super().list_commands(ctx)) | set(COMMANDS))
