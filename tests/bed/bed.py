@@ -14,6 +14,7 @@ proxy: the egress proxy (egress.py) maps its pod IP to the real Prometheus.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -120,10 +121,14 @@ class Bed:
                 self.cluster = Cluster.start(self.dir / "cluster")
                 t = self._timed("apiserver", t)
                 objs, logs = gen.result()
-            finally:
-                # Even when the cluster failed: a Prometheus started meanwhile must be stopped with the bed.
+            except BaseException:
+                # A Prometheus started meanwhile must still be stopped with the bed; the first error is the news.
                 if prom is not None:
-                    self.prometheus = prom.result()
+                    with contextlib.suppress(BaseException):
+                        self.prometheus = prom.result()
+                raise
+            if prom is not None:
+                self.prometheus = prom.result()
         t = self._timed("generate+prometheus (beyond the API server)", t)
         if with_kubelet:
             self.kubelet = Kubelet.start(self.cluster.pki, self.cluster.ca)
