@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 from meshctl.checks.context import CheckContext
-from meshctl.checks.model import CheckFailed, CheckWarning
+from meshctl.checks.model import CheckFailed
 from meshctl.checks.registry import check
+from meshctl.errors import MeshctlError, UnreachableError
 
 # Below this nothing meshctl reads is served: CustomResourceDefinition and webhook configurations went GA
 # (apiextensions.k8s.io/v1, admissionregistration.k8s.io/v1) in 1.16. Older clusters fail the check.
@@ -58,6 +59,26 @@ def parse_version(info: dict) -> tuple[int, int]:
         return int(m.group(1)), int(m.group(2))
 
 
+def control_plane_release(cx: CheckContext) -> str | None:
+    """The installed control plane's version (a version label on its deployments, else an image tag), or None when
+    there is none (`--pre`) or it cannot be read."""
+    from meshctl.kube.detect import control_plane_from
+
+    mesh = cx.mesh()
+    try:
+        deployments = cx.list("deployments", mesh.control_plane_namespace)
+    except UnreachableError:
+        raise
+    except MeshctlError:  # e.g. not allowed to list deployments: the version is then unknown
+        return None
+    plane = control_plane_from(mesh, deployments)
+    return plane.version if plane.installed else None
+
+
+def _shown(v: tuple[int, ...]) -> str:
+    return ".".join(str(n) for n in v)
+
+
 @check(
     "k8s-version",
     "kubernetes-version",
@@ -66,22 +87,31 @@ def parse_version(info: dict) -> tuple[int, int]:
     advice="upgrade the cluster, or install a mesh release that supports this version",
 )
 def minimum_version(cx: CheckContext) -> str | None:
-    """Compares the server's version with the oldest Kubernetes the mesh's current releases support (a warning below
-    it) and with 1.16, the oldest meshctl can work with (an error below it).
+    """Compares the server's version with the oldest Kubernetes the installed control plane's release supports (an
+    error below it), from a table per mesh: Linkerd's "Supported Kubernetes Versions" per stable release, Istio's
+    "Supported Releases" per minor release. Without a control plane (`--pre`), or with a version the table cannot
+    place (a Linkerd edge release, a release newer than the table), the newest release's minimum applies. Below 1.16
+    nothing works at all (CustomResourceDefinitions and webhook configurations v1).
     """
     have = parse_version(cx.server_version())
-    shown = f"{have[0]}.{have[1]}"
+    shown = _shown(have)
     if have < HARD_FLOOR:
         raise CheckFailed(
-            f"Kubernetes {shown} is older than {HARD_FLOOR[0]}.{HARD_FLOOR[1]}, the oldest meshctl "
+            f"Kubernetes {shown} is older than {_shown(HARD_FLOOR)}, the oldest meshctl "
             "supports (CRDs and webhook configurations v1)"
         )
     mesh = cx.mesh()
-    want = tuple(mesh.minimum_kubernetes)
-    if have < want:
-        # A warning rather than an error: meshes usually still run a release or two below their supported range,
-        # and a test bed or an old lab cluster should still be checkable. It is still worth fixing.
-        raise CheckWarning(
-            f"Kubernetes {shown} is below {want[0]}.{want[1]}, the minimum current {mesh.title} releases support"
+    version = control_plane_release(cx)
+    want, row = mesh.minimum_kubernetes(version)
+    release, note = f"{mesh.title} {version}", ""
+    if row is None:
+        release = f"{mesh.title} {_shown(mesh.kubernetes_minimums[-1][0][:2])}"
+        why = (
+            f"no {mesh.title} control plane to tell the release"
+            if version is None
+            else f"control plane version {version} is not in its table"
         )
-    return f"Kubernetes {shown} (minimum for {mesh.title}: {want[0]}.{want[1]})"
+        note = f" (the newest release meshctl knows; {why})"
+    if have < want:
+        raise CheckFailed(f"Kubernetes {shown} is older than {_shown(want)}, the minimum {release} supports{note}")
+    return f"Kubernetes {shown} ({release} needs {_shown(want)} or newer{note})"

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+
+# (first release it applies to, as (major, minor, patch), minimum Kubernetes (major, minor)), ascending by release
+KubernetesMinimums = tuple[tuple[tuple[int, int, int], tuple[int, int]], ...]
 
 
 @dataclass(frozen=True)
@@ -41,12 +45,35 @@ class Mesh:
     status_annotations: tuple[str, ...]
     crd_groups: tuple[str, ...]
     webhook_configuration: str  # MutatingWebhookConfiguration of the injector
-    minimum_kubernetes: tuple[int, int]
+    # the oldest Kubernetes each release supports (data in linkerd.py/istio.py); see minimum_kubernetes()
+    kubernetes_minimums: KubernetesMinimums
     prometheus_service: tuple[str, str, int]  # (namespace, name, port) of the mesh's bundled Prometheus
     # pod annotation the injector writes with the proxy's version (else the proxy image's tag is used)
     proxy_version_annotation: str | None = None
     # labels on control-plane deployments that carry the release version, first match wins
     version_labels: tuple[str, ...] = ("app.kubernetes.io/version",)
+    # how a control-plane version names its release: groups 1-3 = major, minor, patch (patch optional)
+    release_pattern: str = r"^v?(\d+)\.(\d+)(?:\.(\d+))?"
 
     def is_proxy_container(self, name: str) -> bool:
         return name in (self.proxy_container, self.init_container)
+
+    def release(self, version: str | None) -> tuple[int, int, int] | None:
+        """(major, minor, patch) of a control-plane version ('stable-2.11.5', '1.11.8-distroless'); None when the
+        version is unknown or not a release this mesh's table can place (e.g. a Linkerd edge release)."""
+        m = re.match(self.release_pattern, version or "")
+        return (int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)) if m else None
+
+    def minimum_kubernetes(self, version: str | None) -> tuple[tuple[int, int], tuple[int, int, int] | None]:
+        """(oldest supported Kubernetes, the table's release row it came from or None) for a control-plane VERSION.
+        An unknown version, or one newer than the table, gets the newest release's minimum; one older than the
+        table gets the oldest row's."""
+        table = self.kubernetes_minimums
+        have = self.release(version)
+        if have is None or have[:2] > table[-1][0][:2]:
+            return table[-1][1], None
+        row = table[0]
+        for first, minimum in table:
+            if first <= have:
+                row = (first, minimum)
+        return row[1], row[0]

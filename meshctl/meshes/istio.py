@@ -10,6 +10,37 @@ SIDECAR_STATUS_ANNOTATION = "sidecar.istio.io/status"
 REVISION_LABEL = "istio.io/rev"
 NAMESPACE_INJECTION_LABEL = "istio-injection"
 
+# The oldest Kubernetes each Istio minor release supports: the first version of the "Supported Kubernetes Versions"
+# column of https://istio.io/latest/docs/releases/supported-releases/#support-status-of-istio-releases (its data file
+# istio/istio.io data/compatibility/supportStatus.yml for 1.7-1.22, e.g. 1.11: 1.18-1.22, 1.13: 1.20-1.23, 1.22:
+# 1.27-1.30; for 1.23-1.29 as mirrored by endoflife.date/istio, e.g. 1.24: 1.28-1.31, 1.29: 1.31-1.35).
+# Rows: (first release, minimum Kubernetes), ascending.
+KUBERNETES_MINIMUMS = (
+    ((1, 7, 0), (1, 16)),
+    ((1, 8, 0), (1, 16)),
+    ((1, 9, 0), (1, 17)),
+    ((1, 10, 0), (1, 18)),
+    ((1, 11, 0), (1, 18)),
+    ((1, 12, 0), (1, 19)),
+    ((1, 13, 0), (1, 20)),
+    ((1, 14, 0), (1, 21)),
+    ((1, 15, 0), (1, 22)),
+    ((1, 16, 0), (1, 22)),
+    ((1, 17, 0), (1, 23)),
+    ((1, 18, 0), (1, 24)),
+    ((1, 19, 0), (1, 25)),
+    ((1, 20, 0), (1, 25)),
+    ((1, 21, 0), (1, 26)),
+    ((1, 22, 0), (1, 27)),
+    ((1, 23, 0), (1, 27)),
+    ((1, 24, 0), (1, 28)),
+    ((1, 25, 0), (1, 29)),
+    ((1, 26, 0), (1, 29)),
+    ((1, 27, 0), (1, 29)),
+    ((1, 28, 0), (1, 30)),
+    ((1, 29, 0), (1, 31)),
+)
+
 ISTIO = Mesh(
     name="istio",
     title="Istio",
@@ -48,7 +79,7 @@ ISTIO = Mesh(
     status_annotations=(SIDECAR_STATUS_ANNOTATION,),
     crd_groups=("networking.istio.io", "security.istio.io", "telemetry.istio.io"),
     webhook_configuration="istio-sidecar-injector",
-    minimum_kubernetes=(1, 28),
+    kubernetes_minimums=KUBERNETES_MINIMUMS,
     prometheus_service=(CONTROL_PLANE_NS, "prometheus", 9090),
     # helm charts set app.kubernetes.io/version; istioctl/operator installs set operator.istio.io/version
     version_labels=("app.kubernetes.io/version", "operator.istio.io/version"),

@@ -12,6 +12,25 @@ CONTROL_PLANE_NS_LABEL = "linkerd.io/control-plane-ns"
 PROXY_VERSION_ANNOTATION = "linkerd.io/proxy-version"
 ACCESS_LOG_ANNOTATION = "config.linkerd.io/access-log"
 
+# The oldest Kubernetes each Linkerd stable release supports, from "Supported Kubernetes Versions"
+# (https://linkerd.io/2/reference/k8s-versions/, also linkerd.io/2.15/reference/k8s-versions/): 2.10 1.16, 2.11 1.17,
+# 2.12-2.14 1.21, 2.15-2.18 1.22, 2.19 1.29. Its one exception within a minor: "Linkerd 2.11.0 supported Kubernetes 1.16,
+# but 2.11.1 and later required Kubernetes 1.17" (the stable-2.11.1 release notes: "Updated minimum kubernetes version
+# to 1.17.0"). Rows: (first release, minimum Kubernetes), ascending.
+KUBERNETES_MINIMUMS = (
+    ((2, 10, 0), (1, 16)),
+    ((2, 11, 0), (1, 16)),
+    ((2, 11, 1), (1, 17)),
+    ((2, 12, 0), (1, 21)),
+    ((2, 13, 0), (1, 21)),
+    ((2, 14, 0), (1, 21)),
+    ((2, 15, 0), (1, 22)),
+    ((2, 16, 0), (1, 22)),
+    ((2, 17, 0), (1, 22)),
+    ((2, 18, 0), (1, 22)),
+    ((2, 19, 0), (1, 29)),
+)
+
 LINKERD = Mesh(
     name="linkerd",
     title="Linkerd",
@@ -49,8 +68,10 @@ LINKERD = Mesh(
     ),
     crd_groups=("linkerd.io", "policy.linkerd.io"),
     webhook_configuration="linkerd-proxy-injector-webhook-config",
-    minimum_kubernetes=(1, 22),
+    kubernetes_minimums=KUBERNETES_MINIMUMS,
     prometheus_service=(VIZ_NS, "prometheus", 9090),
     proxy_version_annotation=PROXY_VERSION_ANNOTATION,
     version_labels=("app.kubernetes.io/version", "linkerd.io/control-plane-version"),
+    # stable-2.14.10 (open source), enterprise-2.15.4 (Buoyant); edge-24.5.1 has no row: the newest minimum applies
+    release_pattern=r"^(?:stable|enterprise)-(\d+)\.(\d+)(?:\.(\d+))?",
 )

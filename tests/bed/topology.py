@@ -22,8 +22,13 @@ from fractions import Fraction
 
 KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob")
 POD_STATES = ("ready", "not_ready", "restarting", "oomkilled", "succeeded")
-LINKERD_VERSION = "stable-2.14.10"
-ISTIO_VERSION = "1.22.3"
+# Releases that support the bed's Kubernetes 1.20 (the Debian kube-apiserver): Linkerd 2.11.1+ needs 1.17 (up to
+# 1.23), Istio 1.11 supports 1.18-1.22 (the tables in meshctl/meshes/linkerd.py and istio.py). The skewed proxies run
+# the release before (a patch behind for Linkerd, a minor behind for Istio, which Istio allows for the data plane).
+LINKERD_VERSION = "stable-2.11.5"
+ISTIO_VERSION = "1.11.8"
+LINKERD_SKEWED_VERSION = "stable-2.11.4"
+ISTIO_SKEWED_VERSION = "1.10.6"
 
 
 @dataclass(frozen=True)
@@ -162,8 +167,11 @@ class Topology:
     nodes: tuple[str, ...] = ("bed-node-1",)
     linkerd_version: str = LINKERD_VERSION
     istio_version: str = ISTIO_VERSION
-    linkerd_skewed_version: str = "stable-2.14.9"
-    istio_skewed_version: str = "1.21.2"
+    linkerd_skewed_version: str = LINKERD_SKEWED_VERSION
+    istio_skewed_version: str = ISTIO_SKEWED_VERSION
+    # replicas of the required control-plane components (Linkerd destination/identity/proxy-injector, Istio istiod and
+    # the ingress gateway); the demo runs 2 (HA-like, no single-replica warning), small test topologies 1
+    control_plane_replicas: int = 1
     cluster_domain: str = "cluster.local"
     # memo of derived data (pods, flows); init=False so dataclasses.replace() starts a fresh one
     _index: dict = field(default_factory=dict, init=False, compare=False, repr=False, hash=False)

@@ -10,6 +10,7 @@ import time
 import pytest
 
 from tests.bed.sim import certs
+from tests.bed.topology import proxy_versions
 from tests.checks.bedutil import (
     KNOWN_BED_WARNINGS,
     by_id,
@@ -68,7 +69,7 @@ def test_proxy_mode_flags_the_skewed_proxy_version(bed):
     assert got["error"] == set() and got["skipped"] == set()
     assert got["warning"] == KNOWN_BED_WARNINGS | {"dp-versions"}
     skewed = by_id(doc)["dp-versions"]["error"]
-    version, old = {"linkerd": ("stable-2.14.10", "stable-2.14.9"), "istio": ("1.22.3", "1.21.2")}[bed.mesh]
+    version, old = proxy_versions(bed.topology, bed.mesh)  # the control plane's and the skewed proxy's
     assert skewed.startswith(f'control plane is {version}:\npod "shop/frontpage-')
     assert skewed.endswith(f"runs proxy {old}")
     r, doc = check(bed, "--proxy", "-o", "json", "--fail-on-warnings")

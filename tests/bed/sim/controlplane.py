@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from tests.bed.sim import certs
 from tests.bed.sim import pods as podspec
-from tests.bed.topology import Topology, proxy_versions
+from tests.bed.topology import ISTIO_VERSION, LINKERD_VERSION, Topology, proxy_versions
 
 LINKERD_CRDS = [
     ("serviceprofiles", "linkerd.io", "ServiceProfile", ["v1alpha2"]),
@@ -79,13 +79,14 @@ class Component:
 
 def components(mesh: str, topo: Topology | None = None) -> list[Component]:
     if mesh == "linkerd":
-        v = (topo.linkerd_version if topo else None) or "stable-2.14.10"
+        v = (topo.linkerd_version if topo else None) or LINKERD_VERSION
+        n = topo.control_plane_replicas if topo else 1
         ctl = f"cr.l5d.io/linkerd/controller:{v}"
         cp = (("linkerd.io/control-plane-ns", "linkerd"),)
 
         def core(name: str, extra: tuple) -> Component:
             lab = (("linkerd.io/control-plane-component", name), *cp, ("app.kubernetes.io/name", name))
-            return Component(f"linkerd-{name}", "linkerd", lab, extra, meshed=True)
+            return Component(f"linkerd-{name}", "linkerd", lab, extra, meshed=True, replicas=n)
 
         def viz(name: str, image: str, port: int) -> Component:
             lab = (("component", name), ("linkerd.io/extension", "viz"), *cp, ("app.kubernetes.io/name", name))
@@ -101,14 +102,15 @@ def components(mesh: str, topo: Topology | None = None) -> list[Component]:
             viz("tap", f"cr.l5d.io/linkerd/tap:{v}", 8089),
             viz("web", f"cr.l5d.io/linkerd/web:{v}", 8084),
         ]  # fmt: skip
-    v = (topo.istio_version if topo else None) or "1.22.3"
+    v = (topo.istio_version if topo else None) or ISTIO_VERSION
+    n = topo.control_plane_replicas if topo else 1
     rev = ("istio.io/rev", "default")
     return [
         Component("istiod", "istio-system", (("app", "istiod"), ("istio", "pilot"), rev),
-                  (("discovery", f"docker.io/istio/pilot:{v}", 15010),)),
+                  (("discovery", f"docker.io/istio/pilot:{v}", 15010),), replicas=n),
         Component("istio-ingressgateway", "istio-system",
                   (("app", "istio-ingressgateway"), ("istio", "ingressgateway"), rev),
-                  (("istio-proxy", f"docker.io/istio/proxyv2:{v}", 8080),)),
+                  (("istio-proxy", f"docker.io/istio/proxyv2:{v}", 8080),), replicas=n),
         Component("prometheus", "istio-system", (("app", "prometheus"), ("app.kubernetes.io/name", "prometheus")),
                   (("prometheus-server", "prom/prometheus:v2.48.1", 9090),)),
     ]  # fmt: skip
@@ -200,7 +202,7 @@ def _cm(ns: str, name: str, data: dict, labels: dict | None = None) -> dict:
 
 def linkerd_config(topo: Topology, ident: certs.LinkerdIdentity) -> list[dict]:
     values = (f"linkerdVersion: {topo.linkerd_version}\nclusterDomain: {topo.cluster_domain}\n"
-              f"controllerReplicas: 1\nidentityTrustDomain: {topo.cluster_domain}\n"
+              f"controllerReplicas: {topo.control_plane_replicas}\nidentityTrustDomain: {topo.cluster_domain}\n"
               "identityTrustAnchorsPEM: |\n" + "".join(f"  {ln}\n" for ln in ident.trust_anchor.cert_pem.splitlines())
               + "proxy:\n  image:\n    name: cr.l5d.io/linkerd/proxy\n  logLevel: warn,linkerd=info\n"
               "proxyInit:\n  image:\n    name: cr.l5d.io/linkerd/proxy-init\n    version: v2.2.3\n")  # fmt: skip

@@ -88,6 +88,7 @@ def demo_topology() -> Topology:
         edges=edges,
         canaries=(canary,),
         nodes=("bed-node-1", "bed-node-2"),
+        control_plane_replicas=2,
     )
 
 
