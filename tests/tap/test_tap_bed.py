@@ -251,3 +251,32 @@ def test_closed_pipe_exits_quietly(bed):
     out, err = p.communicate(timeout=20)
     assert p.returncode == 0 and len(out.splitlines()) == 2
     assert "Traceback" not in err and "Broken pipe" not in err
+
+
+def test_max_rps_keeps_at_most_n_per_second_of_traffic(bed):
+    """--max-rps 3 on the bed's generated traffic: per second of the events' timestamps, min(logged, 3) are shown."""
+    tap = MeshctlProc(
+        bed, ["tap", "deploy/frontpage", "-n", "shop", "-o", "json", "--max-rps", "3", "--duration", "10s"]
+    )
+    try:
+        start = time.time() + 0.2
+        time.sleep(3.2)
+        end = time.time()
+        feed_window(bed, start, end)
+        truth = observations(bed, start, end, "shop", "frontpage")
+        per_second: dict[str, int] = {}
+        for o in truth:
+            ts = json.loads(o.line)["start_time"] if bed.mesh == "istio" else json.loads(o.line)["timestamp"]
+            per_second[ts[:19]] = per_second.get(ts[:19], 0) + 1
+        want = sum(min(n, 3) for n in per_second.values())
+        assert want < len(truth)  # the limit really bites
+        assert tap.finish(timeout=20) == 0
+        got = [json.loads(line) for line in tap.out]
+    finally:
+        tap.stop()
+    assert len(got) == want
+    seconds: dict[str, int] = {}
+    for g in got:
+        seconds[g["timestamp"][:19]] = seconds.get(g["timestamp"][:19], 0) + 1
+    assert max(seconds.values()) <= 3
+    assert f"note: --max-rps 3 left out {len(truth) - want} requests" in tap.err
