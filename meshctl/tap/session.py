@@ -9,7 +9,6 @@ target while tapping and stops the stream of a deleted pod. No printing here; wa
 
 from __future__ import annotations
 
-import contextlib
 import queue
 import threading
 import time
@@ -185,10 +184,15 @@ class TapSession:
             hint = accesslog.linkerd_hint(str(side), side.namespace, self._ns_annotated(side.namespace))
             how = f"no {accesslog.ACCESS_LOG_ANNOTATION} annotation / {accesslog.LINKERD_ENV} on its proxies"
         else:
-            mesh_config, telemetries = self._istio_config(side.namespace)
+            mesh_config, telemetries, complete = self._istio_config(side.namespace)
             on = [p for p in meshed if accesslog.istio_on(p, mesh_config, telemetries)]
             hint = accesslog.istio_hint(side.namespace)
             how = "no meshConfig.accessLogFile and no Telemetry with accessLogging applies to it"
+            if not on and not complete:
+                # Could not read the mesh config or the Telemetry objects (RBAC): do not claim it is off.
+                self.warnings.append(f"could not tell whether access logging is on for {side} ({how} that "
+                                     "meshctl could read); if nothing shows up: " + hint)  # fmt: skip
+                return
         if not on:
             raise FailedError(f"access logging is off for {side} in namespace {side.namespace} ({how})", hint=hint)
         if len(on) < len(meshed):
@@ -202,23 +206,30 @@ class TapSession:
             return False
         return bool(((ns.get("metadata") or {}).get("annotations") or {}).get(accesslog.ACCESS_LOG_ANNOTATION))
 
-    def _istio_config(self, namespace: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    def _istio_config(self, namespace: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]], bool]:
+        """(mesh config, Telemetry objects of the root and the pod namespace, whether everything could be read)."""
         import yaml
 
         root = self.mesh.control_plane_namespace
         mesh_config: dict[str, Any] | None = None
+        complete = True
         try:
             cm = self.kube.get("configmaps", "istio", root)
             loaded = yaml.safe_load((cm.get("data") or {}).get("mesh") or "") or {}
             mesh_config = loaded if isinstance(loaded, dict) else None
-        except MeshctlError:
+        except NotFoundError:
             pass
+        except MeshctlError:
+            complete = False
         telemetries: list[dict[str, Any]] = []
-        for ns in {root, namespace}:
-            # no Telemetry CRD, or not allowed to read it: meshConfig decides
-            with contextlib.suppress(MeshctlError):
+        for ns in sorted({root, namespace}):
+            try:
                 telemetries += self.kube.list("telemetries", ns)
-        return mesh_config, telemetries
+            except NotFoundError:
+                pass  # no Telemetry CRD: meshConfig decides
+            except MeshctlError:
+                complete = False
+        return mesh_config, telemetries, complete
 
     # -- pods -----------------------------------------------------------------------------------------------------
     def _remember(self, pod: dict[str, Any]) -> None:

@@ -92,6 +92,7 @@ class TopTable:
 
     def rows(self, limit: int | None = None) -> list[TopRow]:
         """Sorted by count (descending), then by key so equal counts keep a stable order."""
+
         def key(r: TopRow) -> tuple[int, str, str, str, str]:
             return (-r.count, r.source, r.destination, r.method, r.path)
 

@@ -148,3 +148,15 @@ def test_top_live_view_in_a_terminal(bed):
         assert "Success Rate" in final  # the final table is printed after leaving the live view
     finally:
         tmux("kill-server")
+
+
+def test_ctrl_c_ends_tap_and_top_cleanly(bed):
+    import signal
+
+    tap = MeshctlProc(bed, ["tap", "deploy/frontpage", "-n", "shop"])
+    top = MeshctlProc(bed, ["top", "deploy/frontpage", "-n", "shop"])  # no terminal, no --duration: until Ctrl-C
+    for p in (tap, top):
+        p.proc.send_signal(signal.SIGINT)
+    assert tap.finish() == 130 and top.finish() == 130
+    assert not any("Traceback" in line for line in tap.err + top.err)
+    assert any("Success Rate" in line for line in top.out)  # top still prints its table
