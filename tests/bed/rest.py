@@ -12,7 +12,6 @@ import json
 import ssl
 import threading
 import time
-import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +48,7 @@ class Rest:
         self._ctx = ssl.create_default_context(cafile=str(ca))
         self._local = threading.local()
         self._kinds: dict[tuple[str, str], Resource] = {}
+        self._discovery_lock = threading.Lock()
 
     def _conn(self) -> http.client.HTTPSConnection:
         c = getattr(self._local, "conn", None)
@@ -84,24 +84,31 @@ class Rest:
 
     # --- discovery: apiVersion/kind -> URL path ---------------------------------------------------
 
-    def discover(self) -> None:
-        groups = ["v1"]
-        for g in self.get("/apis")["groups"]:
-            groups += [v["groupVersion"] for v in g["versions"]]
-        for gv in groups:
-            path = "/api/v1" if gv == "v1" else f"/apis/{gv}"
+    def discover(self, group_versions: list[str] | None = None) -> None:
+        """Map (apiVersion, kind) to resources: every group version, or just the given ones (new CRDs)."""
+        if group_versions is None:
+            group_versions = ["v1"]
+            for g in self.get("/apis")["groups"]:
+                group_versions += [v["groupVersion"] for v in g["versions"]]
+
+        def one(gv: str) -> dict | None:
             try:
-                lst = self.get(path)
+                return self.get("/api/v1" if gv == "v1" else f"/apis/{gv}")
             except ApiError:
-                continue  # a CRD group that is still being set up
-            for r in lst["resources"]:
-                if "/" not in r["name"]:
-                    self._kinds[(gv, r["kind"])] = Resource(gv, r["name"], r["namespaced"])
+                return None  # a CRD group that is still being set up
+
+        with ThreadPoolExecutor(8) as pool:
+            for gv, lst in zip(group_versions, pool.map(one, group_versions), strict=True):
+                for r in (lst or {}).get("resources", []):
+                    if "/" not in r["name"]:
+                        self._kinds[(gv, r["kind"])] = Resource(gv, r["name"], r["namespaced"])
 
     def resource(self, api_version: str, kind: str) -> Resource:
         key = (api_version, kind)
         if key not in self._kinds:
-            self.discover()
+            with self._discovery_lock:  # parallel creates: one discovery, not one per thread
+                if key not in self._kinds:
+                    self.discover()
         if key not in self._kinds:
             raise KeyError(f"the bed's API server does not serve {api_version} {kind}")
         return self._kinds[key]
@@ -137,17 +144,29 @@ class Rest:
             return list(pool.map(self.create, objs))
 
     def wait_crds_established(self, names: list[str], timeout: float = 20) -> None:
+        """Wait until the CRDs are Established and their kinds are served (one list call per poll)."""
         deadline = time.monotonic() + timeout
         pending = set(names)
-        while pending:
-            for n in list(pending):
-                crd = self.get(f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{urllib.parse.quote(n)}")
+        served: list[str] = []
+        while True:
+            for crd in self.get("/apis/apiextensions.k8s.io/v1/customresourcedefinitions")["items"]:
+                name = crd["metadata"]["name"]
                 conds = {c["type"]: c["status"] for c in (crd.get("status") or {}).get("conditions") or []}
-                if conds.get("Established") == "True":
-                    pending.discard(n)
-            if pending and time.monotonic() > deadline:
+                if name in pending and conds.get("Established") == "True":
+                    pending.discard(name)
+                    group = crd["spec"]["group"]
+                    served += [f"{group}/{v['name']}" for v in crd["spec"]["versions"] if v.get("served")]
+            if not pending:
+                break
+            if time.monotonic() > deadline:
                 raise TimeoutError(f"CRDs not established: {sorted(pending)}")
-            if pending:
-                time.sleep(0.05)
-        self._kinds.clear()
-        self.discover()
+            time.sleep(0.05)
+        gvs = sorted(set(served))
+        while True:
+            self.discover(gvs)
+            missing = [gv for gv in gvs if not any(k[0] == gv for k in self._kinds)]
+            if not missing:
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"CRD group versions not served: {missing}")
+            time.sleep(0.05)
