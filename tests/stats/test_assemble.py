@@ -157,3 +157,17 @@ def test_histogram_quantile_edges():
     assert histogram_quantile(0.5, {10.0: 0.0, inf: 0.0}) is None
     assert histogram_quantile(0.99, {10.0: 1.0, inf: 2.0}) == 10.0  # in +Inf: the highest finite bound
     assert histogram_quantile(0.5, {10.0: 2.0, inf: 2.0}) == 5.0  # first bucket starts at 0
+
+
+def test_meshed_by_metadata():
+    from meshctl.meshes import get_mesh
+    from meshctl.stats.objects import meshed_by_metadata
+
+    linkerd, istio = meshed_by_metadata(get_mesh("linkerd")), meshed_by_metadata(get_mesh("istio"))
+    injected_l = {"metadata": {"labels": {"linkerd.io/control-plane-ns": "linkerd"}}}
+    injected_i = {"metadata": {"annotations": {"sidecar.istio.io/status": "{}"}}}
+    gateway = {"metadata": {"labels": {"istio": "ingressgateway"}}}
+    istiod = {"metadata": {"labels": {"istio": "pilot", "istio.io/rev": "default"}}}
+    plain = {"metadata": {"labels": {"app": "web"}}}
+    assert [linkerd(p) for p in (injected_l, injected_i, plain)] == [True, False, False]
+    assert [istio(p) for p in (injected_i, gateway, istiod, injected_l, plain)] == [True, True, False, False, False]
