@@ -93,9 +93,18 @@ def _parse_section() -> str:
 
 def _events(n_paths: int) -> list[TapEvent]:
     return [
-        TapEvent(timestamp="2026-11-21T19:00:00Z", mesh="istio", format="envoy-json", direction="in", method="GET",
-                 path=f"/p/{i}", status=503 if i % 10 == 0 else 200, latency_ns=(i % 997 + 1) * 1000,
-                 src_pod=f"client-{i % 13}", dst_pod="server-0")  # fmt: skip
+        TapEvent(
+            timestamp="2026-11-21T19:00:00Z",
+            mesh="istio",
+            format="envoy-json",
+            direction="in",
+            method="GET",
+            path=f"/p/{i}",
+            status=503 if i % 10 == 0 else 200,
+            latency_ns=(i % 997 + 1) * 1000,
+            src_pod=f"client-{i % 13}",
+            dst_pod="server-0",
+        )  # fmt: skip
         for i in range(n_paths)
     ]
 
@@ -130,7 +139,9 @@ def _top_section() -> str:
         for k in range(total):
             add(events[(k * 7919) % n_paths])
         rate = total / (time.perf_counter() - started)
-        _, peak, _ = _feed(events, total // 10, max_rows) if max_rows < n_paths else _feed(events, n_paths * 2, max_rows)
+        _, peak, _ = (
+            _feed(events, total // 10, max_rows) if max_rows < n_paths else _feed(events, n_paths * 2, max_rows)
+        )
         rows.append(f"| {max_rows:,} | {total:,} | {n_paths:,} | {rate:,.0f} | {len(table):,} | {table.evicted:,} "
                     f"| {peak / 1e6:.1f} MB |")  # fmt: skip
     sort_started = time.perf_counter()
@@ -146,9 +157,7 @@ def run() -> str:
         "against the floor of the cheapest split of the same lines:\n\n"
         + _parse_section()
         + "\n\nTop aggregator fed 1,000,000 events over 100,000 distinct paths (peak memory: tracemalloc, rows "
-        "reach their steady state within the first pass over the paths):\n\n"
-        + _top_section()
-        + "\n"
+        "reach their steady state within the first pass over the paths):\n\n" + _top_section() + "\n"
     )
 
 
