@@ -22,8 +22,17 @@ if [[ -x "$BIN" ]]; then
 fi
 
 step() { printf '[build-apiserver %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-START=$(date +%s)
 mkdir -p "$CACHE"
+# Two beds starting at once (the session fixtures do) must not build twice: the second waits for the first.
+exec 9>"$CACHE/kube-apiserver-$VERSION.lock"
+if ! flock -n 9; then
+  step "another build is running; waiting for it"
+  flock 9
+fi
+if [[ -x "$BIN" ]]; then
+  echo "$BIN"; exit 0
+fi
+START=$(date +%s)
 WORK="$(mktemp -d "$CACHE/build.XXXXXX")"
 # The build tree is ~1.8 GB: always remove it, success or failure.
 trap 'rm -rf "$WORK"' EXIT
