@@ -184,7 +184,9 @@ def live(
 
     def view() -> Any:
         height = max(console.size.height - 6, 5)
-        parts: list[Any] = [Text(header, style="dim"), build_table(top, limit=height, width=console.size.width)]
+        status = f"{top.events} requests, {len(top)} rows"
+        parts: list[Any] = [Text(f"{header}   {status}", style="dim"),
+                            build_table(top, limit=height, width=console.size.width)]  # fmt: skip
         parts += [Text(n, style="yellow") for n in notes(top)]
         return Group(*parts)
 
