@@ -41,11 +41,12 @@ class StatusMatch:
 
 @dataclass(frozen=True)
 class Destination:
-    """What ``--to RESOURCE`` resolved to: the pods' IPs and names, and the Services' FQDNs."""
+    """What ``--to RESOURCE`` resolved to: the pods' IPs and names, and the Services' FQDNs (sets the caller may
+    keep growing as pods appear)."""
 
-    ips: frozenset[str] = frozenset()
-    pods: frozenset[str] = frozenset()
-    fqdns: frozenset[str] = frozenset()  # "web.shop.svc.cluster.local", matched against outbound|port|subset|fqdn
+    ips: set[str] | frozenset[str] = frozenset()
+    pods: set[str] | frozenset[str] = frozenset()
+    fqdns: set[str] | frozenset[str] = frozenset()  # "web.shop.svc.cluster.local", vs outbound|port|subset|fqdn
 
     def matches(self, ev: TapEvent) -> bool:
         if ev.dst_pod is not None and ev.dst_pod in self.pods:
@@ -67,7 +68,7 @@ class TapFilter:
     direction: str | None = None  # "in" | "out"
     to: Destination | None = None
     # Linkerd logs only inbound requests, so `tap A --to B` reads B's proxies and keeps what came from A's pods:
-    from_ips: frozenset[str] | None = None
+    from_ips: set[str] | frozenset[str] | None = None
 
     def __post_init__(self) -> None:
         if self.direction not in (None, "in", "out"):

@@ -63,6 +63,8 @@ class _Side:
         self.pods: dict[str, str | None] = {}  # name -> IP
         self.ips: set[str] = set()
         self.fqdns: set[str] = set()
+        # the same sets, seen as a --to destination (they grow as pods appear)
+        self.destination = Destination(self.ips, set(), self.fqdns)
 
     def __str__(self) -> str:
         return str(self.ref)
@@ -96,8 +98,6 @@ class TapSession:
         )
         self.predicate = self.filter.predicate()
         self.sampler = Sampler(options.max_rps)
-        self.destination: Destination | None = None
-        self.from_ips: set[str] | None = None
         # Linkerd logs inbound only: `tap A --to B` reads B's proxies and keeps requests from A's pods.
         self.logged = self.to if (self.to is not None and mesh.name == "linkerd") else self.target
         self.queue: queue.Queue[TapEvent] = queue.Queue()
@@ -240,6 +240,7 @@ class TapSession:
         for side in (self.target, self.to):
             if side is not None and self._member(side, pod):
                 side.pods[name] = ip
+                side.destination.pods.add(name)
                 if ip:
                     side.ips.add(ip)
 
@@ -316,7 +317,7 @@ class TapSession:
             if self.mesh.name == "linkerd":
                 if host_of(ev.src) not in self.target.ips:
                     return False
-            elif not Destination(self.to.ips, set(self.to.pods), self.to.fqdns).matches(ev):
+            elif not self.to.destination.matches(ev):
                 return False
         return self.sampler(ev)
 

@@ -280,3 +280,33 @@ def test_max_rps_keeps_at_most_n_per_second_of_traffic(bed):
         seconds[g["timestamp"][:19]] = seconds.get(g["timestamp"][:19], 0) + 1
     assert max(seconds.values()) <= 3
     assert f"note: --max-rps 3 left out {len(truth) - want} requests" in tap.err
+
+
+@pytest.mark.parametrize("to", ["deploy/catalog", "svc/catalog"])
+def test_to_selects_exactly_the_requests_to_the_destination(bed, to):
+    """Istio: frontpage's client-side lines to catalog. Linkerd (inbound-only logs): catalog's lines from frontpage."""
+    tap = MeshctlProc(bed, ["tap", "deploy/frontpage", "-n", "shop", "--to", to, "-o", "json", "--max-rps", "0"])
+    try:
+        start = time.time() + 0.2
+        time.sleep(2.5)
+        end = time.time()
+        feed_window(bed, start, end)
+        if bed.mesh == "linkerd":
+            truth = [
+                o for o in observations(bed, start, end, "shop", "catalog") if o.request.src_workload == "frontpage"
+            ]
+        else:
+            truth = [o for o in observations(bed, start, end, "shop", "frontpage")
+                     if o.direction == "outbound" and o.request.dst_workload == "catalog"]  # fmt: skip
+        assert len(truth) > 10
+        tap.wait_lines(len(truth))
+        time.sleep(0.5)
+        got = [json.loads(line) for line in tap.out]
+    finally:
+        tap.stop()
+    names = ip_names(bed, "shop")
+    want = [expected_event(o, bed.mesh, names) for o in truth]
+    fields = list(want[0])
+    key = lambda d: tuple(str(d[f]) for f in fields)  # noqa: E731
+    assert sorted(({f: g[f] for f in fields} for g in got), key=key) == sorted(want, key=key)
+    assert all(g["dst_pod"].startswith("catalog-") and g["src_pod"].startswith("frontpage-") for g in got)
