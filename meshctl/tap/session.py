@@ -22,7 +22,7 @@ from meshctl.meshes.base import Mesh
 from meshctl.tap import accesslog, targets
 from meshctl.tap.event import TapEvent, host_of
 from meshctl.tap.filters import Destination, Sampler, StatusMatch, TapFilter
-from meshctl.tap.sources import PodStream
+from meshctl.tap.sources import PodStream, is_denied
 
 TAP_KINDS = ("namespace", "pod", "deployment", "statefulset", "daemonset", "replicaset", "job", "cronjob",
              "replicationcontroller")  # fmt: skip
@@ -105,6 +105,7 @@ class TapSession:
         self.streams: dict[tuple[str, str], PodStream] = {}
         self.ip_names: dict[str, str] = {}  # pod IP -> pod name, for Source/Destination names
         self.warnings: list[str] = []
+        self.fatal: MeshctlError | None = None
         self.emitted = 0
         self.start_ns = 0
         self._owners: dict[tuple[str, str, str], dict[str, Any] | None] = {}
@@ -263,10 +264,13 @@ class TapSession:
             self.streams[key] = stream
         stream.start()
 
-    def _stream_error(self, message: str) -> None:
+    def _stream_error(self, exc: MeshctlError, where: str) -> None:
+        if is_denied(exc):
+            self.fatal = exc  # e.g. no RBAC permission for pods/log: events() raises it at once
+            return
         with self._lock:
             if len(self.warnings) < 50:
-                self.warnings.append(message)
+                self.warnings.append(f"{where}: {exc}")
 
     def _start_watch(self, namespace: str) -> None:
         t = threading.Thread(target=self._watch, args=(namespace,), name=f"tap-watch-{namespace}", daemon=True)
@@ -326,6 +330,8 @@ class TapSession:
         deadline = None if self.opts.duration is None else time.monotonic() + self.opts.duration
         limit = self.opts.max_events
         while not self.stop_event.is_set():
+            if self.fatal is not None:
+                raise self.fatal
             timeout = tick
             if deadline is not None:
                 left = deadline - time.monotonic()

@@ -55,6 +55,11 @@ def parse_ts_ns(text: str) -> int | None:
     return whole * 1_000_000_000 + frac
 
 
+def is_denied(exc: MeshctlError) -> bool:
+    """RBAC denials and rejected credentials: not worth retrying (the kube adapter's wording)."""
+    return str(exc).startswith(("forbidden:", "unauthorized:"))
+
+
 class Cursor:
     """Where a stream is: the last timestamp passed on and the lines passed on at exactly that timestamp."""
 
@@ -95,7 +100,7 @@ class PodStream(threading.Thread):
         out: queue.Queue[TapEvent],
         stop: threading.Event,
         enrich: Callable[[TapEvent], None],
-        on_error: Callable[[str], None] | None = None,
+        on_error: Callable[[MeshctlError, str], None] | None = None,
     ) -> None:
         meta = pod.get("metadata") or {}
         self.namespace: str = meta.get("namespace", "")
@@ -152,7 +157,9 @@ class PodStream(threading.Thread):
             except MeshctlError as exc:
                 self.last_error = str(exc)
                 if self.on_error is not None and not self.stop.is_set():
-                    self.on_error(f"{self.namespace}/{self.pod}: {exc}")
+                    self.on_error(exc, f"{self.namespace}/{self.pod}")
+                if is_denied(exc):
+                    break  # retrying cannot help; the session reports it
             finally:
                 with self._lock:
                     self._stream = None
