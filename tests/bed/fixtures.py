@@ -65,15 +65,29 @@ def pytest_configure(config: pytest.Config) -> None:
     install_sigterm_cleanup()
 
 
+def _bed_fixtures(item: pytest.Item) -> set[str]:
+    """Bed fixtures a test uses: by name, or as a parameter value (`request.getfixturevalue(fixture)`)."""
+    names = set(getattr(item, "fixturenames", ()))
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None:
+        names |= {v for v in callspec.params.values() if isinstance(v, str)}
+    return names & BED_FIXTURES
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects, so that `-m "not bed"` sees the marker
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
-    used: set[str] = set()
     for item in items:
-        names = set(getattr(item, "fixturenames", ()))
-        if names & BED_FIXTURES:
+        if _bed_fixtures(item):
             item.add_marker(pytest.mark.bed)
-        used |= names & set(SESSION_BEDS)
-    if config.getoption("collectonly"):
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    # After -k/-m deselection: start only the beds that the selected tests use.
+    if session.config.getoption("collectonly"):
         return
+    used: set[str] = set()
+    for item in session.items:
+        used |= _bed_fixtures(item) & set(SESSION_BEDS)
     for name in sorted(used):
         _starter(name)
 

@@ -121,6 +121,7 @@ def test_env_points_meshctl_at_the_bed(bed_linkerd: Bed) -> None:
     assert "MESHCTL_PROMETHEUS_URL" not in bed_linkerd.env(prometheus=False)
 
 
+@pytest.mark.bed  # starts real servers of its own
 def test_a_killed_test_run_leaves_nothing_behind_for_long() -> None:
     """SIGKILL skips every clean-up; the next bed reaps what the dead one left (processes and directory)."""
     code = (

@@ -9,9 +9,12 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import ROOT
 
 
+@pytest.mark.bed  # starts real servers of its own
 def test_demo_up_tour_and_down(tmp_path: Path) -> None:
     env = {**os.environ, "MESHCTL_DEMO_DIR": str(tmp_path), "PYTHONPATH": str(ROOT), "MESH": "istio"}
     for k in ("KUBECONFIG", "MESHCTL_PROMETHEUS_URL", "MESHCTL_MESH"):

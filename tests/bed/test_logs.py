@@ -18,6 +18,7 @@ from tests.bed.kubelet import parse_rfc3339, rfc3339nano
 from tests.bed.topology import minimal_topology, pods
 
 NS = "app"
+pytestmark = pytest.mark.bed  # its own bed (module fixture below)
 
 
 @pytest.fixture(scope="module")

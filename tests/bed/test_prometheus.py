@@ -67,6 +67,7 @@ def test_prometheus_down_and_back(bed_linkerd: Bed) -> None:
     assert _value(bed_linkerd, "count(response_total)") is not None  # the backfilled data survived
 
 
+@pytest.mark.bed  # starts real servers of its own
 def test_live_scrape_smoke(tmp_path) -> None:
     """The one test where Prometheus scrapes for real (a loopback exporter, 1 s interval)."""
     hits = {"n": 0}
