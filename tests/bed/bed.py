@@ -261,6 +261,12 @@ class Bed:
         assert self.kubelet is not None, "this bed runs without a kubelet"
         self.kubelet.store.append(namespace, pod, container, lines, ts)
 
+    def set_previous_log(self, namespace: str, pod: str, container: str, lines: list[str], ts: float | None = None):
+        """The log of the container's previous (terminated) instance, served for `logs --previous`."""
+        assert self.kubelet is not None, "this bed runs without a kubelet"
+        t = time.time() if ts is None else ts
+        self.kubelet.store.set_previous(namespace, pod, container, [(t, line) for line in lines])
+
     def drop_log_streams(self) -> None:
         """Break every open log stream (clients see the connection end mid-way and may resume)."""
         assert self.kubelet is not None, "this bed runs without a kubelet"

@@ -148,3 +148,10 @@ def test_kubectl_logs_follow(bed: Bed, web_pod: str) -> None:
 def test_a_container_that_logged_nothing_has_an_empty_log(bed: Bed) -> None:
     api_pod = next(p.name for p in pods(bed.topology) if p.workload.name == "api")
     assert _client(bed).read_namespaced_pod_log(api_pod, NS, container="api") == ""
+
+
+def test_previous_instance_log(bed: Bed, web_pod: str) -> None:
+    r = bed.kubectl("logs", "-n", NS, web_pod, "-c", "web", "--previous", check=False)
+    assert r.returncode != 0 and 'previous terminated container "web"' in r.stderr
+    bed.set_previous_log(NS, web_pod, "web", ["panic: out of memory"])
+    assert bed.kubectl("logs", "-n", NS, web_pod, "-c", "web", "--previous").stdout == "panic: out of memory\n"
