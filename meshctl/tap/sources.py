@@ -55,6 +55,9 @@ def parse_ts_ns(text: str) -> int | None:
     return whole * 1_000_000_000 + frac
 
 
+CLOCK_MARGIN_S = 10
+
+
 def is_denied(exc: MeshctlError) -> bool:
     """RBAC denials and rejected credentials: not worth retrying (the kube adapter's wording)."""
     return str(exc).startswith(("forbidden:", "unauthorized:"))
@@ -131,8 +134,9 @@ class PodStream(threading.Thread):
             stream.close()
 
     def _since_seconds(self) -> int:
-        # whole seconds back to the cursor, plus one for the kubelet's and our clocks' rounding
-        return max(1, math.ceil((time.time_ns() - self.cursor.last_ns) / 1e9) + 1)
+        # Whole seconds back to the cursor, plus a margin: the kubelet counts them on its own clock, which may be
+        # ahead of ours. Asking for more only costs lines the cursor then skips.
+        return max(1, math.ceil((time.time_ns() - self.cursor.last_ns) / 1e9) + CLOCK_MARGIN_S)
 
     def run(self) -> None:
         backoff = 0.1
