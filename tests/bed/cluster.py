@@ -95,7 +95,15 @@ class Cluster:
     def start(cls, workdir: Path | None = None, timeout: float = 60) -> Cluster:
         c = cls(workdir)
         try:
-            c._start(timeout)
+            for attempt in range(3):
+                try:
+                    c._start(timeout)
+                    break
+                except BedError as e:
+                    # free_port() gives ports that are free *now*; a parallel bed may take one first. Retry.
+                    if "address already in use" not in str(e) or attempt == 2:
+                        raise
+                    c._stop_processes()
         except BaseException:
             c.stop()
             raise
@@ -269,11 +277,16 @@ preferences: {{}}
     def alive(self) -> bool:
         return bool(self.apiserver and self.apiserver.alive() and self.etcd and self.etcd.alive())
 
-    def stop(self) -> None:
+    def _stop_processes(self) -> None:
         for p in (self.apiserver, self.etcd):
             if p is not None:
                 p.stop()
+        self.apiserver = self.etcd = None
         if self.egress is not None:
             self.egress.close()
+            self.egress = None
+
+    def stop(self) -> None:
+        self._stop_processes()
         if self._owns_dir and os.environ.get("MESHCTL_BED_KEEP") != "1":
             shutil.rmtree(self.dir, ignore_errors=True)
