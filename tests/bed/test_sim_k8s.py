@@ -244,3 +244,15 @@ def test_big_topology_is_fast_and_sized():
     out = k8s.objects(big_topology(1000), "linkerd")
     assert time.monotonic() - t0 < 10
     assert sum(1 for o in out if o["kind"] == "Deployment" and o["metadata"]["name"].startswith("svc-")) == 1000
+
+
+def test_service_addresses_stay_valid_and_unique_for_large_topologies():
+    import ipaddress
+
+    from tests.bed.sim.k8s import service_ip
+
+    addresses = [service_ip(i) for i in range(5000)]
+    assert len(set(addresses)) == len(addresses)
+    cidr = ipaddress.ip_network("10.96.0.0/12")
+    assert all(ipaddress.ip_address(a) in cidr for a in addresses)
+    assert "10.96.0.1" not in addresses  # the kubernetes Service

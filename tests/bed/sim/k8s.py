@@ -92,7 +92,12 @@ def service_objects(topo: Topology) -> list[dict]:
 
 def service_ip(index: int) -> str:
     """Deterministic ClusterIPs inside the bed's service CIDR (10.96.0.0/12), clear of 10.96.0.1 (kubernetes)."""
-    return f"10.96.{1 + index // 250}.{index % 250 + 10}"
+    # 240 addresses per /24 (.10-.249): indices below 240 keep the addresses they always had, and larger topologies
+    # (the 1,000-deployment benchmark) stay valid instead of running into .256
+    third, fourth = 1 + index // 240, index % 240 + 10
+    if third > 255:
+        raise ValueError(f"service index {index} does not fit the bed's service addresses")
+    return f"10.96.{third}.{fourth}"
 
 
 def service_ip_of(topo: Topology, namespace: str, name: str) -> str:
