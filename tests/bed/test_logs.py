@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import queue
 import shutil
+import os
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -130,7 +132,8 @@ def test_kubectl_logs_follow(bed: Bed, web_pod: str) -> None:
     if shutil.which("kubectl") is None:
         pytest.skip("kubectl is not installed")
     bed.append_log(NS, web_pod, "linkerd-proxy", ["one"])
-    env = {"KUBECONFIG": bed.kubeconfig, "PATH": "/usr/bin:/bin"}
+    # HOME too: without it kubectl writes its discovery cache to ./.kube in the checkout
+    env = {"KUBECONFIG": bed.kubeconfig, "PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", tempfile.gettempdir())}
     p = subprocess.Popen(["kubectl", "logs", "-f", "--tail=1", "-n", NS, web_pod, "-c", "linkerd-proxy"], env=env,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
     try:
