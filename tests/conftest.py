@@ -33,8 +33,9 @@ class Golden:
             return
         expected = path.read_text()
         if actual != expected:
-            diff = "".join(difflib.unified_diff(expected.splitlines(True), actual.splitlines(True),
-                                                f"golden/{name}", "actual"))
+            diff = "".join(
+                difflib.unified_diff(expected.splitlines(True), actual.splitlines(True), f"golden/{name}", "actual")
+            )
             pytest.fail(f"output differs from golden/{name}:\n{diff}")
 
 

@@ -47,8 +47,9 @@ def _patched_environ(env: dict[str, str] | None, clear: bool):
         os.environ.update(saved)
 
 
-def run(args: list[str], *, env: dict[str, str] | None = None, tty: bool = False, stdin: str = "",
-        clear_env: bool = True) -> Result:
+def run(
+    args: list[str], *, env: dict[str, str] | None = None, tty: bool = False, stdin: str = "", clear_env: bool = True
+) -> Result:
     """Run `meshctl ARGS` in this process. MESHCTL_* and KUBECONFIG from the outer environment are dropped."""
     out, err = _TtyStringIO(tty), _TtyStringIO(tty)
     with _patched_environ(env, clear_env):
@@ -56,10 +57,18 @@ def run(args: list[str], *, env: dict[str, str] | None = None, tty: bool = False
     return Result(int(code), out.getvalue(), err.getvalue())
 
 
-def run_subprocess(args: list[str], *, env: dict[str, str] | None = None, stdin: str | None = None,
-                   timeout: float = 60) -> Result:
+def run_subprocess(
+    args: list[str], *, env: dict[str, str] | None = None, stdin: str | None = None, timeout: float = 60
+) -> Result:
     full_env = {k: v for k, v in os.environ.items() if not (k.startswith("MESHCTL_") or k == "KUBECONFIG")}
     full_env.update(env or {})
-    proc = subprocess.run([sys.executable, "-m", "meshctl", *args], input=stdin, capture_output=True, text=True,
-                          env=full_env, timeout=timeout, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-m", "meshctl", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=timeout,
+        cwd=ROOT,
+    )
     return Result(proc.returncode, proc.stdout, proc.stderr)

@@ -18,7 +18,13 @@ def hoist(args):
 
 def test_global_options_after_the_subcommand_are_hoisted():
     assert hoist(["stat", "deploy", "-n", "shop", "--context=prod", "-v"]) == [
-        "-n", "shop", "--context=prod", "-v", "stat", "deploy"]
+        "-n",
+        "shop",
+        "--context=prod",
+        "-v",
+        "stat",
+        "deploy",
+    ]
     assert hoist(["stat", "-nshop", "deploy"]) == ["-nshop", "stat", "deploy"]
 
 
@@ -57,7 +63,9 @@ def test_unknown_command_exits_2():
     assert "No such command 'frobnicate'" in result.stderr
 
 
-@pytest.mark.parametrize("text,seconds", [("30s", 30), ("5m", 300), ("1m30s", 90), ("250ms", 0.25), ("2", 2), ("1h", 3600)])
+@pytest.mark.parametrize(
+    "text,seconds", [("30s", 30), ("5m", 300), ("1m30s", 90), ("250ms", 0.25), ("2", 2), ("1h", 3600)]
+)
 def test_parse_duration(text, seconds):
     assert parse_duration(text, option="--wait") == seconds
 
@@ -90,8 +98,9 @@ def test_shell_completion_completes_lazily_registered_commands_and_their_options
 
     def complete(words: str, cword: int) -> list[str]:
         env = dict(os.environ, COMP_WORDS=words, COMP_CWORD=str(cword), _MESHCTL_COMPLETE="complete_bash")
-        proc = subprocess.run([sys.executable, "-m", "meshctl"], env=env, capture_output=True, text=True, cwd=ROOT,
-                              timeout=60)
+        proc = subprocess.run(
+            [sys.executable, "-m", "meshctl"], env=env, capture_output=True, text=True, cwd=ROOT, timeout=60
+        )
         assert proc.returncode == 0, proc.stderr
         return proc.stdout.split()
 

@@ -11,7 +11,14 @@ DOCS = Path(__file__).resolve().parent.parent / "docs" / "exit-codes.md"
 
 def test_exit_code_values():
     assert {code.name: int(code) for code in ExitCode} == {
-        "OK": 0, "FAILED": 1, "USAGE": 2, "UNREACHABLE": 3, "NOT_FOUND": 4, "DATAERR": 65, "INTERRUPTED": 130}
+        "OK": 0,
+        "FAILED": 1,
+        "USAGE": 2,
+        "UNREACHABLE": 3,
+        "NOT_FOUND": 4,
+        "DATAERR": 65,
+        "INTERRUPTED": 130,
+    }
 
 
 def test_error_classes_carry_their_codes():

@@ -23,8 +23,15 @@ print(json.dumps({"code": int(code), "loaded": loaded}), file=sys.stderr)
 
 
 def loaded_modules(args: list[str], stdin: str = "") -> tuple[int, set[str]]:
-    proc = subprocess.run([sys.executable, "-c", PROBE, json.dumps(args)], input=stdin, capture_output=True,
-                          text=True, cwd=ROOT, env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent"}, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, json.dumps(args)],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent"},
+        timeout=60,
+    )
     report = json.loads(proc.stderr.strip().splitlines()[-1])
     return report["code"], set(report["loaded"])
 

@@ -49,9 +49,7 @@ def render_docs(checks: list[Check], example: str | None = None) -> str:
             "\n## Example\n\n`meshctl check --proxy` on the test bed's Linkerd demo (real output, kept in sync with"
             " tests/golden/check/linkerd_proxy_table.txt): the bed runs Kubernetes 1.20, a Linkerd release that supports it"
             " and two replicas of each control-plane component; the one warning is a frontpage pod that still runs the"
-            " previous proxy.\n\n```console\n$ meshctl check --proxy\n"
-            + example
-            + "```\n"
+            " previous proxy.\n\n```console\n$ meshctl check --proxy\n" + example + "```\n"
         )
     for category in CATEGORIES:
         members = [c for c in checks if c.category == category]

@@ -24,11 +24,17 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("meshctl.cli.check:check", "Check the cluster, the mesh's control plane, identity and data plane."),
     "version": ("meshctl.cli.version:version", "Print the client and control plane versions."),
     "inject": ("meshctl.cli.inject:inject", "Add the mesh's injection markers to manifests (keeps every other byte)."),
-    "uninject": ("meshctl.cli.inject:uninject", "Remove injection markers and manually injected sidecars from manifests."),
+    "uninject": (
+        "meshctl.cli.inject:uninject",
+        "Remove injection markers and manually injected sidecars from manifests.",
+    ),
     "stat": ("meshctl.cli.stat:stat", "Golden signals per workload (success, RPS, latency, TCP) from Prometheus."),
     "tap": ("meshctl.cli.tap:tap", "Watch requests through the proxies live, from their access logs."),
     "top": ("meshctl.cli.top:top", "Live table of the busiest paths, from the proxies' access logs."),
-    "analyze": ("meshctl.cli.analyze:analyze", "Find mesh misconfigurations in manifests and (with -k) the live cluster."),
+    "analyze": (
+        "meshctl.cli.analyze:analyze",
+        "Find mesh misconfigurations in manifests and (with -k) the live cluster.",
+    ),
 }
 
 
@@ -123,46 +129,80 @@ app = typer.Typer(
 def root(
     ctx: typer.Context,
     kubeconfig: Annotated[
-        str | None, typer.Option("--kubeconfig", metavar="PATH", help="Path to the kubeconfig file (default: $KUBECONFIG, ~/.kube/config).")
+        str | None,
+        typer.Option(
+            "--kubeconfig", metavar="PATH", help="Path to the kubeconfig file (default: $KUBECONFIG, ~/.kube/config)."
+        ),
     ] = None,
-    context: Annotated[str | None, typer.Option("--context", metavar="NAME", help="The kubeconfig context to use.")] = None,
+    context: Annotated[
+        str | None, typer.Option("--context", metavar="NAME", help="The kubeconfig context to use.")
+    ] = None,
     namespace: Annotated[
-        str | None, typer.Option("--namespace", "-n", metavar="NAMESPACE", help="Namespace (default: the context's namespace).")
+        str | None,
+        typer.Option("--namespace", "-n", metavar="NAMESPACE", help="Namespace (default: the context's namespace)."),
     ] = None,
     mesh: Annotated[
         str, typer.Option("--mesh", metavar="MESH", envvar="MESHCTL_MESH", help="Which mesh: auto, linkerd or istio.")
     ] = "auto",
     prometheus_url: Annotated[
         str | None,
-        typer.Option("--prometheus-url", metavar="URL", envvar="MESHCTL_PROMETHEUS_URL", help="Prometheus-compatible API to query."),
+        typer.Option(
+            "--prometheus-url",
+            metavar="URL",
+            envvar="MESHCTL_PROMETHEUS_URL",
+            help="Prometheus-compatible API to query.",
+        ),
     ] = None,
     prometheus_service: Annotated[
         str | None,
-        typer.Option("--prometheus-service", metavar="NS/NAME:PORT", help="In-cluster Prometheus as ns/name:port, reached via the API server."),
+        typer.Option(
+            "--prometheus-service",
+            metavar="NS/NAME:PORT",
+            help="In-cluster Prometheus as ns/name:port, reached via the API server.",
+        ),
     ] = None,
     prometheus_token: Annotated[
         str | None,
-        typer.Option("--prometheus-token", metavar="TOKEN", envvar="MESHCTL_PROMETHEUS_TOKEN", help="Bearer token for Prometheus."),
+        typer.Option(
+            "--prometheus-token",
+            metavar="TOKEN",
+            envvar="MESHCTL_PROMETHEUS_TOKEN",
+            help="Bearer token for Prometheus.",
+        ),
     ] = None,
     prometheus_user: Annotated[
-        str | None, typer.Option("--prometheus-user", metavar="USER", envvar="MESHCTL_PROMETHEUS_USER", help="Basic-auth user.")
+        str | None,
+        typer.Option("--prometheus-user", metavar="USER", envvar="MESHCTL_PROMETHEUS_USER", help="Basic-auth user."),
     ] = None,
     prometheus_password: Annotated[
         str | None,
-        typer.Option("--prometheus-password", metavar="PASSWORD", envvar="MESHCTL_PROMETHEUS_PASSWORD", help="Basic-auth password."),
+        typer.Option(
+            "--prometheus-password",
+            metavar="PASSWORD",
+            envvar="MESHCTL_PROMETHEUS_PASSWORD",
+            help="Basic-auth password.",
+        ),
     ] = None,
     prometheus_header: Annotated[
         list[str] | None,
-        typer.Option("--prometheus-header", metavar="HEADER", help="Extra header 'Name: value' (repeatable), e.g. a tenant header."),
+        typer.Option(
+            "--prometheus-header",
+            metavar="HEADER",
+            help="Extra header 'Name: value' (repeatable), e.g. a tenant header.",
+        ),
     ] = None,
     prometheus_ca_file: Annotated[
-        str | None, typer.Option("--prometheus-ca-file", metavar="PATH", help="CA bundle to verify Prometheus's certificate.")
+        str | None,
+        typer.Option("--prometheus-ca-file", metavar="PATH", help="CA bundle to verify Prometheus's certificate."),
     ] = None,
     prometheus_insecure: Annotated[
         bool, typer.Option("--prometheus-insecure", help="Do not verify Prometheus's TLS certificate.")
     ] = False,
     request_timeout: Annotated[
-        str, typer.Option("--request-timeout", metavar="DURATION", help="Timeout of each request to the cluster or Prometheus.")
+        str,
+        typer.Option(
+            "--request-timeout", metavar="DURATION", help="Timeout of each request to the cluster or Prometheus."
+        ),
     ] = "10s",
     no_color: Annotated[bool, typer.Option("--no-color", help="Disable colour (also NO_COLOR).")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Say more about what is done.")] = False,

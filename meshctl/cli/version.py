@@ -12,7 +12,9 @@ from meshctl.cli.env import get_env
 
 def version(
     ctx: typer.Context,
-    client: Annotated[bool, typer.Option("--client", help="Print the client version only; do not ask the cluster.")] = False,
+    client: Annotated[
+        bool, typer.Option("--client", help="Print the client version only; do not ask the cluster.")
+    ] = False,
 ) -> None:
     """Print the client version and, when the cluster answers, the control plane's."""
     env = get_env(ctx)

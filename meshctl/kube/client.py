@@ -226,7 +226,10 @@ class KubeClient:
         op = Op("get", "pods/log", namespace, pod)
         # following: no read timeout (a quiet proxy is normal); otherwise the request timeout applies
         return self.transport.stream(
-            path, op, query=query, read_timeout=None if follow else self.timeout,
+            path,
+            op,
+            query=query,
+            read_timeout=None if follow else self.timeout,
             transform=lambda b: b.decode("utf-8", "replace").rstrip("\r"),
         )
 
@@ -256,11 +259,17 @@ class KubeClient:
                 obj.setdefault("kind", info.kind)
             return ev
 
-        return self.transport.stream(self._path(info, namespace), op, query=query, read_timeout=None,
-                                     transform=event)
+        return self.transport.stream(self._path(info, namespace), op, query=query, read_timeout=None, transform=event)
 
-    def can_i(self, verb: str, resource: str, group: str = "", namespace: str | None = None,
-              name: str | None = None, subresource: str | None = None) -> bool:
+    def can_i(
+        self,
+        verb: str,
+        resource: str,
+        group: str = "",
+        namespace: str | None = None,
+        name: str | None = None,
+        subresource: str | None = None,
+    ) -> bool:
         """SelfSubjectAccessReview: may the current user VERB RESOURCE (in NAMESPACE)?"""
         attrs: dict[str, str] = {"verb": verb, "resource": resource, "group": group}
         for key, value in (("namespace", namespace), ("name", name), ("subresource", subresource)):

@@ -48,7 +48,9 @@ class KubeTarget:
         return f"context {self.context!r} ({self.server})"
 
 
-def kubeconfig_paths(explicit: str | None, environ: Mapping[str, str], home: str | None = None) -> tuple[list[str], str]:
+def kubeconfig_paths(
+    explicit: str | None, environ: Mapping[str, str], home: str | None = None
+) -> tuple[list[str], str]:
     """The kubeconfig files to merge, and how they were chosen; ([], "") when there are none."""
     if explicit:
         path = os.path.expanduser(explicit)
@@ -213,8 +215,9 @@ def build_configuration(target: KubeTarget) -> Any:
         else:
             merger = k8s.KubeConfigMerger(os.pathsep.join(target.paths))
             # config_base_path=None: relative certificate paths resolve against the file that named them
-            loader = k8s.KubeConfigLoader(config_dict=merger.config, active_context=target.context,
-                                          config_base_path=None)
+            loader = k8s.KubeConfigLoader(
+                config_dict=merger.config, active_context=target.context, config_base_path=None
+            )
             loader.load_and_set(cfg)
     except ConfigException as exc:
         raise UsageError(f"invalid Kubernetes configuration ({target.source}): {exc}") from exc

@@ -59,8 +59,11 @@ def _component_matches(comp: Component, deployment: Mapping[str, Any]) -> bool:
 
 def control_plane_from(mesh: Mesh, deployments: Iterable[Mapping[str, Any]]) -> ControlPlane:
     """Which of MESH's components exist among DEPLOYMENTS of its control-plane namespace (pure)."""
-    deployments = [d for d in deployments if (d.get("metadata") or {}).get("namespace", mesh.control_plane_namespace)
-                   == mesh.control_plane_namespace]
+    deployments = [
+        d
+        for d in deployments
+        if (d.get("metadata") or {}).get("namespace", mesh.control_plane_namespace) == mesh.control_plane_namespace
+    ]
     required = [c for c in mesh.components if not c.optional and c.namespace == mesh.control_plane_namespace]
     present, missing, found = [], [], []
     for comp in required:
@@ -81,8 +84,10 @@ def deployment_version(mesh: Mesh, deployments: Iterable[Mapping[str, Any]]) -> 
     """The release version of control-plane deployments: a version label, else their first container's image tag."""
     deployments = list(deployments)
     for d in deployments:
-        for source in ((d.get("metadata") or {}).get("labels") or {},
-                       (((d.get("spec") or {}).get("template") or {}).get("metadata") or {}).get("labels") or {}):
+        for source in (
+            (d.get("metadata") or {}).get("labels") or {},
+            (((d.get("spec") or {}).get("template") or {}).get("metadata") or {}).get("labels") or {},
+        ):
             for label in mesh.version_labels:
                 if source.get(label):
                     return str(source[label])
@@ -221,8 +226,11 @@ def server_info(kube_factory: Any, mesh: str = "auto", timeout: float = VERSION_
         client = kube.with_timeout(min(timeout, kube.timeout)) if hasattr(kube, "with_timeout") else kube
         k8s = client.server_version().get("gitVersion")
         meshes = all_meshes() if mesh == "auto" else [get_mesh(mesh)]
-        planes = tuple(p for p in (control_plane_from(m, client.list("deployments", m.control_plane_namespace))
-                                   for m in meshes) if p.installed)
+        planes = tuple(
+            p
+            for p in (control_plane_from(m, client.list("deployments", m.control_plane_namespace)) for m in meshes)
+            if p.installed
+        )
         return ServerInfo(kubernetes=k8s, planes=planes)
     except MeshctlError as exc:
         return ServerInfo(error=exc.message)

@@ -108,9 +108,7 @@ KINDS: tuple[KindInfo, ...] = (
     _K("sidecar", "Sidecar", "sidecars", "networking.istio.io", "v1beta1"),
     _K("envoyfilter", "EnvoyFilter", "envoyfilters", "networking.istio.io", "v1alpha3"),
     _K("workloadentry", "WorkloadEntry", "workloadentries", "networking.istio.io", "v1beta1", short="we"),
-    _K(
-        "peerauthentication", "PeerAuthentication", "peerauthentications", "security.istio.io", "v1beta1", short="pa"
-    ),
+    _K("peerauthentication", "PeerAuthentication", "peerauthentications", "security.istio.io", "v1beta1", short="pa"),
     _K("authorizationpolicy", "AuthorizationPolicy", "authorizationpolicies", "security.istio.io", "v1beta1"),
     _K(
         "requestauthentication",
@@ -136,8 +134,14 @@ KINDS: tuple[KindInfo, ...] = (
         "v1beta1",
         short="saz",
     ),
-    _K("authorizationpolicy.policy.linkerd.io", "AuthorizationPolicy", "authorizationpolicies.policy.linkerd.io",
-       "policy.linkerd.io", "v1alpha1", short="ap"),
+    _K(
+        "authorizationpolicy.policy.linkerd.io",
+        "AuthorizationPolicy",
+        "authorizationpolicies.policy.linkerd.io",
+        "policy.linkerd.io",
+        "v1alpha1",
+        short="ap",
+    ),
     _K("meshtlsauthentication", "MeshTLSAuthentication", "meshtlsauthentications", "policy.linkerd.io", "v1alpha1"),
     _K("networkauthentication", "NetworkAuthentication", "networkauthentications", "policy.linkerd.io", "v1alpha1"),
     _K("linkerdhttproute", "HTTPRoute", "httproutes.policy.linkerd.io", "policy.linkerd.io", "v1beta3"),

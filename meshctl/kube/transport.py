@@ -200,7 +200,13 @@ class Transport:
             self.request_count += 1
         try:
             return self._pool.request(
-                method, url, body=data, headers=hdrs, preload_content=False, timeout=timeout_, retries=False,
+                method,
+                url,
+                body=data,
+                headers=hdrs,
+                preload_content=False,
+                timeout=timeout_,
+                retries=False,
                 redirect=False,
             )
         except (urllib3.exceptions.HTTPError, OSError) as exc:
@@ -226,8 +232,15 @@ class Transport:
             raw.release_conn()
         return Response(raw.status, raw.headers.get("Content-Type", ""), body)
 
-    def stream(self, path: str, op: Op, *, query: Any = None, read_timeout: float | None = None,
-               transform: Callable[[bytes], Any] | None = None) -> LineStream:
+    def stream(
+        self,
+        path: str,
+        op: Op,
+        *,
+        query: Any = None,
+        read_timeout: float | None = None,
+        transform: Callable[[bytes], Any] | None = None,
+    ) -> LineStream:
         """GET a streaming endpoint (logs, watch); an iterator of lines that can be closed from any thread."""
         raw = self.open("GET", path, query=query, read_timeout=read_timeout)
         if not 200 <= raw.status < 300:

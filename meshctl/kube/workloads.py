@@ -22,8 +22,13 @@ _THROUGH = {"ReplicaSet": "Deployment", "Job": "CronJob"}
 
 
 class Lister(Protocol):
-    def list(self, kind: str, namespace: str | None = None, label_selector: str | None = None,
-             field_selector: str | None = None) -> list[dict[str, Any]]: ...
+    def list(
+        self,
+        kind: str,
+        namespace: str | None = None,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+    ) -> list[dict[str, Any]]: ...
 
 
 @dataclass
@@ -138,8 +143,9 @@ def to_workload(kind: str, obj: dict[str, Any]) -> Workload:
         template = None
     else:
         template = spec.get("template")
-    replicas = spec.get("replicas") if kind in ("deployment", "statefulset", "replicaset", "replicationcontroller") \
-        else None
+    replicas = (
+        spec.get("replicas") if kind in ("deployment", "statefulset", "replicaset", "replicationcontroller") else None
+    )
     return Workload(
         kind=kind,
         name=m.get("name", ""),
@@ -154,16 +160,20 @@ def to_workload(kind: str, obj: dict[str, Any]) -> Workload:
     )
 
 
-def list_workloads(kube: Lister, kind: str, namespace: str | None = None,
-                   label_selector: str | None = None) -> list[Workload]:
+def list_workloads(
+    kube: Lister, kind: str, namespace: str | None = None, label_selector: str | None = None
+) -> list[Workload]:
     """Every object of one kind as Workloads (one list call; namespace None = all namespaces)."""
     info = kind_info(kind)
     objs = kube.list(info.plural, namespace, label_selector)
     return [to_workload(info.name, o) for o in objs]
 
 
-def attach_pods(workloads: Iterable[Workload], pods: Iterable[dict[str, Any]],
-                owners: Mapping[tuple[str, str, str], Mapping[str, Any]]) -> None:
+def attach_pods(
+    workloads: Iterable[Workload],
+    pods: Iterable[dict[str, Any]],
+    owners: Mapping[tuple[str, str, str], Mapping[str, Any]],
+) -> None:
     """Fill each workload's ``pods`` (pure): by owner walking, Service selector, or namespace."""
     pods = list(pods)
     by_owner: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
@@ -182,7 +192,9 @@ def attach_pods(workloads: Iterable[Workload], pods: Iterable[dict[str, Any]],
         if w.kind == "namespace":
             w.pods = list(by_ns.get(w.name, []))
         elif w.kind == "service":
-            w.pods = [p for p in by_ns.get(w.namespace or "", []) if selector_matches(w.selector, meta(p).get("labels"))]
+            w.pods = [
+                p for p in by_ns.get(w.namespace or "", []) if selector_matches(w.selector, meta(p).get("labels"))
+            ]
         elif w.kind == "pod":
             w.pods = [w.obj]
         elif w.kind in ("replicaset", "job"):
@@ -218,7 +230,7 @@ def resolve_workloads(
             for name in names:
                 if name not in found:
                     where = "" if kind == "namespace" or not namespace else f' in namespace "{namespace}"'
-                    raise NotFoundError(f'{kind_info(kind).display}/{name} not found{where}')
+                    raise NotFoundError(f"{kind_info(kind).display}/{name} not found{where}")
             listed = [w for w in listed if w.name in names]
         result.extend(listed)
     if not with_pods or not result:
@@ -246,8 +258,9 @@ def resolve_workloads(
     return result
 
 
-def pods_by_workload(pods: Iterable[dict[str, Any]],
-                     owners: Mapping[tuple[str, str, str], Mapping[str, Any]]) -> dict[tuple[str, str, str], list]:
+def pods_by_workload(
+    pods: Iterable[dict[str, Any]], owners: Mapping[tuple[str, str, str], Mapping[str, Any]]
+) -> dict[tuple[str, str, str], list]:
     """Group pods by their top owner: {(namespace, kind, name): [pod, ...]} (pure)."""
     grouped: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
     for pod in pods:

@@ -80,8 +80,14 @@ def parse_instant(data: Mapping[str, Any], promql: str) -> list[Sample]:
     """The ``data`` of an instant query: a vector, or a scalar as one label-less sample."""
     kind, result = data.get("resultType"), data.get("result")
     if kind == "vector" and isinstance(result, list):
-        return [Sample(dict(r.get("metric") or {}), parse_value((r.get("value") or [None, None])[1]),
-                       _ts((r.get("value") or [None])[0])) for r in result]
+        return [
+            Sample(
+                dict(r.get("metric") or {}),
+                parse_value((r.get("value") or [None, None])[1]),
+                _ts((r.get("value") or [None])[0]),
+            )
+            for r in result
+        ]
     if kind == "scalar" and isinstance(result, list) and len(result) == 2:
         return [Sample({}, parse_value(result[1]), _ts(result[0]))]
     raise FailedError(
@@ -94,8 +100,10 @@ def parse_range(data: Mapping[str, Any], promql: str) -> list[Series]:
     kind, result = data.get("resultType"), data.get("result")
     if kind != "matrix" or not isinstance(result, list):
         raise FailedError(f"unexpected Prometheus result type {kind!r} for a range query (expected matrix): {promql}")
-    return [Series(dict(r.get("metric") or {}), [(float(t), parse_value(v)) for t, v in r.get("values") or []])
-            for r in result]
+    return [
+        Series(dict(r.get("metric") or {}), [(float(t), parse_value(v)) for t, v in r.get("values") or []])
+        for r in result
+    ]
 
 
 def _q(promql: str) -> str:
@@ -155,13 +163,17 @@ class PromClient:
         if doc.get("status") != "success":
             etype, error = doc.get("errorType") or "error", doc.get("error") or "no message"
             if resp.status in (401, 403):
-                raise FailedError(f"Prometheus at {where} refused the request: HTTP {resp.status}: {error}",
-                                  hint="check --prometheus-token, --prometheus-user or --prometheus-header")
+                raise FailedError(
+                    f"Prometheus at {where} refused the request: HTTP {resp.status}: {error}",
+                    hint="check --prometheus-token, --prometheus-user or --prometheus-header",
+                )
             if etype in ("unavailable",) or resp.status in (502, 503, 504):
                 raise UnreachableError(f"Prometheus at {where} is unavailable: {etype}: {error}")
             if etype == "timeout":
-                raise UnreachableError(f"Prometheus at {where} timed out running the query: {error} (query: {_q(promql)})",
-                                       hint="raise --request-timeout or shorten the time window")
+                raise UnreachableError(
+                    f"Prometheus at {where} timed out running the query: {error} (query: {_q(promql)})",
+                    hint="raise --request-timeout or shorten the time window",
+                )
             raise FailedError(f"Prometheus rejected the query: {etype}: {error} (query: {_q(promql)})")
         if not 200 <= resp.status < 300:
             raise FailedError(f"Prometheus at {where} answered HTTP {resp.status} with status success")
@@ -202,8 +214,9 @@ class PromClient:
         if len(unique) == 1:
             results = {unique[0]: self._capture(unique[0], at)}
         else:
-            with ThreadPoolExecutor(max_workers=min(self.max_workers, len(unique)),
-                                    thread_name_prefix="meshctl-prom") as pool:
+            with ThreadPoolExecutor(
+                max_workers=min(self.max_workers, len(unique)), thread_name_prefix="meshctl-prom"
+            ) as pool:
                 futures = {q: pool.submit(self._capture, q, at) for q in unique}
                 results = {q: f.result() for q, f in futures.items()}
         for q in unique:

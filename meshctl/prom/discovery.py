@@ -20,16 +20,20 @@ from meshctl.errors import NotFoundError, UsageError
 from meshctl.prom.client import PromClient
 from meshctl.prom.transport import HttpTransport, ServiceProxyTransport, parse_headers
 
-_SERVICE_RE = re.compile(r"^(?P<ns>[a-z0-9]([-a-z0-9]*[a-z0-9])?)/(?P<name>[a-z0-9]([-a-z0-9]*[a-z0-9])?)"
-                         r"(:(?P<port>[A-Za-z0-9-]+))?$")
+_SERVICE_RE = re.compile(
+    r"^(?P<ns>[a-z0-9]([-a-z0-9]*[a-z0-9])?)/(?P<name>[a-z0-9]([-a-z0-9]*[a-z0-9])?)"
+    r"(:(?P<port>[A-Za-z0-9-]+))?$"
+)
 
 
 def parse_service(text: str) -> tuple[str, str, int | str]:
     """'linkerd-viz/prometheus:9090' -> ('linkerd-viz', 'prometheus', 9090); the port defaults to 9090."""
     m = _SERVICE_RE.match(text.strip())
     if not m:
-        raise UsageError(f"--prometheus-service {text!r} is not of the form NAMESPACE/NAME[:PORT]",
-                         hint="e.g. --prometheus-service monitoring/prometheus-operated:9090")
+        raise UsageError(
+            f"--prometheus-service {text!r} is not of the form NAMESPACE/NAME[:PORT]",
+            hint="e.g. --prometheus-service monitoring/prometheus-operated:9090",
+        )
     port: int | str = m.group("port") or 9090
     if isinstance(port, str) and port.isdigit():
         port = int(port)
@@ -43,11 +47,19 @@ def connect(settings: Any, kube: Callable[[], Any] | None = None, mesh: Callable
     if settings.prometheus_url:
         source = settings.source_of("prometheus_url") if hasattr(settings, "source_of") else "flag"
         how = "from MESHCTL_PROMETHEUS_URL" if source == "environment" else "from --prometheus-url"
-        return PromClient(HttpTransport(
-            settings.prometheus_url, how, timeout,
-            token=settings.prometheus_token, user=settings.prometheus_user, password=settings.prometheus_password,
-            headers=headers, ca_file=settings.prometheus_ca_file, insecure=settings.prometheus_insecure,
-        ))
+        return PromClient(
+            HttpTransport(
+                settings.prometheus_url,
+                how,
+                timeout,
+                token=settings.prometheus_token,
+                user=settings.prometheus_user,
+                password=settings.prometheus_password,
+                headers=headers,
+                ca_file=settings.prometheus_ca_file,
+                insecure=settings.prometheus_insecure,
+            )
+        )
     if kube is None:
         raise UsageError("no Prometheus URL given", hint="pass --prometheus-url or set MESHCTL_PROMETHEUS_URL")
     if settings.prometheus_service:

@@ -78,9 +78,20 @@ def redact(url: str) -> str:
 
 
 class HttpTransport:
-    def __init__(self, url: str, how_found: str, timeout: float, *, token: str | None = None,
-                 user: str | None = None, password: str | None = None, headers: dict[str, str] | None = None,
-                 ca_file: str | None = None, insecure: bool = False, pool_size: int = 8) -> None:
+    def __init__(
+        self,
+        url: str,
+        how_found: str,
+        timeout: float,
+        *,
+        token: str | None = None,
+        user: str | None = None,
+        password: str | None = None,
+        headers: dict[str, str] | None = None,
+        ca_file: str | None = None,
+        insecure: bool = False,
+        pool_size: int = 8,
+    ) -> None:
         import requests
         from requests.adapters import HTTPAdapter
 
@@ -122,8 +133,9 @@ class HttpTransport:
                 resp = self.session.get(full, params=params, timeout=(self.timeout, self.timeout), verify=self.verify)
             body = resp.content
         except requests.exceptions.SSLError as exc:
-            raise self._unreachable(f"TLS error: {_reason(exc)}", "pass --prometheus-ca-file or --prometheus-insecure") \
-                from None
+            raise self._unreachable(
+                f"TLS error: {_reason(exc)}", "pass --prometheus-ca-file or --prometheus-insecure"
+            ) from None
         except requests.exceptions.Timeout:
             raise self._unreachable(f"timed out after {self.timeout:g}s", "raise --request-timeout") from None
         except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
@@ -143,8 +155,16 @@ class HttpTransport:
 
 
 class ServiceProxyTransport:
-    def __init__(self, kube: Any, namespace: str, service: str, port: int | str, how_found: str,
-                 timeout: float, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        kube: Any,
+        namespace: str,
+        service: str,
+        port: int | str,
+        how_found: str,
+        timeout: float,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.kube = kube
         self.namespace, self.service, self.port = namespace, service, port
         self.how_found = how_found
@@ -158,12 +178,27 @@ class ServiceProxyTransport:
         self.counter.add()
         try:
             if method == "POST":
-                resp = self.kube.proxy_request("POST", self.namespace, self.service, self.port, path,
-                                               data=urlencode(params).encode(), headers=self.headers,
-                                               timeout=self.timeout)
+                resp = self.kube.proxy_request(
+                    "POST",
+                    self.namespace,
+                    self.service,
+                    self.port,
+                    path,
+                    data=urlencode(params).encode(),
+                    headers=self.headers,
+                    timeout=self.timeout,
+                )
             else:
-                resp = self.kube.proxy_request("GET", self.namespace, self.service, self.port, path, params=params,
-                                               headers=self.headers, timeout=self.timeout)
+                resp = self.kube.proxy_request(
+                    "GET",
+                    self.namespace,
+                    self.service,
+                    self.port,
+                    path,
+                    params=params,
+                    headers=self.headers,
+                    timeout=self.timeout,
+                )
         except NotFoundError as exc:
             # the Service is missing: for a user that means "no Prometheus there" (exit 3), not a missing resource
             raise UnreachableError(

@@ -4,9 +4,9 @@ sinceSeconds and timestamps as the real kubelet implements them, and streams a t
 
 from __future__ import annotations
 
+import os
 import queue
 import shutil
-import os
 import subprocess
 import tempfile
 import threading

@@ -57,16 +57,17 @@ def run() -> str:
 
         import kubernetes
 
-        api = kubernetes.client.CoreV1Api(kubernetes.config.new_client_from_config(bed.kubeconfig,
-                                                                                  persist_config=False))
+        api = kubernetes.client.CoreV1Api(
+            kubernetes.config.new_client_from_config(bed.kubeconfig, persist_config=False)
+        )
         official_list = median_seconds(lambda: api.list_pod_for_all_namespaces(limit=500), REPEAT)
 
         direct = prom_connect(Settings(prometheus_url=bed.prometheus_url))
-        proxied = prom_connect(Settings(kubeconfig=bed.kubeconfig), kube=lambda: kube,
-                               mesh=lambda: get_mesh("linkerd"))
+        proxied = prom_connect(Settings(kubeconfig=bed.kubeconfig), kube=lambda: kube, mesh=lambda: get_mesh("linkerd"))
         q = "sum(rate(response_total[1m]))"
         floor_prom = median_seconds(
-            lambda: session.get(f"{bed.prometheus_url}/api/v1/query", params={"query": q}).json(), REPEAT)
+            lambda: session.get(f"{bed.prometheus_url}/api/v1/query", params={"query": q}).json(), REPEAT
+        )
         direct_prom = median_seconds(lambda: direct.query(q), REPEAT)
         proxy_url = f"{proxied.url}/api/v1/query"
         floor_proxy = median_seconds(lambda: session.get(proxy_url, params={"query": q}).json(), REPEAT)

@@ -58,7 +58,9 @@ def test_a_release_that_needs_newer_kubernetes_is_an_error(request, mesh, versio
     assert c["error"] == f"Kubernetes 1.20 is older than {minimum}, the minimum {title} {version} supports"
     assert c["hint"].startswith("upgrade the cluster, or install a mesh release that supports this version")
     assert table.code == 1
-    assert f"× is running the minimum Kubernetes API version\n    Kubernetes 1.20 is older than {minimum}" in table.stdout
+    assert (
+        f"× is running the minimum Kubernetes API version\n    Kubernetes 1.20 is older than {minimum}" in table.stdout
+    )
     assert table.stdout.endswith("Status check results are ×\n")
 
 

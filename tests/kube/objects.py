@@ -9,8 +9,16 @@ def owner(kind: str, name: str, controller: bool = True) -> dict[str, Any]:
     return {"apiVersion": "apps/v1", "kind": kind, "name": name, "uid": f"uid-{name}", "controller": controller}
 
 
-def obj(kind: str, name: str, ns: str | None = "shop", labels: dict | None = None, owners: list | None = None,
-        spec: dict | None = None, annotations: dict | None = None, status: dict | None = None) -> dict[str, Any]:
+def obj(
+    kind: str,
+    name: str,
+    ns: str | None = "shop",
+    labels: dict | None = None,
+    owners: list | None = None,
+    spec: dict | None = None,
+    annotations: dict | None = None,
+    status: dict | None = None,
+) -> dict[str, Any]:
     meta: dict[str, Any] = {"name": name, "labels": labels or {}}
     if ns:
         meta["namespace"] = ns
@@ -24,9 +32,16 @@ def obj(kind: str, name: str, ns: str | None = "shop", labels: dict | None = Non
     return o
 
 
-def pod(name: str, ns: str = "shop", labels: dict | None = None, owners: list | None = None,
-        containers: list | None = None, init: list | None = None, annotations: dict | None = None,
-        status: dict | None = None) -> dict[str, Any]:
+def pod(
+    name: str,
+    ns: str = "shop",
+    labels: dict | None = None,
+    owners: list | None = None,
+    containers: list | None = None,
+    init: list | None = None,
+    annotations: dict | None = None,
+    status: dict | None = None,
+) -> dict[str, Any]:
     spec: dict[str, Any] = {"containers": containers or [{"name": "app", "image": "shop/app:1.0"}]}
     if init:
         spec["initContainers"] = init

@@ -118,8 +118,10 @@ contexts:
     with pytest.raises(FailedError, match='forbidden: cannot get namespaces "shop" at cluster scope'):
         k.get("namespaces", "shop")
     # and through the CLI: one line, exit 1, the hint says what to ask for
-    r = run(["stat", "deploy", "-n", "shop"], env={"KUBECONFIG": str(kc), "MESHCTL_MESH": "linkerd",
-                                                   "MESHCTL_PROMETHEUS_URL": "http://127.0.0.1:9"})
+    r = run(
+        ["stat", "deploy", "-n", "shop"],
+        env={"KUBECONFIG": str(kc), "MESHCTL_MESH": "linkerd", "MESHCTL_PROMETHEUS_URL": "http://127.0.0.1:9"},
+    )
     assert r.code == ExitCode.FAILED, r.stderr
     assert "forbidden: cannot list" in r.stderr and 'user "nobody"' in r.stderr
 
@@ -155,8 +157,11 @@ contexts: [{{name: x, context: {{cluster: c, user: u}}}}]
 
 def test_closed_port_is_unreachable_exit_3(tmp_path):
     kc = _kubeconfig_for(tmp_path, f"https://127.0.0.1:{_closed_port()}")
-    with pytest.raises(UnreachableError, match=r"cannot reach the Kubernetes API at https://127\.0\.0\.1:\d+ "
-                                                r"\(context 'x'\): connection refused"):
+    with pytest.raises(
+        UnreachableError,
+        match=r"cannot reach the Kubernetes API at https://127\.0\.0\.1:\d+ "
+        r"\(context 'x'\): connection refused",
+    ):
         client(kc).list("pods")
     r = run(["stat", "deploy", "-n", "shop"], env={"KUBECONFIG": kc, "MESHCTL_MESH": "linkerd"})
     assert r.code == ExitCode.UNREACHABLE, r.stderr
@@ -174,8 +179,10 @@ def test_silent_server_times_out_within_the_timeout(tmp_path):
             client(kc, timeout=0.5).list("pods")
         assert time.monotonic() - start < 1.5
         start = time.monotonic()
-        r = run(["--request-timeout", "1s", "stat", "deploy", "-n", "shop"],
-                env={"KUBECONFIG": kc, "MESHCTL_MESH": "linkerd"})
+        r = run(
+            ["--request-timeout", "1s", "stat", "deploy", "-n", "shop"],
+            env={"KUBECONFIG": kc, "MESHCTL_MESH": "linkerd"},
+        )
         assert r.code == ExitCode.UNREACHABLE and "timed out after 1s" in r.stderr
         assert time.monotonic() - start < 4
 
@@ -236,11 +243,20 @@ def test_pod_logs_of_missing_pod(bed_linkerd):
 
 def test_watch_sees_a_new_object(bed_linkerd):
     k = client(bed_linkerd.kubeconfig)
-    rv = k.transport.call("GET", "/api/v1/namespaces/shop/configmaps", __import__(
-        "meshctl.kube.transport", fromlist=["Op"]).Op("list", "configmaps")).json()["metadata"]["resourceVersion"]
+    rv = k.transport.call(
+        "GET",
+        "/api/v1/namespaces/shop/configmaps",
+        __import__("meshctl.kube.transport", fromlist=["Op"]).Op("list", "configmaps"),
+    ).json()["metadata"]["resourceVersion"]
     with k.watch("configmaps", "shop", resource_version=rv, timeout_seconds=10) as events:
-        bed_linkerd.create({"apiVersion": "v1", "kind": "ConfigMap",
-                            "metadata": {"name": "meshctl-watch-test", "namespace": "shop"}, "data": {"a": "b"}})
+        bed_linkerd.create(
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {"name": "meshctl-watch-test", "namespace": "shop"},
+                "data": {"a": "b"},
+            }
+        )
         try:
             ev = next(e for e in events if e["type"] == "ADDED")
             assert ev["object"]["metadata"]["name"] == "meshctl-watch-test" and ev["object"]["kind"] == "ConfigMap"
@@ -273,9 +289,10 @@ def test_detection_with_no_mesh_is_not_found(make_bed):
 def test_version_command(bed_istio, tmp_path):
     r = run(["version"], env={"KUBECONFIG": bed_istio.kubeconfig})
     assert r.code == 0
-    assert r.stdout.splitlines()[1:] == ["Kubernetes version: v1.20.2",
-                                         f"Server version: Istio {bed_istio.topology.istio_version} "
-                                         "(namespace istio-system)"]
+    assert r.stdout.splitlines()[1:] == [
+        "Kubernetes version: v1.20.2",
+        f"Server version: Istio {bed_istio.topology.istio_version} (namespace istio-system)",
+    ]
     kc = _kubeconfig_for(tmp_path, f"https://127.0.0.1:{_closed_port()}")
     r = run(["version"], env={"KUBECONFIG": kc})
     assert r.code == 0 and r.stdout.endswith("Server version: unavailable\n") and "connection refused" in r.stderr
@@ -296,8 +313,9 @@ contexts: [{{name: x, context: {{cluster: c, user: u}}}}]
 """)
     with pytest.raises(UnreachableError) as err:
         client(str(p)).list("pods")
-    assert err.value.message.endswith("(context 'x'): TLS error: certificate verify failed: "
-                                      "unable to get local issuer certificate")
+    assert err.value.message.endswith(
+        "(context 'x'): TLS error: certificate verify failed: unable to get local issuer certificate"
+    )
 
 
 def test_many_concurrent_log_streams_share_one_client_quietly(bed_linkerd, caplog):
@@ -316,8 +334,10 @@ def test_exec_plugin_and_in_cluster_auth_against_the_api_server(bed_linkerd, tmp
     token = bed_linkerd.cluster.admin_token
     ca = bed_linkerd.cluster.ca.cert
     plugin = tmp_path / "credential-plugin"
-    plugin.write_text('#!/bin/sh\necho \'{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential",'
-                      f'"status":{{"token":"{token}"}}}}\'\n')
+    plugin.write_text(
+        '#!/bin/sh\necho \'{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential",'
+        f'"status":{{"token":"{token}"}}}}\'\n'
+    )
     plugin.chmod(0o755)
     kc = tmp_path / "kc"
     kc.write_text(f"""apiVersion: v1

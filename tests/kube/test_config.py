@@ -12,8 +12,13 @@ from meshctl.errors import FailedError, UnreachableError, UsageError
 from meshctl.kube.config import build_configuration, merge_kubeconfigs, resolve
 
 
-def kubeconfig(path: Path, contexts: dict[str, tuple[str, str, str | None]], current: str | None,
-               clusters: dict[str, str] | None = None, users: dict[str, dict] | None = None) -> Path:
+def kubeconfig(
+    path: Path,
+    contexts: dict[str, tuple[str, str, str | None]],
+    current: str | None,
+    clusters: dict[str, str] | None = None,
+    users: dict[str, dict] | None = None,
+) -> Path:
     """Write a kubeconfig: contexts {name: (cluster, user, namespace)}."""
     lines = ["apiVersion: v1", "kind: Config"]
     if current:
@@ -35,10 +40,20 @@ def kubeconfig(path: Path, contexts: dict[str, tuple[str, str, str | None]], cur
 
 @pytest.fixture
 def two_files(tmp_path):
-    a = kubeconfig(tmp_path / "a.yaml", {"prod": ("c1", "u1", "shop"), "shared": ("c1", "u1", "from-a")}, "prod",
-                   {"c1": "https://127.0.0.1:6443"}, {"u1": {"token": "tok-a"}})
-    b = kubeconfig(tmp_path / "b.yaml", {"dev": ("c2", "u2", None), "shared": ("c2", "u2", "from-b")}, "dev",
-                   {"c2": "https://127.0.0.1:7443/", "c1": "https://ignored:1"}, {"u2": {"token": "tok-b"}})
+    a = kubeconfig(
+        tmp_path / "a.yaml",
+        {"prod": ("c1", "u1", "shop"), "shared": ("c1", "u1", "from-a")},
+        "prod",
+        {"c1": "https://127.0.0.1:6443"},
+        {"u1": {"token": "tok-a"}},
+    )
+    b = kubeconfig(
+        tmp_path / "b.yaml",
+        {"dev": ("c2", "u2", None), "shared": ("c2", "u2", "from-b")},
+        "dev",
+        {"c2": "https://127.0.0.1:7443/", "c1": "https://ignored:1"},
+        {"u2": {"token": "tok-b"}},
+    )
     return a, b
 
 
@@ -136,14 +151,15 @@ def test_in_cluster_fallback(tmp_path):
         resolve(None, "prod", env, service_account_dir=str(sa))
     cfg = build_configuration(t)
     assert cfg.host == "https://10.96.0.1:443"
-    assert cfg.get_api_key_with_prefix("authorization") .lower() == "bearer in-cluster-token"
+    assert cfg.get_api_key_with_prefix("authorization").lower() == "bearer in-cluster-token"
 
 
 def test_build_configuration_token_and_relative_ca(tmp_path):
     (tmp_path / "certs").mkdir()
     (tmp_path / "certs" / "ca.pem").write_text("not really a CA")
     p = tmp_path / "k"
-    p.write_text(textwrap.dedent("""\
+    p.write_text(
+        textwrap.dedent("""\
         apiVersion: v1
         kind: Config
         current-context: x
@@ -156,7 +172,8 @@ def test_build_configuration_token_and_relative_ca(tmp_path):
         contexts:
         - name: x
           context: {cluster: c, user: u}
-        """))
+        """)
+    )
     cfg = build_configuration(resolve(str(p), None, {}))
     assert cfg.host == "https://127.0.0.1:6443"
     assert cfg.ssl_ca_cert == str(tmp_path / "certs" / "ca.pem")  # relative to the kubeconfig, as kubectl does
@@ -166,11 +183,14 @@ def test_build_configuration_token_and_relative_ca(tmp_path):
 
 def test_exec_plugin_token(tmp_path):
     plugin = tmp_path / "plugin.sh"
-    plugin.write_text('#!/bin/sh\necho \'{"apiVersion":"client.authentication.k8s.io/v1beta1",'
-                      '"kind":"ExecCredential","status":{"token":"from-exec"}}\'\n')
+    plugin.write_text(
+        '#!/bin/sh\necho \'{"apiVersion":"client.authentication.k8s.io/v1beta1",'
+        '"kind":"ExecCredential","status":{"token":"from-exec"}}\'\n'
+    )
     plugin.chmod(0o755)
     p = tmp_path / "k"
-    p.write_text(textwrap.dedent(f"""\
+    p.write_text(
+        textwrap.dedent(f"""\
         apiVersion: v1
         kind: Config
         current-context: x
@@ -184,14 +204,16 @@ def test_exec_plugin_token(tmp_path):
         contexts:
         - name: x
           context: {{cluster: c, user: u}}
-        """))
+        """)
+    )
     cfg = build_configuration(resolve(str(p), None, {}))
     assert cfg.get_api_key_with_prefix("authorization") == "Bearer from-exec"
 
 
 def test_failing_exec_plugin_is_reported(tmp_path):
     p = tmp_path / "k"
-    p.write_text(textwrap.dedent(f"""\
+    p.write_text(
+        textwrap.dedent(f"""\
         apiVersion: v1
         kind: Config
         current-context: x
@@ -205,7 +227,8 @@ def test_failing_exec_plugin_is_reported(tmp_path):
         contexts:
         - name: x
           context: {{cluster: c, user: u}}
-        """))
+        """)
+    )
     with pytest.raises(FailedError, match="getting credentials for user 'u'"):
         build_configuration(resolve(str(p), None, {}))
 

@@ -11,7 +11,9 @@ ISTIO = get_mesh("istio")
 
 
 def deployment(name: str, ns: str, labels: dict | None = None, image: str = "x/y:1") -> dict:
-    return obj("Deployment", name, ns, labels, spec={"template": {"spec": {"containers": [{"name": "c", "image": image}]}}})
+    return obj(
+        "Deployment", name, ns, labels, spec={"template": {"spec": {"containers": [{"name": "c", "image": image}]}}}
+    )
 
 
 def test_image_tag():
@@ -24,8 +26,10 @@ def test_image_tag():
 
 
 def test_linkerd_control_plane_complete_and_partial():
-    deps = [deployment(n, "linkerd", {"app.kubernetes.io/version": "stable-2.14.10"})
-            for n in ("linkerd-destination", "linkerd-identity", "linkerd-proxy-injector")]
+    deps = [
+        deployment(n, "linkerd", {"app.kubernetes.io/version": "stable-2.14.10"})
+        for n in ("linkerd-destination", "linkerd-identity", "linkerd-proxy-injector")
+    ]
     plane = control_plane_from(LINKERD, deps)
     assert plane.installed and plane.missing == () and plane.version == "stable-2.14.10"
     partial = control_plane_from(LINKERD, deps[:1])
@@ -40,14 +44,25 @@ def test_istio_revisioned_istiod_and_version_from_image():
 
 
 def test_meshed_pods_sidecar_native_and_unmeshed():
-    linkerd_pod = pod("web-1", containers=[{"name": "app"}, {"name": "linkerd-proxy", "image": "cr.l5d.io/linkerd/proxy:x"}],
-                      annotations={"linkerd.io/proxy-version": "stable-2.14.10"},
-                      status={"containerStatuses": [{"name": "linkerd-proxy", "ready": True, "restartCount": 2}]})
+    linkerd_pod = pod(
+        "web-1",
+        containers=[{"name": "app"}, {"name": "linkerd-proxy", "image": "cr.l5d.io/linkerd/proxy:x"}],
+        annotations={"linkerd.io/proxy-version": "stable-2.14.10"},
+        status={"containerStatuses": [{"name": "linkerd-proxy", "ready": True, "restartCount": 2}]},
+    )
     info = proxy_info(linkerd_pod, LINKERD)
-    assert (info.meshed, info.native_sidecar, info.version, info.ready, info.restarts) == \
-        (True, False, "stable-2.14.10", True, 2)
-    native = pod("api-1", init=[{"name": "istio-proxy", "image": "docker.io/istio/proxyv2:1.22.0", "restartPolicy": "Always"}],
-                 status={"initContainerStatuses": [{"name": "istio-proxy", "ready": False}]})
+    assert (info.meshed, info.native_sidecar, info.version, info.ready, info.restarts) == (
+        True,
+        False,
+        "stable-2.14.10",
+        True,
+        2,
+    )
+    native = pod(
+        "api-1",
+        init=[{"name": "istio-proxy", "image": "docker.io/istio/proxyv2:1.22.0", "restartPolicy": "Always"}],
+        status={"initContainerStatuses": [{"name": "istio-proxy", "ready": False}]},
+    )
     info = proxy_info(native, ISTIO)
     assert (info.meshed, info.native_sidecar, info.version, info.ready) == (True, True, "1.22.0", False)
     plain = pod("db-0")
@@ -59,6 +74,8 @@ def test_meshed_pods_sidecar_native_and_unmeshed():
 
 
 def test_proxy_versions_counts():
-    pods = [pod(f"p{i}", containers=[{"name": "istio-proxy", "image": f"istio/proxyv2:{v}"}])
-            for i, v in enumerate(["1.22.0", "1.22.0", "1.21.2"])] + [pod("plain")]
+    pods = [
+        pod(f"p{i}", containers=[{"name": "istio-proxy", "image": f"istio/proxyv2:{v}"}])
+        for i, v in enumerate(["1.22.0", "1.22.0", "1.21.2"])
+    ] + [pod("plain")]
     assert proxy_versions(pods, ISTIO) == {"1.22.0": 2, "1.21.2": 1}

@@ -39,8 +39,8 @@ contexts: [{name: x, context: {cluster: c, user: u}}]
 
 def test_full_package_already_imported_is_used(tmp_path):
     script = "import kubernetes\n" + SCRIPT.replace(
-        "assert not loaded, loaded", "assert 'kubernetes.client.api' in loaded").replace(
-        'assert not any(m.startswith("kubernetes.client.models") for m in sys.modules)', "")
+        "assert not loaded, loaded", "assert 'kubernetes.client.api' in loaded"
+    ).replace('assert not any(m.startswith("kubernetes.client.models") for m in sys.modules)', "")
     kc = tmp_path / "kc"
     kc.write_text("""apiVersion: v1
 kind: Config

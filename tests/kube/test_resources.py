@@ -38,11 +38,17 @@ def test_short_names(short, canonical):
 
 
 def test_type_and_names():
-    assert parse_resources(["deploy", "web", "api"]) == [ResourceRef("deployment", "web"), ResourceRef("deployment", "api")]
+    assert parse_resources(["deploy", "web", "api"]) == [
+        ResourceRef("deployment", "web"),
+        ResourceRef("deployment", "api"),
+    ]
 
 
 def test_type_slash_name_forms_may_mix_kinds():
-    assert parse_resources(["deploy/web", "sts/db"]) == [ResourceRef("deployment", "web"), ResourceRef("statefulset", "db")]
+    assert parse_resources(["deploy/web", "sts/db"]) == [
+        ResourceRef("deployment", "web"),
+        ResourceRef("statefulset", "db"),
+    ]
 
 
 def test_all_expands_in_linkerd_order():

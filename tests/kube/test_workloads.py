@@ -48,7 +48,10 @@ def test_pod_job_cronjob_and_plain_job():
 def test_direct_owners_and_bare_pods():
     assert top_owner(pod("db-0", owners=[owner("StatefulSet", "db")]), {}) == ("statefulset", "db")
     assert top_owner(pod("agent-x", owners=[owner("DaemonSet", "agent")]), {}) == ("daemonset", "agent")
-    assert top_owner(pod("old-x", owners=[owner("ReplicationController", "old")]), {}) == ("replicationcontroller", "old")
+    assert top_owner(pod("old-x", owners=[owner("ReplicationController", "old")]), {}) == (
+        "replicationcontroller",
+        "old",
+    )
     assert top_owner(pod("solo"), {}) == ("pod", "solo")
     assert top_owner(pod("c-x", owners=[owner("Rollout", "canary")]), {}) == ("rollout", "canary")
 
@@ -64,21 +67,30 @@ def test_selector_matching():
     assert not selector_matches({"app": "api"}, labels)
     assert not selector_matches({}, labels) and not selector_matches(None, labels)
     assert selector_matches({"matchLabels": {"app": "web"}}, labels)
-    exprs = {"matchExpressions": [
-        {"key": "version", "operator": "In", "values": ["v1", "v2"]},
-        {"key": "tier", "operator": "NotIn", "values": ["back"]},
-        {"key": "app", "operator": "Exists"},
-        {"key": "canary", "operator": "DoesNotExist"},
-    ]}
+    exprs = {
+        "matchExpressions": [
+            {"key": "version", "operator": "In", "values": ["v1", "v2"]},
+            {"key": "tier", "operator": "NotIn", "values": ["back"]},
+            {"key": "app", "operator": "Exists"},
+            {"key": "canary", "operator": "DoesNotExist"},
+        ]
+    }
     assert selector_matches(exprs, labels)
     assert not selector_matches({"matchExpressions": [{"key": "tier", "operator": "In", "values": ["back"]}]}, labels)
     assert not selector_matches({"matchExpressions": [{"key": "app", "operator": "DoesNotExist"}]}, labels)
 
 
 def test_to_workload_shapes():
-    dep = obj("Deployment", "web", labels={"app": "web"}, spec={
-        "replicas": 3, "selector": {"matchLabels": {"app": "web"}},
-        "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": []}}})
+    dep = obj(
+        "Deployment",
+        "web",
+        labels={"app": "web"},
+        spec={
+            "replicas": 3,
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": []}},
+        },
+    )
     w = to_workload("deployment", dep)
     assert (w.kind, w.name, w.namespace, w.replicas, str(w)) == ("deployment", "web", "shop", 3, "deploy/web")
     assert w.pod_template["metadata"]["labels"] == {"app": "web"}
@@ -116,6 +128,9 @@ def test_attach_pods_groups_by_owner_selector_and_namespace():
 
 
 def test_pods_by_workload():
-    pods = [pod("web-5d8f7-a", owners=[owner("ReplicaSet", "web-5d8f7")]), pod("db-0", owners=[owner("StatefulSet", "db")])]
+    pods = [
+        pod("web-5d8f7-a", owners=[owner("ReplicaSet", "web-5d8f7")]),
+        pod("db-0", owners=[owner("StatefulSet", "db")]),
+    ]
     grouped = pods_by_workload(pods, OWNERS)
     assert set(grouped) == {("shop", "deployment", "web"), ("shop", "statefulset", "db")}

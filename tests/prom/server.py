@@ -29,8 +29,13 @@ class Answer:
 
 
 def vector(*samples: tuple[dict[str, str], str], warnings: list[str] | None = None) -> dict[str, Any]:
-    doc: dict[str, Any] = {"status": "success", "data": {"resultType": "vector", "result": [
-        {"metric": labels, "value": [1700000000.0, value]} for labels, value in samples]}}
+    doc: dict[str, Any] = {
+        "status": "success",
+        "data": {
+            "resultType": "vector",
+            "result": [{"metric": labels, "value": [1700000000.0, value]} for labels, value in samples],
+        },
+    }
     if warnings:
         doc["warnings"] = warnings
     return doc
@@ -54,8 +59,9 @@ class PromStub:
             def _answer(self, params: dict[str, list[str]]) -> None:
                 path = urlsplit(self.path).path
                 with stub._lock:
-                    stub.requests.append({"method": self.command, "path": path, "params": params,
-                                          "headers": dict(self.headers)})
+                    stub.requests.append(
+                        {"method": self.command, "path": path, "params": params, "headers": dict(self.headers)}
+                    )
                 query = (params.get("query") or [""])[0]
                 answer = stub.by_query.get(query) or stub.by_path.get(path) or stub.default
                 if answer.delay:

@@ -67,20 +67,37 @@ def test_bad_promql_through_the_proxy(bed_linkerd):
 def test_missing_service_is_unreachable(bed_linkerd):
     with pytest.raises(UnreachableError) as err:
         proxied(bed_linkerd, "monitoring/prometheus-operated:9090").query("vector(1)")
-    assert err.value.message == ("no Prometheus via the service proxy to monitoring/prometheus-operated:9090 (from "
-                                 '--prometheus-service): services "prometheus-operated" not found in namespace "monitoring"')
+    assert err.value.message == (
+        "no Prometheus via the service proxy to monitoring/prometheus-operated:9090 (from "
+        '--prometheus-service): services "prometheus-operated" not found in namespace "monitoring"'
+    )
     assert "--prometheus-url" in err.value.hint
 
 
 def test_service_without_endpoints_is_unreachable(bed_linkerd):
-    bed_linkerd.create({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "no-endpoints", "namespace": "shop"},
-                        "spec": {"ports": [{"port": 9090}], "selector": {"app": "nothing-has-this"}}})
+    bed_linkerd.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "no-endpoints", "namespace": "shop"},
+            "spec": {"ports": [{"port": 9090}], "selector": {"app": "nothing-has-this"}},
+        }
+    )
     # what the endpoints controller writes for a selector that matches no ready pod
-    bed_linkerd.create({"apiVersion": "v1", "kind": "Endpoints",
-                        "metadata": {"name": "no-endpoints", "namespace": "shop"}, "subsets": []})
+    bed_linkerd.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Endpoints",
+            "metadata": {"name": "no-endpoints", "namespace": "shop"},
+            "subsets": [],
+        }
+    )
     try:
-        with pytest.raises(UnreachableError, match=r"cannot reach Prometheus via the service proxy to shop/no-endpoints:9090 \(from --prometheus-service\): "
-                                                     "the API server cannot reach service shop/no-endpoints:9090: no endpoints available"):
+        with pytest.raises(
+            UnreachableError,
+            match=r"cannot reach Prometheus via the service proxy to shop/no-endpoints:9090 \(from --prometheus-service\): "
+            "the API server cannot reach service shop/no-endpoints:9090: no endpoints available",
+        ):
             proxied(bed_linkerd, "shop/no-endpoints:9090").query("vector(1)")
     finally:
         bed_linkerd.delete("v1", "Endpoints", "no-endpoints", "shop")
@@ -97,16 +114,32 @@ def stub_behind_service(bed_linkerd):
     # a new address each time: the API server keeps connections to the previous test's stub alive
     ip = f"10.250.7.{next(_ADDRESSES)}"
     # The API server proxies only to endpoint addresses whose targetRef is a pod with that IP: make the pod too.
-    pod = bed_linkerd.create({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "prom-stub-0", "namespace": "shop",
-                                                                            "labels": {"app": "prom-stub"}},
-                              "spec": {"containers": [{"name": "stub", "image": "stub:1"}]}})
+    pod = bed_linkerd.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "prom-stub-0", "namespace": "shop", "labels": {"app": "prom-stub"}},
+            "spec": {"containers": [{"name": "stub", "image": "stub:1"}]},
+        }
+    )
     bed_linkerd.patch_pod_status("shop", "prom-stub-0", {"phase": "Running", "podIP": ip, "podIPs": [{"ip": ip}]})
-    bed_linkerd.create({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "prom-stub", "namespace": "shop"},
-                        "spec": {"ports": [{"name": "http", "port": 9090}], "selector": {"app": "prom-stub"}}})
+    bed_linkerd.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "prom-stub", "namespace": "shop"},
+            "spec": {"ports": [{"name": "http", "port": 9090}], "selector": {"app": "prom-stub"}},
+        }
+    )
     target = {"kind": "Pod", "namespace": "shop", "name": "prom-stub-0", "uid": pod["metadata"]["uid"]}
-    bed_linkerd.create({"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": "prom-stub", "namespace": "shop"},
-                        "subsets": [{"addresses": [{"ip": ip, "targetRef": target}],
-                                     "ports": [{"name": "http", "port": 9090}]}]})
+    bed_linkerd.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Endpoints",
+            "metadata": {"name": "prom-stub", "namespace": "shop"},
+            "subsets": [{"addresses": [{"ip": ip, "targetRef": target}], "ports": [{"name": "http", "port": 9090}]}],
+        }
+    )
     bed_linkerd.route(ip, 9090, int(stub.url.rsplit(":", 1)[1]))
     yield stub
     bed_linkerd.delete("v1", "Endpoints", "prom-stub", "shop")
@@ -150,9 +183,12 @@ def test_prometheus_down_exit_3_naming_the_url(bed_linkerd):
     try:
         with pytest.raises(UnreachableError) as err:
             connect(Settings(prometheus_url=bed_linkerd.prometheus_url)).query("vector(1)")
-        assert err.value.message == (f"cannot reach Prometheus at {bed_linkerd.prometheus_url} (from --prometheus-url):"
-                                     " connection refused")
-        with pytest.raises(UnreachableError, match="cannot reach Prometheus via the service proxy to linkerd-viz/prometheus:9090"):
+        assert err.value.message == (
+            f"cannot reach Prometheus at {bed_linkerd.prometheus_url} (from --prometheus-url): connection refused"
+        )
+        with pytest.raises(
+            UnreachableError, match="cannot reach Prometheus via the service proxy to linkerd-viz/prometheus:9090"
+        ):
             proxied(bed_linkerd).query("vector(1)")
     finally:
         bed_linkerd.start_prometheus()
@@ -175,8 +211,10 @@ def test_ca_file_and_insecure_against_a_real_tls_server(bed_linkerd, monkeypatch
     url = bed_linkerd.server
     with pytest.raises(UnreachableError, match="TLS error: certificate verify failed"):
         connect(Settings(prometheus_url=url)).query("up")
-    for settings in (Settings(prometheus_url=url, prometheus_ca_file=str(bed_linkerd.cluster.ca.cert)),
-                     Settings(prometheus_url=url, prometheus_insecure=True)):
+    for settings in (
+        Settings(prometheus_url=url, prometheus_ca_file=str(bed_linkerd.cluster.ca.cert)),
+        Settings(prometheus_url=url, prometheus_insecure=True),
+    ):
         with pytest.raises(FailedError) as err:  # TLS works; the API server is not a Prometheus and says 403
             connect(settings).query("up")
         assert "TLS" not in err.value.message and "HTTP 403" in err.value.message

@@ -37,8 +37,10 @@ def test_parse_value():
 
 
 def test_parse_instant_vector_and_scalar():
-    data = {"resultType": "vector", "result": [{"metric": {"pod": "a"}, "value": [1.0, "2"]},
-                                               {"metric": {}, "value": [1.0, "NaN"]}]}
+    data = {
+        "resultType": "vector",
+        "result": [{"metric": {"pod": "a"}, "value": [1.0, "2"]}, {"metric": {}, "value": [1.0, "NaN"]}],
+    }
     assert parse_instant(data, "q") == [Sample({"pod": "a"}, 2.0, 1.0), Sample({}, None, 1.0)]
     assert parse_instant({"resultType": "scalar", "result": [3.0, "4.5"]}, "q") == [Sample({}, 4.5, 3.0)]
 
@@ -84,8 +86,13 @@ def test_url_forms_are_normalized(stub):
 
 
 def test_query_at_and_range(stub):
-    stub.by_path["/api/v1/query_range"] = Answer(200, {"status": "success", "data": {
-        "resultType": "matrix", "result": [{"metric": {}, "values": [[10, "1"], [20, "2"]]}]}})
+    stub.by_path["/api/v1/query_range"] = Answer(
+        200,
+        {
+            "status": "success",
+            "data": {"resultType": "matrix", "result": [{"metric": {}, "values": [[10, "1"], [20, "2"]]}]},
+        },
+    )
     prom = client(stub.url)
     prom.query("up", at=1700000000.5)
     assert stub.requests[0]["params"]["time"] == ["1700000000.500"]
@@ -95,12 +102,14 @@ def test_query_at_and_range(stub):
 
 
 def test_bad_promql_shows_error_type_and_message(stub):
-    stub.by_query["sum(("] = Answer(400, {"status": "error", "errorType": "bad_data",
-                                          "error": "1:6: parse error: unclosed left parenthesis"})
+    stub.by_query["sum(("] = Answer(
+        400, {"status": "error", "errorType": "bad_data", "error": "1:6: parse error: unclosed left parenthesis"}
+    )
     with pytest.raises(FailedError) as err:
         client(stub.url).query("sum((")
-    assert err.value.message == ("Prometheus rejected the query: bad_data: 1:6: parse error: unclosed left "
-                                 "parenthesis (query: sum(()")
+    assert err.value.message == (
+        "Prometheus rejected the query: bad_data: 1:6: parse error: unclosed left parenthesis (query: sum(()"
+    )
     assert err.value.exit_code == ExitCode.FAILED
 
 
