@@ -20,6 +20,7 @@ from meshctl.kube.resources import KindInfo, kind_info, rest_plural
 from meshctl.kube.transport import LineStream, Op, Response, Transport, http_error, status_message, unreachable
 
 DEFAULT_PAGE_SIZE = 500
+METADATA_ONLY = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
 
 
 def connect(settings: Any, environ: Mapping[str, str] | None = None) -> KubeClient:
@@ -141,8 +142,18 @@ class KubeClient:
         label_selector: str | None = None,
         field_selector: str | None = None,
         limit: int | None = None,
+        metadata_only: bool = False,
+        from_cache: bool = False,
     ) -> list[dict[str, Any]]:
-        """All objects of a kind (namespace None = all namespaces), following ``continue`` tokens page by page."""
+        """All objects of a kind (namespace None = all namespaces), following ``continue`` tokens page by page.
+
+        ``metadata_only``: items carry only their metadata (``PartialObjectMetadataList``: labels, annotations,
+        owner references), a fraction of the bytes to serialise and parse; an API server that cannot do that
+        answers with full objects. ``from_cache``: served from the API server's watch cache
+        (``resourceVersion=0``) instead of a quorum read from etcd: faster, and at most a moment stale; the
+        API server then answers in one response whatever ``limit`` says.
+        """
+        headers = {"Accept": METADATA_ONLY} if metadata_only else None
         info = self._info(kind)
         op = Op("list", rest_plural(info), namespace if info.namespaced else None)
         page = limit or self.page_size
@@ -157,9 +168,11 @@ class KubeClient:
                 query.append(("fieldSelector", field_selector))
             if token:
                 query.append(("continue", token))
-            resp = self.transport.fetch("GET", self._path(info, namespace), op, query=query)
+            elif from_cache:
+                query.append(("resourceVersion", "0"))
+            resp = self.transport.fetch("GET", self._path(info, namespace), op, query=query, headers=headers)
             if resp.status == 404 and not token and self._rediscover(info):
-                resp = self.transport.fetch("GET", self._path(info, namespace), op, query=query)
+                resp = self.transport.fetch("GET", self._path(info, namespace), op, query=query, headers=headers)
             if resp.status == 410 and token and not restarted:
                 # the continue token expired mid-listing (the objects changed a lot meanwhile): start over once
                 items, token, restarted = [], None, True

@@ -88,9 +88,7 @@ def tables(result: StatResult, *, wide: bool) -> str:
     """Every non-empty table, separated by a blank line ("" when nothing matched)."""
     shown = [t for t in result.tables if t.rows]
     prefix = len(result.tables) > 1
-    return "\n".join(
-        stat_table(t, wide=wide, all_namespaces=result.all_namespaces, prefix=prefix) for t in shown
-    )
+    return "\n".join(stat_table(t, wide=wide, all_namespaces=result.all_namespaces, prefix=prefix) for t in shown)
 
 
 def row_json(row: StatRow) -> dict[str, object]:
@@ -131,9 +129,16 @@ def canary_table(table: CanaryTable) -> str:
               "LATENCY_P99"]  # fmt: skip
     rows = [
         [
-            v.version, ",".join(v.workloads) or DASH, _pct(v.weight, 0), _pct(v.share, 1),
-            f"{v.meshed_pods}/{v.total_pods}", _pct(v.success), _rps(v.rps), _ms(v.latency_ms_p50),
-            _ms(v.latency_ms_p95), _ms(v.latency_ms_p99),
+            v.version,
+            ",".join(v.workloads) or DASH,
+            _pct(v.weight, 0),
+            _pct(v.share, 1),
+            f"{v.meshed_pods}/{v.total_pods}",
+            _pct(v.success),
+            _rps(v.rps),
+            _ms(v.latency_ms_p50),
+            _ms(v.latency_ms_p95),
+            _ms(v.latency_ms_p99),
         ]  # fmt: skip
         for v in table.rows
     ]

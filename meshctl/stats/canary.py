@@ -50,7 +50,12 @@ def version_of(labels: Mapping[str, str]) -> str | None:
 
 
 def _host_names(service: str, namespace: str, cluster_domain: str) -> set[str]:
-    return {service, f"{service}.{namespace}", f"{service}.{namespace}.svc", f"{service}.{namespace}.svc.{cluster_domain}"}
+    return {
+        service,
+        f"{service}.{namespace}",
+        f"{service}.{namespace}.svc",
+        f"{service}.{namespace}.svc.{cluster_domain}",
+    }
 
 
 def istio_routing(

@@ -15,7 +15,6 @@ An API server that does not serve metadata-only lists answers with full objects 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -25,7 +24,6 @@ from meshctl.stats.assemble import ObjectInfo, pod_status
 from meshctl.stats.request import StatRequest
 
 Obj = dict[str, Any]
-METADATA_ONLY = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
 PAGE = 500
 
 
@@ -36,35 +34,17 @@ def list_metadata(
     label_selector: str | None = None,
     field_selector: str | None = None,
 ) -> list[Obj]:
-    """Objects of one kind as metadata only, page by page (``limit``/``continue``), through the KubeClient's
-    transport (same credentials, timeouts and error mapping as KubeClient.list)."""
-    from meshctl.kube.resources import kind_info, rest_plural
-    from meshctl.kube.transport import Op, http_error
-
-    info = kind_info(resource)
-    ns = namespace if info.namespaced else None
-    path = (f"/apis/{info.group}/{info.version}" if info.group else "/api/v1") + (f"/namespaces/{ns}" if ns else "")
-    path += f"/{rest_plural(info)}"
-    op = Op("list", rest_plural(info), ns)
-    items: list[Obj] = []
-    token = None
-    while True:
-        query = [("limit", str(PAGE))]
-        if label_selector:
-            query.append(("labelSelector", label_selector))
-        if field_selector:
-            query.append(("fieldSelector", field_selector))
-        # resourceVersion=0: served from the API server's watch cache instead of a quorum read from etcd (about
-        # a third faster on 1,000 pods); at most a moment stale, which a rate over a minute cannot tell
-        query.append(("continue", token) if token else ("resourceVersion", "0"))
-        resp = kube.transport.fetch("GET", path, op, query=query, headers={"Accept": METADATA_ONLY})
-        if not 200 <= resp.status < 300:
-            raise http_error(resp.status, resp.body, op, kube.target)
-        data = json.loads(resp.body)
-        items.extend(data.get("items") or [])
-        token = (data.get("metadata") or {}).get("continue")
-        if not token:
-            return items
+    """Objects of one kind as metadata only, from the API server's watch cache: a rate over a minute cannot tell
+    a moment's staleness, and the cache is about a third faster than a quorum read on 1,000 pods."""
+    return kube.list(
+        resource,
+        namespace,
+        label_selector=label_selector,
+        field_selector=field_selector,
+        limit=PAGE,
+        metadata_only=True,
+        from_cache=True,
+    )
 
 
 def meshed_by_metadata(mesh: Any) -> Any:

@@ -202,7 +202,9 @@ class StatRequest:
             if by not in BY:
                 raise UsageError(f"--by {by!r} is not supported", hint="use --by version")
             if len(selections) != 1 or selections[0].kind.resource not in ("services", "deployments"):
-                raise UsageError("--by version works on one svc or deploy selection", hint="meshctl stat svc/movies --by version")
+                raise UsageError(
+                    "--by version works on one svc or deploy selection", hint="meshctl stat svc/movies --by version"
+                )
             if peer_to or peer_from:
                 raise UsageError("--by version can not be combined with --to/--from")
             sel = selections[0]

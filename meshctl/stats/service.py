@@ -190,5 +190,9 @@ def run_canary(request: StatRequest, *, kube: Any, prom: Any, mesh: Any, namespa
     table = canary_mod.build_canary(namespace, target, members, routing)
     if names:
         notes = list(result.notes) + notes
-    return StatResult(canary=table, notes=tuple(dict.fromkeys(notes)), window=request.window,
-                      prometheus_requests=result.prometheus_requests if names else 0)
+    return StatResult(
+        canary=table,
+        notes=tuple(dict.fromkeys(notes)),
+        window=request.window,
+        prometheus_requests=result.prometheus_requests if names else 0,
+    )

@@ -40,6 +40,21 @@ def test_list_follows_continue_tokens(bed_linkerd):
     assert all(p["kind"] == "Pod" and p["apiVersion"] == "v1" for p in listed)  # as `kubectl get -o json` shows
 
 
+def test_list_metadata_only_pages_and_the_watch_cache_answers_at_once(bed_linkerd):
+    full = client(bed_linkerd.kubeconfig).list("pods", "shop")
+    paged = client(bed_linkerd.kubeconfig, page_size=4)
+    meta = paged.list("pods", "shop", metadata_only=True)
+    assert sorted(p["metadata"]["name"] for p in meta) == sorted(p["metadata"]["name"] for p in full)
+    assert all("spec" not in p and "status" not in p for p in meta)  # only metadata travels
+    assert all(p["metadata"].get("ownerReferences") for p in meta)
+    assert paged.request_count == math.ceil(len(meta) / 4)
+    # served from the watch cache (resourceVersion=0) the API server ignores `limit`: one answer, same objects
+    cached = client(bed_linkerd.kubeconfig, page_size=4)
+    from_cache = cached.list("pods", "shop", metadata_only=True, from_cache=True)
+    assert sorted(p["metadata"]["name"] for p in from_cache) == sorted(p["metadata"]["name"] for p in meta)
+    assert cached.request_count == 1
+
+
 def test_list_with_selectors_and_namespace(bed_linkerd):
     k = client(bed_linkerd.kubeconfig)
     web = k.list("pods", "shop", label_selector="app=movies")

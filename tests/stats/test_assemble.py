@@ -70,10 +70,20 @@ def test_istio_classification_and_mtls():
     p = queries_istio.plan(req.selections[0].kind, (), req, "shop")
 
     def s(code, value, grpc="", tls="mutual_tls"):
-        return S({"destination_workload_namespace": "shop", "destination_workload": "api", "response_code": code,
-                  "grpc_response_status": grpc, "connection_security_policy": tls}, value)
+        return S(
+            {
+                "destination_workload_namespace": "shop",
+                "destination_workload": "api",
+                "response_code": code,
+                "grpc_response_status": grpc,
+                "connection_security_policy": tls,
+            },
+            value,
+        )
 
-    m = collect(p, {"requests": [s("200", 50), s("404", 5), s("503", 3), s("200", 2, grpc="14"), s("200", 60, tls="none")]})
+    m = collect(
+        p, {"requests": [s("200", 50), s("404", 5), s("503", 3), s("200", 2, grpc="14"), s("200", 60, tls="none")]}
+    )
     row = build_rows(p, [ObjectInfo("shop", "api", 1, 1)], m, req)[0]
     assert row.success == 115 / 120
     assert row.mtls_share == 60 / 120
@@ -84,13 +94,18 @@ def test_sorting():
     p = queries_linkerd.plan(req.selections[0].kind, (), req, "shop")
 
     def req_samples(name, ok, bad):
-        return [S(lk(deployment=name, classification="success", tls="true"), ok),
-                S(lk(deployment=name, classification="failure", tls="true"), bad)]
+        return [
+            S(lk(deployment=name, classification="success", tls="true"), ok),
+            S(lk(deployment=name, classification="failure", tls="true"), bad),
+        ]
 
-    m = collect(p, {
-        "requests": req_samples("a", 60, 0) + req_samples("b", 100, 20) + req_samples("c", 30, 30),
-        "latency_p99": [S(lk(deployment="a"), 5.0), S(lk(deployment="b"), 500.0), S(lk(deployment="c"), 50.0)],
-    })
+    m = collect(
+        p,
+        {
+            "requests": req_samples("a", 60, 0) + req_samples("b", 100, 20) + req_samples("c", 30, 30),
+            "latency_p99": [S(lk(deployment="a"), 5.0), S(lk(deployment="b"), 500.0), S(lk(deployment="c"), 50.0)],
+        },
+    )
     objs = [ObjectInfo("shop", n, 1, 1) for n in ("c", "d", "a", "b")]
     rows = build_rows(p, objs, m, req)
     assert [r.name for r in rows] == ["a", "b", "c", "d"]
@@ -135,11 +150,21 @@ def test_rollup_folds_pods_and_computes_quantiles_like_prometheus():
 
     # cumulative per pod; summed: le=5 -> 4, le=10 -> 8, le=100 -> 10, +Inf -> 10
     results = {
-        "requests": [S(lk(pod="web-1", classification="success", tls="true"), 30.0),
-                     S(lk(pod="web-2", classification="failure", tls="true"), 30.0),
-                     S(lk(pod="other-9", classification="success", tls="true"), 99.0)],
-        "latency_buckets": [b("web-1", "5", 2), b("web-1", "10", 4), b("web-1", "100", 5), b("web-1", "+Inf", 5),
-                            b("web-2", "5", 2), b("web-2", "10", 4), b("web-2", "100", 5), b("web-2", "+Inf", 5)],
+        "requests": [
+            S(lk(pod="web-1", classification="success", tls="true"), 30.0),
+            S(lk(pod="web-2", classification="failure", tls="true"), 30.0),
+            S(lk(pod="other-9", classification="success", tls="true"), 99.0),
+        ],
+        "latency_buckets": [
+            b("web-1", "5", 2),
+            b("web-1", "10", 4),
+            b("web-1", "100", 5),
+            b("web-1", "+Inf", 5),
+            b("web-2", "5", 2),
+            b("web-2", "10", 4),
+            b("web-2", "100", 5),
+            b("web-2", "+Inf", 5),
+        ],
     }
     m = collect(p, results, fold)
     assert set(m) == {("shop", "web-abc")}

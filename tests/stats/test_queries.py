@@ -88,8 +88,9 @@ def test_linkerd_services_are_outbound_by_dst_service():
         "by (dst_namespace, dst_service, classification, tls)"
     )
     p = plan(queries_linkerd, ["svc"], ns="shop", from_="deploy/catalog")
-    assert '{deployment="catalog", direction="outbound", dst_namespace="shop", namespace="shop"}' in p.queries[
-        "requests"]
+    assert (
+        '{deployment="catalog", direction="outbound", dst_namespace="shop", namespace="shop"}' in p.queries["requests"]
+    )
 
 
 def test_istio_deploy_destination_reporter():
@@ -122,8 +123,10 @@ def test_istio_to_and_from_use_source_reporter():
     )
     p = plan(queries_istio, ["deploy"], ns="shop", from_="deploy/bookings")
     assert (p.ns_label, p.name_label) == ("destination_workload_namespace", "destination_workload")
-    assert '{destination_workload_namespace="shop", reporter="source", source_workload="bookings", ' \
-           'source_workload_namespace="shop"}' in p.queries["requests"]
+    assert (
+        '{destination_workload_namespace="shop", reporter="source", source_workload="bookings", '
+        'source_workload_namespace="shop"}' in p.queries["requests"]
+    )
     # the client's proxy cannot tell whether the connection was mutual TLS
     assert p.mtls({"connection_security_policy": "unknown"}) is None
 
@@ -131,8 +134,10 @@ def test_istio_to_and_from_use_source_reporter():
 def test_istio_services_and_pods():
     # services: the client's view (reporter="source"), where READ is what the client read (server -> client)
     p = plan(queries_istio, ["svc/movies"], ns="shop")
-    assert '{destination_service_name="movies", destination_service_namespace="shop", reporter="source"}' in \
-        p.queries["requests"]
+    assert (
+        '{destination_service_name="movies", destination_service_namespace="shop", reporter="source"}'
+        in p.queries["requests"]
+    )
     assert p.queries["tcp_read"].startswith("sum(increase(istio_tcp_sent_bytes_total{")
     p = plan(queries_istio, ["po"], ns="shop")
     assert (p.ns_label, p.name_label) == ("namespace", "pod")
@@ -142,10 +147,20 @@ def test_istio_services_and_pods():
         plan(queries_istio, ["po"], ns="shop", from_="deploy/x")
 
 
-@pytest.mark.parametrize("code, grpc, ok", [
-    ("200", "", True), ("404", "", True), ("500", "", False), ("503", "", False), ("0", "", False),
-    ("200", "0", True), ("200", "14", False), ("200", "2", False), ("200", "17", True),
-])
+@pytest.mark.parametrize(
+    "code, grpc, ok",
+    [
+        ("200", "", True),
+        ("404", "", True),
+        ("500", "", False),
+        ("503", "", False),
+        ("0", "", False),
+        ("200", "0", True),
+        ("200", "14", False),
+        ("200", "2", False),
+        ("200", "17", True),
+    ],
+)
 def test_istio_success_rule(code, grpc, ok):
     assert queries_istio.success({"response_code": code, "grpc_response_status": grpc}) is ok
 
@@ -158,8 +173,13 @@ def test_fixed_number_of_queries(mod, kind):
     assert len(few.queries) == len(many.queries) == (5 if kind == "rs" else 7)
 
 
-@pytest.mark.parametrize("mod, bucket", [(queries_linkerd, "irate(response_latency_ms_bucket"),
-                                         (queries_istio, "rate(istio_request_duration_milliseconds_bucket")])
+@pytest.mark.parametrize(
+    "mod, bucket",
+    [
+        (queries_linkerd, "irate(response_latency_ms_bucket"),
+        (queries_istio, "rate(istio_request_duration_milliseconds_bucket"),
+    ],
+)
 def test_replicasets_fold_pods(mod, bucket):
     # no metric label names a replica set: per-pod samples, one bucket query, quantiles computed after folding
     p = plan(mod, ["rs", "web-abc"], ns="shop")

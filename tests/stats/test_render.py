@@ -12,8 +12,17 @@ DEPLOY, POD, NS = KINDS["deployment"], KINDS["pod"], KINDS["namespace"]
 
 
 def row(kind=DEPLOY, name="web", ns="shop", **kw):
-    base = dict(meshed_pods=1, total_pods=2, requests=120.0, rps=2.0, success=1.0, latency_ms_p50=123.0,
-                latency_ms_p95=123.0, latency_ms_p99=123.0, tcp_open_connections=123.0)
+    base = dict(
+        meshed_pods=1,
+        total_pods=2,
+        requests=120.0,
+        rps=2.0,
+        success=1.0,
+        latency_ms_p50=123.0,
+        latency_ms_p95=123.0,
+        latency_ms_p99=123.0,
+        tcp_open_connections=123.0,
+    )
     base.update(kw)
     return StatRow(kind=kind, namespace=ns, name=name, **base)
 
@@ -30,8 +39,10 @@ def test_table_matches_linkerd_golden_layout():
 def test_dashes_namespace_status_wide_and_prefixes():
     empty = StatRow(kind=POD, namespace="shop", name="web-1", status="Running", meshed_pods=1, total_pods=1)
     result = StatResult(
-        tables=(StatTable(DEPLOY, (row(tcp_read_bytes_rate=12.5, tcp_write_bytes_rate=3.0, mtls_share=0.5),)),
-                StatTable(POD, (empty,))),
+        tables=(
+            StatTable(DEPLOY, (row(tcp_read_bytes_rate=12.5, tcp_write_bytes_rate=3.0, mtls_share=0.5),)),
+            StatTable(POD, (empty,)),
+        ),
         all_namespaces=True,
     )
     assert render.text(result, wide=True) == (
@@ -57,20 +68,36 @@ def test_json_units_and_nulls():
     result = StatResult(tables=(StatTable(DEPLOY, (row(success=0.95, latency_ms_p99=None),)),))
     (item,) = json.loads(render.to_json(result))
     assert item == {
-        "namespace": "shop", "kind": "deployment", "name": "web", "meshed_pods": 1, "total_pods": 2,
-        "requests": 120.0, "rps": 2.0, "success": 0.95, "latency_ms_p50": 123.0, "latency_ms_p95": 123.0,
-        "latency_ms_p99": None, "tcp_open_connections": 123.0, "tcp_read_bytes_rate": None,
-        "tcp_write_bytes_rate": None, "mtls_share": None,
+        "namespace": "shop",
+        "kind": "deployment",
+        "name": "web",
+        "meshed_pods": 1,
+        "total_pods": 2,
+        "requests": 120.0,
+        "rps": 2.0,
+        "success": 0.95,
+        "latency_ms_p50": 123.0,
+        "latency_ms_p95": 123.0,
+        "latency_ms_p99": None,
+        "tcp_open_connections": 123.0,
+        "tcp_read_bytes_rate": None,
+        "tcp_write_bytes_rate": None,
+        "mtls_share": None,
     }
     assert json.loads(render.to_json(StatResult())) == []
 
 
 def test_canary_table_and_json():
-    table = CanaryTable("shop", "svc/movies", "VirtualService shop/movies", (
-        VersionRow("v1", ("movies-v1",), 0.8, 0.78, 11.7, 1.0, 7.0, 75.0, 95.0, 3, 3),
-        VersionRow("v2", ("movies-v2",), 0.1, 0.12, 1.8, 0.95, 7.0, 75.0, 95.0, 1, 1),
-        VersionRow("v4", (), 0.1, None),
-    ))
+    table = CanaryTable(
+        "shop",
+        "svc/movies",
+        "VirtualService shop/movies",
+        (
+            VersionRow("v1", ("movies-v1",), 0.8, 0.78, 11.7, 1.0, 7.0, 75.0, 95.0, 3, 3),
+            VersionRow("v2", ("movies-v2",), 0.1, 0.12, 1.8, 0.95, 7.0, 75.0, 95.0, 1, 1),
+            VersionRow("v4", (), 0.1, None),
+        ),
+    )
     result = StatResult(canary=table)
     assert render.text(result, wide=False) == (
         "VERSION   WORKLOADS   WEIGHT   SHARE   MESHED   SUCCESS       RPS   LATENCY_P50   LATENCY_P95   LATENCY_P99\n"

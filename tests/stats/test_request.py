@@ -26,15 +26,33 @@ def test_all_expands_in_linkerd_order():
 
 
 def test_every_supported_type():
-    for word, short in [("deploy", "deploy"), ("sts", "sts"), ("ds", "ds"), ("rs", "rs"), ("job", "job"),
-                        ("po", "po"), ("ns", "ns"), ("svc", "svc"), ("pods", "po"), ("service", "svc")]:
+    for word, short in [
+        ("deploy", "deploy"),
+        ("sts", "sts"),
+        ("ds", "ds"),
+        ("rs", "rs"),
+        ("job", "job"),
+        ("po", "po"),
+        ("ns", "ns"),
+        ("svc", "svc"),
+        ("pods", "po"),
+        ("service", "svc"),
+    ]:
         assert sel(StatRequest.parse([word])) == [(short, ())]
 
 
 def test_defaults():
     r = StatRequest.parse(["deploy"])
     assert (r.window, r.window_text, r.interval, r.sort, r.output, r.watch, r.count, r.by) == (
-        60.0, "1m", 2.0, "name", "table", False, None, None)
+        60.0,
+        "1m",
+        2.0,
+        "name",
+        "table",
+        False,
+        None,
+        None,
+    )
 
 
 @pytest.mark.parametrize(

@@ -70,7 +70,12 @@ def test_every_type_equals_truth(bed, kind):
     truth = bed.truth.stat(kind, None if kind == "ns" else "shop")
     if kind == "ns":
         rows = [dict(r, namespace=r["name"]) for r in rows if r["name"] in {n for n, _ in bed.topology.namespaces}]
-    check_rows(bed, rows, truth, skip=istio_client_view(bed, kind == "svc") + (("meshed_pods", "total_pods") if kind == "svc" else ()))
+    check_rows(
+        bed,
+        rows,
+        truth,
+        skip=istio_client_view(bed, kind == "svc") + (("meshed_pods", "total_pods") if kind == "svc" else ()),
+    )
     if kind == "svc":
         assert all(r["meshed_pods"] is None and r["total_pods"] is None for r in rows)
 
@@ -102,13 +107,16 @@ def test_names(bed):
     check_rows(bed, rows, truth)
 
 
-@pytest.mark.parametrize("kind, target", [
-    ("deploy", ("deploy", "shop", "payments")),
-    ("deploy", ("sts", "shop", "notifications")),
-    ("deploy", ("svc", "shop", "movies")),
-    ("po", ("deploy", "shop", "bookings")),
-    ("ns", ("ns", "shop", "shop")),  # -n is refused with ns rows: --to names a namespace here
-])
+@pytest.mark.parametrize(
+    "kind, target",
+    [
+        ("deploy", ("deploy", "shop", "payments")),
+        ("deploy", ("sts", "shop", "notifications")),
+        ("deploy", ("svc", "shop", "movies")),
+        ("po", ("deploy", "shop", "bookings")),
+        ("ns", ("ns", "shop", "shop")),  # -n is refused with ns rows: --to names a namespace here
+    ],
+)
 def test_to(bed, kind, target):
     ns_args = [] if kind == "ns" else ["-n", "shop"]
     rows = stat_json(bed, kind, *ns_args, "--to", f"{target[0]}/{target[2]}")
@@ -121,13 +129,16 @@ def test_to(bed, kind, target):
         assert all(r["mtls_share"] is None for r in rows)
 
 
-@pytest.mark.parametrize("kind, source, args", [
-    ("deploy", ("deploy", "shop", "bookings"), ["-n", "shop"]),
-    # with -A the other end is still looked up in -n (the context's namespace): name its namespace
-    ("sts", ("deploy", "shop", "bookings"), ["-A", "--from-namespace", "shop"]),
-    ("svc", ("deploy", "shop", "catalog"), ["-A", "--from-namespace", "shop"]),
-    ("deploy", ("deploy", "shop", "catalog"), ["-n", "shop"]),
-])
+@pytest.mark.parametrize(
+    "kind, source, args",
+    [
+        ("deploy", ("deploy", "shop", "bookings"), ["-n", "shop"]),
+        # with -A the other end is still looked up in -n (the context's namespace): name its namespace
+        ("sts", ("deploy", "shop", "bookings"), ["-A", "--from-namespace", "shop"]),
+        ("svc", ("deploy", "shop", "catalog"), ["-A", "--from-namespace", "shop"]),
+        ("deploy", ("deploy", "shop", "catalog"), ["-n", "shop"]),
+    ],
+)
 def test_from(bed, kind, source, args):
     rows = stat_json(bed, kind, *args, "--from", f"{source[0]}/{source[2]}")
     truth = bed.truth.from_(kind, source)
@@ -145,8 +156,9 @@ def test_from_other_namespace(bed):
     check_rows(bed, rows, truth, skip=("meshed_pods", "total_pods") + istio_client_view(bed))
 
 
-@pytest.mark.parametrize("args", [["svc/movies"], ["deploy", "-l", "app=movies"], ["deploy", "movies-v1", "movies-v2",
-                                                                                    "movies-v3"]])
+@pytest.mark.parametrize(
+    "args", [["svc/movies"], ["deploy", "-l", "app=movies"], ["deploy", "movies-v1", "movies-v2", "movies-v3"]]
+)
 def test_canary_view(bed, args):
     items = stat_json(bed, *args, "-n", "shop", "--by", "version")
     truth = bed.truth.canary("shop", "movies")
@@ -157,8 +169,9 @@ def test_canary_view(bed, args):
         assert same(item["share"], t.observed_share)
         for field in ("rps", "success", "latency_ms_p50", "latency_ms_p95", "latency_ms_p99"):
             assert same(item[field], getattr(t.stats, field)), (field, item[field], getattr(t.stats, field))
-    assert items[0]["routing"] == ("HTTPRoute shop/movies-canary" if bed.mesh == "linkerd"
-                                   else "VirtualService shop/movies")
+    assert items[0]["routing"] == (
+        "HTTPRoute shop/movies-canary" if bed.mesh == "linkerd" else "VirtualService shop/movies"
+    )
 
 
 def test_canary_table(bed):

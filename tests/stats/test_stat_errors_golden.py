@@ -69,7 +69,11 @@ def test_meshed_workload_without_metrics_gets_dashes_and_one_note(bed):
     (loadgen,) = [line for line in r.stdout.splitlines() if line.startswith("loadgen ")]
     assert loadgen.split()[1:] == ["1/1", "-", "-", "-", "-", "-", "-"]
     notes = r.stderr.splitlines()
-    assert len(notes) == 1 and notes[0].startswith("note: 1 meshed resource without metrics") and "deploy/loadgen" in notes[0]
+    assert (
+        len(notes) == 1
+        and notes[0].startswith("note: 1 meshed resource without metrics")
+        and "deploy/loadgen" in notes[0]
+    )
 
 
 def test_nothing_matched(bed):
@@ -98,8 +102,9 @@ def test_prometheus_requests_do_not_depend_on_rows(bed):
     prom = prom_connect(settings, kube=lambda: kube, mesh=lambda: mesh)
     counts = []
     for args in (["deploy", "frontpage"], ["deploy"], ["all"]):
-        result = stat_run(StatRequest.parse(args, all_namespaces=args == ["all"]), kube=kube, prom=prom, mesh=mesh,
-                          namespace="shop")
+        result = stat_run(
+            StatRequest.parse(args, all_namespaces=args == ["all"]), kube=kube, prom=prom, mesh=mesh, namespace="shop"
+        )
         counts.append(result.prometheus_requests)
     assert counts[0] == counts[1] == 7
     # seven types, at most seven queries each (identical queries, e.g. Istio's workload kinds, are sent once)
@@ -119,25 +124,31 @@ def _rounded(value):
     return value
 
 
-@pytest.mark.parametrize("name, args", [
-    ("deploy", ["deploy", "-n", "shop"]),
-    ("deploy-wide", ["deploy", "-n", "shop", "-o", "wide"]),
-    ("all-A", ["all", "-A"]),
-    ("pods", ["po", "-n", "shop"]),
-    ("svc-wide", ["svc", "-n", "shop", "-o", "wide"]),
-    ("canary", ["svc/movies", "-n", "shop", "--by", "version"]),
-    ("to-payments", ["deploy", "-n", "shop", "--to", "deploy/payments", "-o", "wide"]),
-])
+@pytest.mark.parametrize(
+    "name, args",
+    [
+        ("deploy", ["deploy", "-n", "shop"]),
+        ("deploy-wide", ["deploy", "-n", "shop", "-o", "wide"]),
+        ("all-A", ["all", "-A"]),
+        ("pods", ["po", "-n", "shop"]),
+        ("svc-wide", ["svc", "-n", "shop", "-o", "wide"]),
+        ("canary", ["svc/movies", "-n", "shop", "--by", "version"]),
+        ("to-payments", ["deploy", "-n", "shop", "--to", "deploy/payments", "-o", "wide"]),
+    ],
+)
 def test_golden_tables(bed, golden, name, args):
     r = run(["stat", *args], env=bed.env())
     assert r.code == 0, r.stderr
     golden.check(f"stat/{bed.mesh}-{name}.txt", r.stdout)
 
 
-@pytest.mark.parametrize("name, args", [
-    ("deploy", ["deploy", "-n", "shop"]),
-    ("canary", ["svc/movies", "-n", "shop", "--by", "version"]),
-])
+@pytest.mark.parametrize(
+    "name, args",
+    [
+        ("deploy", ["deploy", "-n", "shop"]),
+        ("canary", ["svc/movies", "-n", "shop", "--by", "version"]),
+    ],
+)
 def test_golden_json(bed, golden, name, args):
     r = run(["stat", *args, "-o", "json"], env=bed.env())
     assert r.code == 0, r.stderr
