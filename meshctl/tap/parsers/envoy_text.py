@@ -16,41 +16,30 @@ from meshctl.tap.parsers.envoy_common import direction_of, flags_of
 
 FORMAT = "envoy-text"
 
-_Q = r'"((?:[^"\\]|\\.)*)"'  # a quoted field (Envoy escapes nothing, but tolerate \" anyway)
+
+def _quoted(name: str) -> str:
+    """A quoted field captured as NAME (Envoy escapes nothing, but tolerate \\" anyway)."""
+    return rf'"(?P<{name}>(?:[^"\\]|\\.)*)"'
+
+
 _HEAD = (
     r"\[(?P<ts>[^\]]+)\] "
     r'"(?P<method>[A-Z][A-Z_-]*) (?P<path>\S+) (?P<proto>[^"\s]+)" '
     r"(?P<code>\d+) (?P<flags>\S+) "
 )
+# shared by both formats: byte counts, durations, then the quoted XFF, user agent, request id, authority, upstream host
+_MIDDLE = r"(?P<brx>\d+|-) (?P<btx>\d+|-) (?P<dur>\d+|-) (?P<ust>\S+) " + " ".join(
+    _quoted(name) for name in ("xff", "ua", "rid", "auth", "uhost")
+)
 _ISTIO = re.compile(
-    _HEAD + r"(?P<details>\S+) (?P<term>\S+) " + _Q.replace("(", "(?P<utf>", 1) + " "
-    r"(?P<brx>\d+|-) (?P<btx>\d+|-) (?P<dur>\d+|-) (?P<ust>\S+) "
-    + _Q.replace("(", "(?P<xff>", 1)
-    + " "
-    + _Q.replace("(", "(?P<ua>", 1)
-    + " "
-    + _Q.replace("(", "(?P<rid>", 1)
-    + " "
-    + _Q.replace("(", "(?P<auth>", 1)
-    + " "
-    + _Q.replace("(", "(?P<uhost>", 1)
-    + " "
-    r"(?P<cluster>\S+) (?P<ulocal>\S+) (?P<dlocal>\S+) (?P<dremote>\S+) (?P<sni>\S+) (?P<route>\S+)\s*"
-)
-_PLAIN = re.compile(
     _HEAD
-    + r"(?P<brx>\d+|-) (?P<btx>\d+|-) (?P<dur>\d+|-) (?P<ust>\S+) "
-    + _Q.replace("(", "(?P<xff>", 1)
+    + r"(?P<details>\S+) (?P<term>\S+) "
+    + _quoted("utf")
     + " "
-    + _Q.replace("(", "(?P<ua>", 1)
-    + " "
-    + _Q.replace("(", "(?P<rid>", 1)
-    + " "
-    + _Q.replace("(", "(?P<auth>", 1)
-    + " "
-    + _Q.replace("(", "(?P<uhost>", 1)
-    + r"\s*"
+    + _MIDDLE
+    + r" (?P<cluster>\S+) (?P<ulocal>\S+) (?P<dlocal>\S+) (?P<dremote>\S+) (?P<sni>\S+) (?P<route>\S+)\s*"
 )
+_PLAIN = re.compile(_HEAD + _MIDDLE + r"\s*")
 
 
 def parse(line: str) -> TapEvent | None:
