@@ -22,6 +22,19 @@ def _placement(res: Resource) -> str:
     return PLACEMENT.get(res.kind, "other")
 
 
+# a mesh key used as the wrong kind of metadata: {where it was found: the hint}
+MISPLACED = {"annotation": "; it is a label, not an annotation", "label": "; it is an annotation, not a label"}
+
+
+def _unknown_key_hint(vocab: Vocabulary, key: str, found_as: str) -> str:
+    """The hint for a mesh key its vocabulary does not define as FOUND_AS ("annotation" or "label")."""
+    own, other = (vocab.annotations, vocab.labels) if found_as == "annotation" else (vocab.labels, vocab.annotations)
+    if key in other:
+        return MISPLACED[found_as]
+    guess = vocab.suggest(key, own)
+    return f"; did you mean {guess!r}?" if guess else ""
+
+
 class Annotations(Analyzer):
     name = "annotations"
     description = "Mesh annotations and labels are known, valid, and placed where the mesh reads them."
@@ -47,12 +60,7 @@ class Annotations(Analyzer):
                 continue
             if swapped().get(key) == "label":
                 ctx.report(
-                    "MSH0304",
-                    res,
-                    (*path, key),
-                    mesh=_mesh_of(key),
-                    key=key,
-                    suggestion="; it is a label, not an annotation",
+                    "MSH0304", res, (*path, key), mesh=_mesh_of(key), key=key, suggestion=MISPLACED["annotation"]
                 )
                 continue
             for vocab in vocabs:
@@ -60,11 +68,7 @@ class Annotations(Analyzer):
                     continue
                 known = vocab.annotations.get(key)
                 if known is None:
-                    if key in vocab.labels:
-                        suggestion = "; it is a label, not an annotation"
-                    else:
-                        guess = vocab.suggest(key, vocab.annotations)
-                        suggestion = f"; did you mean {guess!r}?" if guess else ""
+                    suggestion = _unknown_key_hint(vocab, key, "annotation")
                     ctx.report("MSH0304", res, (*path, key), mesh=vocab.title, key=key, suggestion=suggestion)
                 else:
                     self._known(ctx, res, known, value, where, (*path, key))
@@ -88,25 +92,14 @@ class Annotations(Analyzer):
     def _labels(ctx: Context, vocabs: list[Vocabulary], res, labels: dict, path: tuple) -> None:
         for key, value in labels.items():
             if swapped().get(key) == "annotation":
-                ctx.report(
-                    "MSH0305",
-                    res,
-                    (*path, key),
-                    mesh=_mesh_of(key),
-                    key=key,
-                    suggestion="; it is an annotation, not a label",
-                )
+                ctx.report("MSH0305", res, (*path, key), mesh=_mesh_of(key), key=key, suggestion=MISPLACED["label"])
                 continue
             for vocab in vocabs:
                 if not vocab.owns(key):
                     continue
                 known = vocab.labels.get(key)
                 if known is None:
-                    if key in vocab.annotations:
-                        suggestion = "; it is an annotation, not a label"
-                    else:
-                        guess = vocab.suggest(key, vocab.labels)
-                        suggestion = f"; did you mean {guess!r}?" if guess else ""
+                    suggestion = _unknown_key_hint(vocab, key, "label")
                     ctx.report("MSH0305", res, (*path, key), mesh=vocab.title, key=key, suggestion=suggestion)
                 elif (expected := known.check(value)) is not None:
                     ctx.report("MSH0306", res, (*path, key), key=key, value=value, expected=expected)
