@@ -256,3 +256,17 @@ def test_service_addresses_stay_valid_and_unique_for_large_topologies():
     cidr = ipaddress.ip_network("10.96.0.0/12")
     assert all(ipaddress.ip_address(a) in cidr for a in addresses)
     assert "10.96.0.1" not in addresses  # the kubernetes Service
+
+
+@pytest.mark.parametrize("mesh", MESHES)
+def test_default_identity_is_one_per_process_even_when_beds_start_at_once(mesh, monkeypatch):
+    """Session beds start in threads while a test module starts its own bed: both must get the same identity, or
+    tests that sign an issuer with the cached anchor would not match the bed's trust roots."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.bed.sim import certs
+
+    monkeypatch.setattr(certs, "_CACHE", {})
+    with ThreadPoolExecutor(4) as pool:
+        made = list(pool.map(lambda _: certs.default_identity(mesh), range(4)))
+    assert all(m is made[0] for m in made)

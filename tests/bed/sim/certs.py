@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,10 +107,15 @@ def istio_root(not_after: float | None = None, not_before: float | None = None) 
 
 
 _CACHE: dict[str, object] = {}
+_CACHE_LOCK = threading.Lock()
 
 
 def default_identity(mesh: str):
-    """The healthy identity of a mesh, made once per process (openssl takes ~30 ms per certificate)."""
-    if mesh not in _CACHE:
-        _CACHE[mesh] = linkerd_identity() if mesh == "linkerd" else istio_root()
-    return _CACHE[mesh]
+    """The healthy identity of a mesh, made once per process (openssl takes ~30 ms per certificate).
+
+    Locked: session beds start in threads while tests start their own beds, and two identities made at once
+    would leave a bed serving one while tests sign with the other."""
+    with _CACHE_LOCK:
+        if mesh not in _CACHE:
+            _CACHE[mesh] = linkerd_identity() if mesh == "linkerd" else istio_root()
+        return _CACHE[mesh]
