@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from meshctl.errors import FailedError, NotFoundError, UnreachableError, UsageError
 from meshctl.kube.config import KubeTarget, build_configuration, resolve
+from meshctl.kube.lean import loads_metadata_list
 from meshctl.kube.resources import KindInfo, kind_info, rest_plural
 from meshctl.kube.transport import LineStream, Op, Response, Transport, http_error, status_message, unreachable
 
@@ -148,8 +149,8 @@ class KubeClient:
         """All objects of a kind (namespace None = all namespaces), following ``continue`` tokens page by page.
 
         ``metadata_only``: items carry only their metadata (``PartialObjectMetadataList``: labels, annotations,
-        owner references), a fraction of the bytes to serialise and parse; an API server that cannot do that
-        answers with full objects. ``from_cache``: served from the API server's watch cache
+        owner references), a fraction of the bytes to serialise, parsed without their managedFields
+        (meshctl.kube.lean); an API server that cannot do that answers with full objects. ``from_cache``: served from the API server's watch cache
         (``resourceVersion=0``) instead of a quorum read from etcd: faster, and at most a moment stale; the
         API server then answers in one response whatever ``limit`` says.
         """
@@ -179,7 +180,7 @@ class KubeClient:
                 continue
             if not 200 <= resp.status < 300:
                 raise http_error(resp.status, resp.body, op, self.target)
-            data = _loads(resp, op)
+            data = _loads(resp, op, loads_metadata_list if metadata_only else None)
             for item in data.get("items") or []:
                 item.setdefault("kind", info.kind)
                 item.setdefault("apiVersion", f"{info.group}/{self._version(info)}" if info.group else "v1")
@@ -371,9 +372,9 @@ def _is_api_status(resp: Response) -> bool:
         return False
 
 
-def _loads(resp: Response, op: Op) -> Any:
+def _loads(resp: Response, op: Op, parse: Callable[[bytes], Any] | None = None) -> Any:
     try:
-        return resp.json()
+        return parse(resp.body) if parse else resp.json()
     except ValueError:
         raise FailedError(f"the API server sent a body that is not JSON for: {op.phrase()}") from None
 

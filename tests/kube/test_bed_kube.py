@@ -55,6 +55,30 @@ def test_list_metadata_only_pages_and_the_watch_cache_answers_at_once(bed_linker
     assert cached.request_count == 1
 
 
+def test_metadata_only_lists_come_without_managed_fields_and_otherwise_whole(bed_linkerd):
+    """The API server's own metadata-only answer, parsed by meshctl.kube.lean, equals the plain parse of the same
+    bytes minus managedFields (which this API server does send)."""
+    import json
+
+    from meshctl.kube.client import METADATA_ONLY
+    from meshctl.kube.transport import Op
+
+    k = client(bed_linkerd.kubeconfig)
+    for resource, path in (("pods", "/api/v1/pods"), ("deployments", "/apis/apps/v1/deployments")):
+        query = [("resourceVersion", "0")]
+        raw = k.transport.fetch("GET", path, Op("list", resource), query=query, headers={"Accept": METADATA_ONLY})
+        whole = json.loads(raw.body)["items"]
+        assert all(item["metadata"].get("managedFields") for item in whole)
+        listed = k.list(resource, metadata_only=True, from_cache=True)
+        for item in whole:
+            del item["metadata"]["managedFields"]
+        assert _metadata_by_name(listed) == _metadata_by_name(whole)
+
+
+def _metadata_by_name(items: list[dict]) -> dict:
+    return {(i["metadata"].get("namespace"), i["metadata"]["name"]): i["metadata"] for i in items}
+
+
 def test_list_with_selectors_and_namespace(bed_linkerd):
     k = client(bed_linkerd.kubeconfig)
     web = k.list("pods", "shop", label_selector="app=movies")
