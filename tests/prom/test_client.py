@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import socket
 import time
 
@@ -43,6 +44,10 @@ def test_parse_instant_vector_and_scalar():
     }
     assert parse_instant(data, "q") == [Sample({"pod": "a"}, 2.0, 1.0), Sample({}, None, 1.0)]
     assert parse_instant({"resultType": "scalar", "result": [3.0, "4.5"]}, "q") == [Sample({}, 4.5, 3.0)]
+    odd = {"resultType": "vector", "result": [{"metric": {"pod": "b"}, "value": [1.0, "+Inf"]},
+                                              {"metric": {"pod": "c"}}, {"metric": {"pod": "d"}, "value": [1.0]}]}  # fmt: skip
+    assert parse_instant(odd, "q") == [Sample({"pod": "b"}, math.inf, 1.0), Sample({"pod": "c"}, None, None),
+                                       Sample({"pod": "d"}, None, None)]  # fmt: skip
 
 
 def test_parse_instant_rejects_matrix_and_string():
@@ -224,6 +229,27 @@ def test_query_many_raises_first_failure_in_order(stub):
     with pytest.raises(FailedError, match="first"):
         client(stub.url).query_many({"a": "up", "b": "bad1", "c": "bad2"})
     assert client(stub.url).query_many({}) == {}
+
+
+def test_start_many_returns_at_once_and_yields_answers_as_they_arrive(stub):
+    for name, delay in (("slow", 0.6), ("fast", 0.0), ("mid", 0.3)):
+        stub.by_query[name] = Answer(200, vector(({"q": name}, "1")), delay=delay)
+    prom = client(stub.url)
+    start = time.monotonic()
+    with prom.start_many({"s": "slow", "f": "fast", "m": "mid", "f2": "fast"}) as pending:
+        assert time.monotonic() - start < 0.3  # the caller works while Prometheus evaluates
+        arrived = [(key, samples[0].labels["q"]) for key, samples in pending.as_completed()]
+    assert arrived[-1] == ("s", "slow") and {k for k, _ in arrived[:3]} == {"f", "f2", "m"}
+    assert prom.request_count == 3  # "f2" shares "fast"'s answer
+
+
+def test_start_many_raises_the_first_failure_in_order_after_the_others(stub):
+    stub.by_query["bad1"] = Answer(400, {"status": "error", "errorType": "bad_data", "error": "first"}, delay=0.3)
+    stub.by_query["bad2"] = Answer(400, {"status": "error", "errorType": "bad_data", "error": "second"})
+    got = []
+    with pytest.raises(FailedError, match="first"), client(stub.url).start_many({"b": "bad1", "c": "bad2"}) as p:
+        got.extend(p.as_completed())
+    assert got == []
 
 
 def test_tls_to_a_plain_http_server_is_a_short_tls_error(stub):
