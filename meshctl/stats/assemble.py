@@ -50,61 +50,79 @@ def _add(current: float | None, value: float) -> float:
     return value if current is None else current + value
 
 
+class Collector:
+    """Folds the samples of one plan's queries into Metrics per row key, one query's answer at a time, so that a
+    refresh folds each answer as it arrives instead of all of them after the slowest.
+
+    ``fold`` (rollup plans) maps the per-pod key of a sample to its row's key; samples of other pods are dropped.
+    The order of ``add`` calls does not matter.
+    """
+
+    def __init__(self, plan: QueryPlan, fold: Mapping[Key, Key] | None = None) -> None:
+        self.plan = plan
+        self.fold = fold
+        self._out: dict[Key, Metrics] = {}
+        self._buckets: dict[Key, dict[float, float]] = {}
+
+    def _row(self, labels: Mapping[str, str]) -> Key | None:
+        key = self.plan.key_of(labels)
+        if key is not None and self.fold is not None:
+            return self.fold.get(key)
+        return key
+
+    def add(self, query_key: str, samples: Iterable[SampleLike]) -> None:
+        plan, out = self.plan, self._out
+        for sample in samples:
+            row = self._row(sample.labels)
+            if row is None:
+                continue
+            v = _value(sample)
+            if query_key == "latency_buckets":
+                if v is not None:
+                    per_le = self._buckets.setdefault(row, {})
+                    le = float(sample.labels.get("le", "nan"))
+                    per_le[le] = per_le.get(le, 0.0) + v
+                continue
+            m = out.get(row)
+            if m is None:  # a series without a value (NaN) still shows the row has metrics, as with --to/--from
+                m = out[row] = Metrics()
+            if v is None:
+                continue
+            if query_key == "requests":
+                m.requests = _add(m.requests, v)
+                m.successes = _add(m.successes, v if plan.success(sample.labels) else 0.0)
+                tls = plan.mtls(sample.labels)
+                if tls is not None:
+                    m.mtls_requests = _add(m.mtls_requests, v if tls else 0.0)
+            elif query_key in _LAST_VALUE:
+                setattr(m, _LAST_VALUE[query_key], v)
+            elif query_key in _SUMMED:
+                attr = _SUMMED[query_key]
+                setattr(m, attr, _add(getattr(m, attr), v))
+
+    def metrics(self) -> dict[Key, Metrics]:
+        """Metrics per row key; quantiles from the summed buckets of rollup plans."""
+        for row, per_le in self._buckets.items():
+            m = self._out.setdefault(row, Metrics())
+            m.latency_p50 = histogram_quantile(0.5, per_le)
+            m.latency_p95 = histogram_quantile(0.95, per_le)
+            m.latency_p99 = histogram_quantile(0.99, per_le)
+        self._buckets = {}
+        return self._out
+
+
+_LAST_VALUE = {"latency_p50": "latency_p50", "latency_p95": "latency_p95", "latency_p99": "latency_p99"}
+_SUMMED = {"tcp_open": "tcp_open", "tcp_read": "tcp_read_bytes", "tcp_write": "tcp_write_bytes"}
+
+
 def collect(
     plan: QueryPlan, results: Mapping[str, Sequence[SampleLike]], fold: Mapping[Key, Key] | None = None
 ) -> dict[Key, Metrics]:
-    """Fold the samples of one plan's queries into Metrics per row key.
-
-    ``fold`` (rollup plans) maps the per-pod key of a sample to its row's key; samples of other pods are dropped.
-    """
-    out: dict[Key, Metrics] = {}
-    buckets: dict[Key, dict[float, float]] = {}
-
-    def key_of(labels: Mapping[str, str]) -> Key | None:
-        key = plan.key_of(labels)
-        if key is not None and fold is not None:
-            return fold.get(key)
-        return key
-
-    def metrics(labels: Mapping[str, str]) -> Metrics | None:
-        key = key_of(labels)
-        return None if key is None else out.setdefault(key, Metrics())
-
-    for sample in results.get("requests", ()):
-        v = _value(sample)
-        m = metrics(sample.labels)
-        if v is None or m is None:
-            continue
-        m.requests = _add(m.requests, v)
-        m.successes = _add(m.successes, v if plan.success(sample.labels) else 0.0)
-        tls = plan.mtls(sample.labels)
-        if tls is not None:
-            m.mtls_requests = _add(m.mtls_requests, v if tls else 0.0)
-    for key, attr in (("latency_p50", "latency_p50"), ("latency_p95", "latency_p95"), ("latency_p99", "latency_p99")):
-        for sample in results.get(key, ()):
-            v = _value(sample)
-            m = metrics(sample.labels)
-            if v is not None and m is not None:
-                setattr(m, attr, v)
-    for sample in results.get("latency_buckets", ()):
-        v, row = _value(sample), key_of(sample.labels)
-        if v is None or row is None:
-            continue
-        le = float(sample.labels.get("le", "nan"))
-        per_le = buckets.setdefault(row, {})
-        per_le[le] = per_le.get(le, 0.0) + v
-    for row, per_le in buckets.items():
-        m = out.setdefault(row, Metrics())
-        m.latency_p50 = histogram_quantile(0.5, per_le)
-        m.latency_p95 = histogram_quantile(0.95, per_le)
-        m.latency_p99 = histogram_quantile(0.99, per_le)
-    for key, attr in (("tcp_open", "tcp_open"), ("tcp_read", "tcp_read_bytes"), ("tcp_write", "tcp_write_bytes")):
-        for sample in results.get(key, ()):
-            v = _value(sample)
-            m = metrics(sample.labels)
-            if v is not None and m is not None:
-                setattr(m, attr, _add(getattr(m, attr), v))
-    return out
+    """Fold the samples of one plan's queries (all at hand) into Metrics per row key."""
+    collector = Collector(plan, fold)
+    for query_key, samples in results.items():
+        collector.add(query_key, samples)
+    return collector.metrics()
 
 
 def row_for(plan: QueryPlan, obj: ObjectInfo, m: Metrics | None, window: float) -> StatRow:

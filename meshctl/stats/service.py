@@ -1,22 +1,22 @@
 """Core layer: run one `meshctl stat` request against the adapters the CLI passes in (KubeClient, PromClient).
 
 With meshctl.stats.objects, the only modules of meshctl.stats that do I/O, and only through those two objects.
-The Kubernetes listings (meshctl.stats.objects) run concurrently with the Prometheus queries (a fixed number per
-resource type, sent at once through ``PromClient.query_many``), so a refresh costs about one round trip of each.
+The Prometheus queries (a fixed number per resource type) are sent at once (``PromClient.start_many``); the
+Kubernetes listings (meshctl.stats.objects) run meanwhile, and each answer is folded as it arrives, so a refresh
+costs about the slowest query plus the rows of the last answer.
 """
 
 from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
 from meshctl.errors import MeshctlError, NotFoundError, UnreachableError
 from meshctl.stats import canary as canary_mod
 from meshctl.stats import queries_istio, queries_linkerd
-from meshctl.stats.assemble import build_rows, collect, silent_meshed
+from meshctl.stats.assemble import Collector, build_rows, silent_meshed
 from meshctl.stats.model import StatResult, StatTable
 from meshctl.stats.objects import load_objects
 from meshctl.stats.promql import QueryPlan
@@ -32,16 +32,6 @@ def planner(mesh_name: str) -> Callable[..., QueryPlan]:
 def _meta(obj: Obj) -> tuple[str | None, str]:
     m = obj.get("metadata") or {}
     return m.get("namespace"), m.get("name", "")
-
-
-def _fetch(prom: Any, plans: list[QueryPlan]) -> list[dict[str, list[Any]]]:
-    queries = {f"{i}|{key}": q for i, p in enumerate(plans) for key, q in p.queries.items()}
-    raw = prom.query_many(queries)
-    out: list[dict[str, list[Any]]] = [{} for _ in plans]
-    for full, samples in raw.items():
-        i, key = full.split("|", 1)
-        out[int(i)][key] = samples
-    return out
 
 
 @contextmanager
@@ -70,14 +60,19 @@ def _run(request: StatRequest, *, kube: Any, prom: Any, mesh: Any, namespace: st
     plan_for = planner(mesh.name)
     plans = [plan_for(s.kind, s.names, request, namespace) for s in request.selections]
     before = getattr(prom, "request_count", 0)
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        fetched = pool.submit(_fetch, prom, plans)
-        objects = load_objects(request, kube, mesh, namespace)
-        results = fetched.result()
-    tables = []
-    for sel, plan, objs, res in zip(request.selections, plans, objects, results, strict=True):
-        fold = {pod: o.key for o in objs for pod in o.pods} if plan.rollup else None
-        tables.append(StatTable(sel.kind, tuple(build_rows(plan, objs, collect(plan, res, fold), request))))
+    queries = {(i, key): q for i, plan in enumerate(plans) for key, q in plan.queries.items()}
+    with prom.start_many(queries) as pending:
+        objects = load_objects(request, kube, mesh, namespace)  # meanwhile, Prometheus evaluates
+        collectors = [
+            Collector(plan, {pod: o.key for o in objs for pod in o.pods} if plan.rollup else None)
+            for plan, objs in zip(plans, objects, strict=True)
+        ]
+        for (i, key), samples in pending.as_completed():
+            collectors[i].add(key, samples)
+    tables = [
+        StatTable(sel.kind, tuple(build_rows(plan, objs, collector.metrics(), request)))
+        for sel, plan, objs, collector in zip(request.selections, plans, objects, collectors, strict=True)
+    ]
     notes = [f"warning: Prometheus: {w}" for w in dict.fromkeys(getattr(prom, "warnings", []))]
     if request.peer is None:
         silent = [(t.kind, r) for t in tables for r in silent_meshed(t.rows)]

@@ -8,7 +8,16 @@ from dataclasses import dataclass
 import pytest
 
 from meshctl.stats import queries_istio, queries_linkerd
-from meshctl.stats.assemble import ObjectInfo, build_rows, collect, counts, pod_status, silent_meshed, sort_rows
+from meshctl.stats.assemble import (
+    Collector,
+    ObjectInfo,
+    build_rows,
+    collect,
+    counts,
+    pod_status,
+    silent_meshed,
+    sort_rows,
+)
 from meshctl.stats.request import StatRequest
 
 
@@ -167,6 +176,12 @@ def test_rollup_folds_pods_and_computes_quantiles_like_prometheus():
         ],
     }
     m = collect(p, results, fold)
+    # answers are folded as they arrive: any order (and any split of an answer) gives the same metrics
+    collector = Collector(p, fold)
+    for key in reversed(results):
+        collector.add(key, results[key][::2])
+        collector.add(key, results[key][1::2])
+    assert collector.metrics() == m
     assert set(m) == {("shop", "web-abc")}
     got = m[("shop", "web-abc")]
     assert (got.requests, got.successes) == (60.0, 30.0)
