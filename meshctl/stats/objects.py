@@ -4,8 +4,10 @@ MESHED needs, per resource, its pods that are not Failed and how many carry the 
 workloads a full pod listing is megabytes of specs the API server must serialise, so:
 - every listing runs at once, one per kind in threads and the pods on the calling thread (a thread fewer to start
   and switch to: 1.35x -> 1.25x the raw queries at 100 workloads), for the namespace or the whole cluster;
-- pods are listed as metadata only (``PartialObjectMetadataList``) with ``fieldSelector=status.phase!=Failed``:
-  labels, annotations and owner references are all MESHED needs. Linkerd counts a pod as meshed by its
+- pods are listed as metadata only (``PartialObjectMetadataList``): labels, annotations and owner references are
+  all MESHED needs. Failed pods are listed apart (``fieldSelector=status.phase=Failed``, usually none) and left
+  out: the API server answers ``status.phase!=Failed`` at ~1.8x the CPU of the plain listing (43 ms against 24 ms
+  for 1,000 pods, measured), and the ``=`` listing costs it next to nothing. Linkerd counts a pod as meshed by its
   ``linkerd.io/control-plane-ns`` label (as `viz stat` does); Istio by the injector's ``sidecar.istio.io/status``
   annotation (gateways, whose main container is the proxy, by their ``istio=...gateway`` label). Pod rows (``stat po``) list full pods, for their STATUS;
 - listings are served from the API server's watch cache (``resourceVersion=0``), not read from etcd;
@@ -66,6 +68,10 @@ def meshed_by_metadata(mesh: Any) -> Any:
     return istio
 
 
+def _uid(obj: Mapping[str, Any]) -> str:
+    return (obj.get("metadata") or {}).get("uid", "")
+
+
 def _name(obj: Mapping[str, Any]) -> tuple[str | None, str]:
     m = obj.get("metadata") or {}
     return m.get("namespace"), m.get("name", "")
@@ -79,7 +85,7 @@ def load_objects(request: StatRequest, kube: Any, mesh: Any, namespace: str) -> 
     kinds = [s.kind for s in request.selections]
     need_pods = any(k.resource not in ("services", "pods") for k in kinds)
     pod_scope = None if any(k.resource == "namespaces" for k in kinds) else scope
-    with ThreadPoolExecutor(max_workers=len(kinds)) as pool:
+    with ThreadPoolExecutor(max_workers=len(kinds) + 1) as pool:
         listed = {}
         for k in kinds:
             ns = None if k.resource == "namespaces" else scope
@@ -87,9 +93,12 @@ def load_objects(request: StatRequest, kube: Any, mesh: Any, namespace: str) -> 
                 listed[k.resource] = pool.submit(kube.list, "pods", ns, request.selector)
             else:
                 listed[k.resource] = pool.submit(list_metadata, kube, k.resource, ns, request.selector)
+        failed = pool.submit(list_metadata, kube, "pods", pod_scope, None, "status.phase=Failed") if need_pods else None
         # the pod listing, the largest, on this thread: one thread fewer to start and switch to
-        pods = list_metadata(kube, "pods", pod_scope, None, "status.phase!=Failed") if need_pods else []
+        pods = list_metadata(kube, "pods", pod_scope) if need_pods else []
         objects = {r: f.result() for r, f in listed.items()}
+        if failed is not None and (failed_uids := {_uid(p) for p in failed.result()}):
+            pods = [p for p in pods if _uid(p) not in failed_uids]
     is_meshed = meshed_by_metadata(mesh)
     out = []
     for sel in request.selections:

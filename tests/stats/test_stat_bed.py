@@ -87,6 +87,30 @@ def test_unmeshed_rows_hidden_by_default(bed):
     assert [(r["name"], r["meshed_pods"], r["total_pods"], r["rps"]) for r in unmeshed] == [("box-office", 0, 1, None)]
 
 
+@pytest.mark.parametrize("kind", ["deploy", "ns"])
+def test_a_failed_pod_leaves_meshed_and_total(bed, kind):
+    """MESHED counts the pods that are not Failed (listed apart, see meshctl.stats.objects), as `viz stat` does."""
+    deploy = "frontpage"
+    args = [kind, "-n", "shop"] if kind == "deploy" else [kind]
+
+    def counts() -> dict[str, tuple[int, int]]:
+        return {r["name"]: (r["meshed_pods"], r["total_pods"]) for r in stat_json(bed, *args)}
+
+    before = counts()
+    row = deploy if kind == "deploy" else "shop"
+    pod = next(p for p in bed.rest.get("/api/v1/namespaces/shop/pods")["items"]
+               if p["metadata"]["ownerReferences"][0]["name"].rsplit("-", 1)[0] == deploy)  # fmt: skip
+    name, healthy = pod["metadata"]["name"], pod["status"]
+    assert before[row][0] >= 1
+    bed.patch_pod_status("shop", name, {"phase": "Failed", "reason": "Evicted"})
+    try:
+        after = counts()
+    finally:
+        bed.patch_pod_status("shop", name, healthy)
+    assert after[row] == (before[row][0] - 1, before[row][1] - 1)
+    assert {k: v for k, v in after.items() if k != row} == {k: v for k, v in before.items() if k != row}
+
+
 def test_all_namespaces(bed):
     rows = stat_json(bed, "deploy", "-A", "--unmeshed")
     truth = bed.truth.stat("deploy")
