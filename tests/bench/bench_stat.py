@@ -156,7 +156,7 @@ def run() -> str:
         f"Prometheus requests per refresh {'GROW' if grows else 'do not grow'} with the number of workloads "
         f"({results[0]['prom_requests']} at {results[0]['n']}, {results[1]['prom_requests']} at {results[1]['n']}). "
         "Target: meshctl's refresh at most 1.3x the raw queries, plus start-up: "
-        + ", ".join(f"{'met' if r['ratio'] <= 1.3 else 'NOT MET'} at {r['n']} ({r['ratio']:.2f}x)" for r in results)
+        + ", ".join(f"{'met' if r['ratio'] <= 1.3 else 'NOT MET'} at {r['n']} ({r['ratio']:.3f}x)" for r in results)
         + ".",
         f"(Bed start-up, not part of the figures: {results[0]['bed_start']:.0f} s and {results[1]['bed_start']:.0f} s.)",
         "",
