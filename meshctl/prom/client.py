@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -211,7 +212,7 @@ class PromClient:
         unique = set(queries.values())
         if len(unique) == 1:  # no thread for a single query
             promql = unique.pop()
-            result = self.query(promql, time_now() if at is None else at)
+            result = self.query(promql, time.time() if at is None else at)
             return {key: Samples(result, result.warnings) for key in queries}
         with self.start_many(queries, at) as pending:
             answers = dict(pending.as_completed())
@@ -220,7 +221,7 @@ class PromClient:
     def start_many(self, queries: Mapping[Any, str], at: float | None = None) -> PendingQueries:
         """Send instant queries at once, in threads, and return at once; ``as_completed()`` then yields the answers
         as they arrive, so a caller can work meanwhile and fold each answer early. Use it as a context manager."""
-        return PendingQueries(self, queries, time_now() if at is None else at)
+        return PendingQueries(self, queries, time.time() if at is None else at)
 
     def _capture(self, promql: str, at: float) -> Any:
         try:
@@ -230,12 +231,6 @@ class PromClient:
 
     def close(self) -> None:
         self.transport.close()
-
-
-def time_now() -> float:
-    import time
-
-    return time.time()
 
 
 class PendingQueries:
