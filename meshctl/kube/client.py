@@ -22,6 +22,7 @@ from meshctl.kube.transport import LineStream, Op, Response, Transport, http_err
 
 DEFAULT_PAGE_SIZE = 500
 METADATA_ONLY = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
+METADATA_ONLY_WATCH = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json"
 
 
 def connect(settings: Any, environ: Mapping[str, str] | None = None) -> KubeClient:
@@ -154,6 +155,21 @@ class KubeClient:
         (``resourceVersion=0``) instead of a quorum read from etcd: faster, and at most a moment stale; the
         API server then answers in one response whatever ``limit`` says.
         """
+        return self.list_and_version(
+            kind, namespace, label_selector, field_selector, limit, metadata_only=metadata_only, from_cache=from_cache
+        )[0]
+
+    def list_and_version(
+        self,
+        kind: str,
+        namespace: str | None = None,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        limit: int | None = None,
+        metadata_only: bool = False,
+        from_cache: bool = False,
+    ) -> tuple[list[dict[str, Any]], str]:
+        """``list`` and the listing's resourceVersion, from which a watch sees every change after it."""
         headers = {"Accept": METADATA_ONLY} if metadata_only else None
         info = self._info(kind)
         op = Op("list", rest_plural(info), namespace if info.namespaced else None)
@@ -187,7 +203,7 @@ class KubeClient:
                 items.append(item)
             token = (data.get("metadata") or {}).get("continue")
             if not token:
-                return items
+                return items, str((data.get("metadata") or {}).get("resourceVersion") or "")
 
     def get(self, kind: str, name: str, namespace: str | None = None) -> dict[str, Any]:
         """One object; NotFoundError (exit 4) when it does not exist."""
@@ -254,12 +270,18 @@ class KubeClient:
         label_selector: str | None = None,
         resource_version: str | None = None,
         timeout_seconds: int | None = None,
+        field_selector: str | None = None,
+        metadata_only: bool = False,
     ) -> LineStream:
-        """Watch events ({"type": ADDED|MODIFIED|DELETED|BOOKMARK|ERROR, "object": {...}}) until closed."""
+        """Watch events ({"type": ADDED|MODIFIED|DELETED|BOOKMARK|ERROR, "object": {...}}) until closed.
+
+        ``metadata_only``: the objects carry only their metadata (``PartialObjectMetadata``), as with ``list``."""
         info = self._info(kind)
         query: list[tuple[str, str]] = [("watch", "true"), ("allowWatchBookmarks", "true")]
         if label_selector:
             query.append(("labelSelector", label_selector))
+        if field_selector:
+            query.append(("fieldSelector", field_selector))
         if resource_version:
             query.append(("resourceVersion", resource_version))
         if timeout_seconds:
@@ -273,7 +295,10 @@ class KubeClient:
                 obj.setdefault("kind", info.kind)
             return ev
 
-        return self.transport.stream(self._path(info, namespace), op, query=query, read_timeout=None, transform=event)
+        headers = {"Accept": METADATA_ONLY_WATCH} if metadata_only else None
+        return self.transport.stream(
+            self._path(info, namespace), op, query=query, headers=headers, read_timeout=None, transform=event
+        )
 
     def can_i(
         self,

@@ -238,11 +238,12 @@ class Transport:
         op: Op,
         *,
         query: Any = None,
+        headers: dict[str, str] | None = None,
         read_timeout: float | None = None,
         transform: Callable[[bytes], Any] | None = None,
     ) -> LineStream:
         """GET a streaming endpoint (logs, watch); an iterator of lines that can be closed from any thread."""
-        raw = self.open("GET", path, query=query, read_timeout=read_timeout)
+        raw = self.open("GET", path, query=query, headers=headers, read_timeout=read_timeout)
         if not 200 <= raw.status < 300:
             try:
                 body = raw.read()
