@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -78,11 +78,11 @@ def stat(
         _show(env, request, _refresh(env, request), notes=True)
 
 
-def _refresh(env: Env, request: StatRequest) -> StatResult:
+def _refresh(env: Env, request: StatRequest, kube: Any = None) -> StatResult:
     from meshctl.stats.service import run
 
     namespace = env.namespace()
-    return run(request, kube=env.kube(), prom=env.prom(), mesh=env.mesh(), namespace=namespace)
+    return run(request, kube=kube or env.kube(), prom=env.prom(), mesh=env.mesh(), namespace=namespace)
 
 
 def _notes(env: Env, result: StatResult) -> None:
@@ -110,11 +110,19 @@ def _show(env: Env, request: StatRequest, result: StatResult, *, notes: bool) ->
 
 
 def _watch(env: Env, request: StatRequest) -> None:
-    """A live table on a terminal; without one, a new table per refresh, separated by a blank line."""
+    """A live table on a terminal; without one, a new table per refresh, separated by a blank line. The Kubernetes
+    objects are listed once and then kept by watches (meshctl.kube.watched): a refresh only queries Prometheus."""
+    from meshctl.kube.watched import WatchedKube
+
+    with WatchedKube(env.kube()) as kube:
+        _watch_loop(env, request, kube)
+
+
+def _watch_loop(env: Env, request: StatRequest, kube: Any) -> None:
     done = 0
     if not env.stdout_isatty:
         while True:
-            result = _refresh(env, request)
+            result = _refresh(env, request, kube)
             if done:
                 env.write("\n")
             _show(env, request, result, notes=done == 0)
@@ -126,12 +134,12 @@ def _watch(env: Env, request: StatRequest) -> None:
     from rich.text import Text
 
     wide = request.output == "wide"
-    result = _refresh(env, request)
+    result = _refresh(env, request, kube)
     _notes(env, result)
     with Live(Text(render.text(result, wide=wide) or render.NO_TRAFFIC), console=env.out, auto_refresh=False) as live:
         done = 1
         while request.count is None or done < request.count:
             time.sleep(request.interval)
-            result = _refresh(env, request)
+            result = _refresh(env, request, kube)
             live.update(Text(render.text(result, wide=wide) or render.NO_TRAFFIC), refresh=True)
             done += 1

@@ -5,6 +5,7 @@ the canary view and --watch."""
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -221,6 +222,81 @@ def test_watch_on_a_terminal_draws_a_live_table(bed):
     assert r.code == 0
     assert "frontpage" in r.stdout and "LATENCY_P99" in r.stdout
     assert "\x1b[" in r.stdout  # cursor control: the table is redrawn in place
+
+
+def _clients(bed):
+    from meshctl.kube import connect as kube_connect
+    from meshctl.meshes import get_mesh
+    from meshctl.prom import connect as prom_connect
+    from meshctl.settings import Settings
+
+    settings = Settings(kubeconfig=bed.kubeconfig, mesh=bed.mesh, prometheus_url=bed.prometheus_url)
+    kube = kube_connect(settings, environ={})
+    mesh = get_mesh(bed.mesh)
+    return kube, prom_connect(settings, kube=lambda: kube, mesh=lambda: mesh), mesh
+
+
+@pytest.mark.parametrize("args", [["deploy"], ["all"], ["po"], ["ns"]])
+def test_watch_refreshes_ask_kubernetes_nothing_and_equal_one_shot_runs(bed, args):
+    """--watch keeps the objects by watches (meshctl.kube.watched): after the first refresh only Prometheus is asked."""
+    from meshctl.kube.watched import WatchedKube
+    from meshctl.stats.request import StatRequest
+    from meshctl.stats.service import run as stat_run
+
+    kube, prom, mesh = _clients(bed)
+    request = StatRequest.parse(args, all_namespaces=True, unmeshed=True)
+    one_shot = stat_run(request, kube=kube, prom=prom, mesh=mesh, namespace="shop")
+    with WatchedKube(kube) as watched:
+        first = stat_run(request, kube=watched, prom=prom, mesh=mesh, namespace="shop")
+        requests = kube.request_count
+        second = stat_run(request, kube=watched, prom=prom, mesh=mesh, namespace="shop")
+        assert kube.request_count == requests
+    for result in (first, second):  # rates may differ in the last bits between evaluation times
+        assert [t.kind for t in result.tables] == [t.kind for t in one_shot.tables]
+        for table, expected in zip(result.tables, one_shot.tables, strict=True):
+            assert [_pods(r) for r in table.rows] == [_pods(r) for r in expected.rows]
+            assert all(same(r.rps, e.rps) for r, e in zip(table.rows, expected.rows, strict=True))
+    kind = "deploy" if args == ["all"] else args[0]
+    truth = bed.truth.stat(kind)
+    table = next(t for t in second.tables if t.kind.short == kind)
+    got = {(r.namespace or r.name, r.name): (r.meshed_pods, r.total_pods) for r in table.rows}
+    assert truth and all(got[k] == (s.meshed_pods, s.total_pods) for k, s in truth.items())
+
+
+def _pods(row):
+    return row.namespace, row.name, row.status, row.meshed_pods, row.total_pods
+
+
+def test_watch_refresh_sees_a_pod_fail_and_recover(bed):
+    from meshctl.kube.watched import WatchedKube
+    from meshctl.stats.request import StatRequest
+    from meshctl.stats.service import run as stat_run
+
+    kube, prom, mesh = _clients(bed)
+    request = StatRequest.parse(["deploy", "frontpage"])
+    pod = next(p for p in bed.rest.get("/api/v1/namespaces/shop/pods")["items"]
+               if p["metadata"]["ownerReferences"][0]["name"].rsplit("-", 1)[0] == "frontpage")  # fmt: skip
+    name, healthy = pod["metadata"]["name"], pod["status"]
+    with WatchedKube(kube) as watched:
+
+        def counts():
+            row = stat_run(request, kube=watched, prom=prom, mesh=mesh, namespace="shop").tables[0].rows[0]
+            return row.meshed_pods, row.total_pods
+
+        before = counts()
+        bed.patch_pod_status("shop", name, {"phase": "Failed", "reason": "Evicted"})
+        try:
+            deadline = time.monotonic() + 10
+            while counts() == before and time.monotonic() < deadline:
+                time.sleep(0.05)
+            failed = counts()
+        finally:  # a merge patch: null removes the added reason
+            bed.patch_pod_status("shop", name, {**healthy, "reason": healthy.get("reason")})
+        deadline = time.monotonic() + 10
+        while counts() != before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert (failed, counts()) == ((before[0] - 1, before[1] - 1), before)
+        assert watched.listings == 3  # deployments, pods and Failed pods, each listed once
 
 
 def test_sort_by_rps(bed):
