@@ -209,9 +209,10 @@ def test_canary_table(bed):
     assert "svc/movies in shop: weights from" in r.stderr
 
 
-def test_watch_without_terminal_prints_a_table_per_refresh(bed):
-    once = run(["stat", "deploy", "-n", "shop"], env=bed.env())
-    r = run(["stat", "deploy", "-n", "shop", "--watch", "--count", "2", "--interval", "100ms"], env=bed.env())
+@pytest.mark.parametrize("args", [["deploy"], ["svc/movies", "--by", "version"], ["po", "-l", "app=movies"]])
+def test_watch_without_terminal_prints_a_table_per_refresh(bed, args):
+    once = run(["stat", *args, "-n", "shop"], env=bed.env())
+    r = run(["stat", *args, "-n", "shop", "--watch", "--count", "2", "--interval", "100ms"], env=bed.env())
     assert r.code == 0
     assert r.stdout == once.stdout + "\n" + once.stdout
     assert r.stderr == once.stderr  # the note once, not once per refresh
