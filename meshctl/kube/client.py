@@ -22,6 +22,7 @@ from meshctl.kube.transport import LineStream, Op, Response, Transport, http_err
 
 DEFAULT_PAGE_SIZE = 500
 METADATA_ONLY = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
+WATCH_READ_MARGIN = 60  # seconds a watch may stay silent past its timeoutSeconds before it counts as dead
 METADATA_ONLY_WATCH = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json"
 
 
@@ -275,7 +276,9 @@ class KubeClient:
     ) -> LineStream:
         """Watch events ({"type": ADDED|MODIFIED|DELETED|BOOKMARK|ERROR, "object": {...}}) until closed.
 
-        ``metadata_only``: the objects carry only their metadata (``PartialObjectMetadata``), as with ``list``."""
+        ``timeout_seconds``: the API server ends the watch then; a stream silent for a minute longer than that is a
+        dead connection (no FIN), and reading it fails instead of waiting forever. ``metadata_only``: the objects
+        carry only their metadata (``PartialObjectMetadata``), as with ``list``."""
         info = self._info(kind)
         query: list[tuple[str, str]] = [("watch", "true"), ("allowWatchBookmarks", "true")]
         if label_selector:
@@ -297,7 +300,12 @@ class KubeClient:
 
         headers = {"Accept": METADATA_ONLY_WATCH} if metadata_only else None
         return self.transport.stream(
-            self._path(info, namespace), op, query=query, headers=headers, read_timeout=None, transform=event
+            self._path(info, namespace),
+            op,
+            query=query,
+            headers=headers,
+            read_timeout=timeout_seconds + WATCH_READ_MARGIN if timeout_seconds else None,
+            transform=event,
         )
 
     def can_i(

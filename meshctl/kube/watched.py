@@ -10,15 +10,20 @@ the same for the listings a refresh asks for:
 - events are applied by (namespace, name): ADDED and MODIFIED replace, DELETED removes, a BOOKMARK only moves the
   resourceVersion. A watch with a field selector (``status.phase=Failed``) gets ADDED/DELETED as objects start or
   stop matching it, so the copy stays exactly the filtered set;
-- a watch the API server ends (its request timeout) is resumed from the last resourceVersion. An ERROR event (410
-  Gone: that version is compacted away) or a broken stream marks the copy stale, and the next ``list()`` lists again
-  on the caller's thread, so an API server that went away fails that refresh exactly as without watches (exit 3).
+- each watch asks the API server to end it after 5-10 minutes (``timeoutSeconds``, randomised as client-go's
+  reflector does, so that many watchers do not reconnect at once) and is then resumed from the last
+  resourceVersion. A connection that dies silently (no FIN) thus fails its read a minute after that instead of
+  leaving the copy stale for ever;
+- an ERROR event (410 Gone: that version is compacted away) or a broken stream marks the copy stale, and the next
+  ``list()`` lists again on the caller's thread, so an API server that went away fails that refresh exactly as
+  without watches (exit 3).
 
 Everything else (get, logs, ...) goes to the KubeClient unchanged.
 """
 
 from __future__ import annotations
 
+import random
 import threading
 from typing import Any
 
@@ -35,6 +40,8 @@ def _key(obj: Obj) -> tuple[str | None, str]:
 
 class WatchedList:
     """One listing, listed once and then kept by a watch."""
+
+    watch_timeout = (300, 600)  # seconds, the range timeoutSeconds is drawn from
 
     def __init__(self, kube: Any, key: ListKey) -> None:
         self.kube = kube
@@ -88,6 +95,7 @@ class WatchedList:
                     label_selector=self.label_selector,
                     field_selector=self.field_selector,
                     resource_version=version,
+                    timeout_seconds=random.randint(*self.watch_timeout),
                     metadata_only=self.metadata_only,
                 )
             except MeshctlError:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from meshctl.errors import UnreachableError
+from meshctl.kube import client as client_module
 from meshctl.kube.client import KubeClient
 from meshctl.kube.config import resolve
 from meshctl.kube.watched import WatchedKube, WatchedList
@@ -93,17 +94,31 @@ def test_a_field_selected_listing_follows_a_pod_into_and_out_of_failed(bed_linke
 def test_a_watch_the_server_ends_is_resumed_without_listing_again(bed_linkerd, probe_pod):
     kube = client(bed_linkerd)
     watched = WatchedList(kube, ("pods", "shop", None, None, True))
+    watched.watch_timeout = (1, 1)  # the API server ends each watch after a second
     try:
         watched.items(from_cache=True)
         assert eventually(lambda: watched._stream is not None)
         first = watched._stream
-        first.close()  # as when the API server ends a watch at its timeout: the stream just ends
-        assert eventually(lambda: watched._stream is not None and watched._stream is not first)
+        assert eventually(lambda: watched._stream is not first, timeout=5)  # ended by the server, then resumed
         bed_linkerd.create(probe_pod)
         assert eventually(lambda: PROBE in names(watched.items()))
         assert watched.listings == 1
     finally:
         watched.close()
+
+
+@pytest.mark.bed
+def test_a_silent_watch_stream_fails_its_read_instead_of_waiting_for_ever(bed_linkerd, monkeypatch):
+    """A connection that died without a FIN looks like a quiet watch: the read timeout ends it. Here the margin is
+    made negative so that the read timeout (1 s) comes before the API server ends the watch (4 s)."""
+    monkeypatch.setattr(client_module, "WATCH_READ_MARGIN", -3)
+    kube = client(bed_linkerd)
+    _, version = kube.list_and_version("pods", "shop", label_selector="meshctl-test=none", from_cache=True)
+    stream = kube.watch("pods", "shop", label_selector="meshctl-test=none", resource_version=version, timeout_seconds=4)
+    start = time.monotonic()
+    with pytest.raises(UnreachableError, match="timed out"):
+        list(stream)  # nothing matches: no event
+    assert time.monotonic() - start < 3
 
 
 # ---- recovery on a fake client (pure unit) --------------------------------------------------------------------
@@ -133,7 +148,8 @@ class FakeKube:
             raise answer
         return answer
 
-    def watch(self, *args, resource_version=None, **kwargs):
+    def watch(self, *args, resource_version=None, timeout_seconds=None, **kwargs):
+        assert 300 <= timeout_seconds <= 600  # ended by the server after 5-10 minutes, as client-go's reflector asks
         self.watched_from.append(resource_version)
         answer = self.watches.pop(0) if self.watches else FakeStream([])
         if isinstance(answer, Exception):
