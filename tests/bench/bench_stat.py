@@ -191,7 +191,7 @@ def run() -> str:
     grows = results[0]["prom_requests"] != results[1]["prom_requests"]
     lines += [
         "",
-        "CPU per refresh, from /proc (Prometheus, the API server) and this process (every thread), medians of"
+        "CPU per refresh, from /proc (Prometheus, the API server) and this process (every thread), averaged over"
         " the same number of calls:",
         "",
         "| deployments | what | Prometheus | API server | meshctl / raw client | total | vs raw |",
