@@ -1,7 +1,7 @@
 """I/O adapter: listings kept up to date by watches, for commands that refresh (`meshctl stat --watch`).
 
 A refresh of `stat deploy -A` over 1,000 workloads lists 6.6 MB of pod and workload metadata that the API server
-must serialise every time (about 40 ms of its CPU, measured) while Prometheus needs the same cores. client-go's
+must serialise every time (40-60 ms of its CPU, docs/performance.md) while Prometheus needs the same cores. client-go's
 informers (behind Linkerd's viz API, `kubectl get -w`, k9s) list once and then follow a watch; ``WatchedKube`` does
 the same for the listings a refresh asks for:
 
