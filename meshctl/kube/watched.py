@@ -54,6 +54,12 @@ class WatchedList:
         self._closed = False
         self.listings = 0  # how many times this listing was made (1 while the watch holds)
 
+    @property
+    def watching(self) -> bool:
+        """Whether a watch is open and keeping the copy current."""
+        with self._lock:
+            return self._fresh and self._stream is not None
+
     def items(self, from_cache: bool = False) -> list[Obj]:
         """The objects, as a new list; lists (and starts a new watch) when there is no current copy."""
         with self._lock:
@@ -179,6 +185,11 @@ class WatchedKube:
     def listings(self) -> int:
         """Listings made so far, all kinds together (one per kind while the watches hold)."""
         return sum(w.listings for w in list(self._lists.values()))
+
+    @property
+    def watching(self) -> int:
+        """Listings whose watch is open (a watch opens its request just after its listing, in its thread)."""
+        return sum(w.watching for w in list(self._lists.values()))
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.kube, name)

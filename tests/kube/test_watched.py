@@ -53,6 +53,7 @@ def test_a_watched_listing_follows_creation_change_and_deletion(bed_linkerd, pro
 
         first = listed()
         assert names(first) == names(kube.list("pods", "shop", metadata_only=True))
+        assert eventually(lambda: watched.watching == 1)  # its request made
         requests = kube.request_count
         assert listed() == first and kube.request_count == requests  # answered from the copy: no request
 
@@ -97,7 +98,7 @@ def test_a_watch_the_server_ends_is_resumed_without_listing_again(bed_linkerd, p
     watched.watch_timeout = (1, 1)  # the API server ends each watch after a second
     try:
         watched.items(from_cache=True)
-        assert eventually(lambda: watched._stream is not None)
+        assert eventually(lambda: watched.watching)
         first = watched._stream
         assert eventually(lambda: watched._stream is not first, timeout=5)  # ended by the server, then resumed
         bed_linkerd.create(probe_pod)

@@ -249,6 +249,9 @@ def test_watch_refreshes_ask_kubernetes_nothing_and_equal_one_shot_runs(bed, arg
     one_shot = stat_run(request, kube=kube, prom=prom, mesh=mesh, namespace="shop")
     with WatchedKube(kube) as watched:
         first = stat_run(request, kube=watched, prom=prom, mesh=mesh, namespace="shop")
+        deadline = time.monotonic() + 10  # each watch opens its request in its thread, just after its listing
+        while watched.watching < watched.listings and time.monotonic() < deadline:
+            time.sleep(0.02)
         requests = kube.request_count
         second = stat_run(request, kube=watched, prom=prom, mesh=mesh, namespace="shop")
         assert kube.request_count == requests
