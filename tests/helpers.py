@@ -72,3 +72,16 @@ def run_subprocess(
         cwd=ROOT,
     )
     return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+def bed_clients(bed):
+    """(KubeClient, PromClient, mesh) for a test bed, as the CLI builds them, for tests that call the core directly."""
+    from meshctl.kube import connect as kube_connect
+    from meshctl.meshes import get_mesh
+    from meshctl.prom import connect as prom_connect
+    from meshctl.settings import Settings
+
+    settings = Settings(kubeconfig=bed.kubeconfig, mesh=bed.mesh, prometheus_url=bed.prometheus_url)
+    kube = kube_connect(settings, environ={})
+    mesh = get_mesh(bed.mesh)
+    return kube, prom_connect(settings, kube=lambda: kube, mesh=lambda: mesh), mesh

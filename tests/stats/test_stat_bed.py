@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.helpers import run
+from tests.helpers import bed_clients, run
 
 FIELDS = {  # meshctl's JSON field -> the truth's Stats field
     "rps": "rps",
@@ -225,18 +225,6 @@ def test_watch_on_a_terminal_draws_a_live_table(bed):
     assert "\x1b[" in r.stdout  # cursor control: the table is redrawn in place
 
 
-def _clients(bed):
-    from meshctl.kube import connect as kube_connect
-    from meshctl.meshes import get_mesh
-    from meshctl.prom import connect as prom_connect
-    from meshctl.settings import Settings
-
-    settings = Settings(kubeconfig=bed.kubeconfig, mesh=bed.mesh, prometheus_url=bed.prometheus_url)
-    kube = kube_connect(settings, environ={})
-    mesh = get_mesh(bed.mesh)
-    return kube, prom_connect(settings, kube=lambda: kube, mesh=lambda: mesh), mesh
-
-
 @pytest.mark.parametrize("args", [["deploy"], ["all"], ["po"], ["ns"]])
 def test_watch_refreshes_ask_kubernetes_nothing_and_equal_one_shot_runs(bed, args):
     """--watch keeps the objects by watches (meshctl.kube.watched): after the first refresh only Prometheus is asked."""
@@ -244,7 +232,7 @@ def test_watch_refreshes_ask_kubernetes_nothing_and_equal_one_shot_runs(bed, arg
     from meshctl.stats.request import StatRequest
     from meshctl.stats.service import run as stat_run
 
-    kube, prom, mesh = _clients(bed)
+    kube, prom, mesh = bed_clients(bed)
     request = StatRequest.parse(args, all_namespaces=True, unmeshed=True)
     one_shot = stat_run(request, kube=kube, prom=prom, mesh=mesh, namespace="shop")
     with WatchedKube(kube) as watched:
@@ -276,7 +264,7 @@ def test_watch_refresh_sees_a_pod_fail_and_recover(bed):
     from meshctl.stats.request import StatRequest
     from meshctl.stats.service import run as stat_run
 
-    kube, prom, mesh = _clients(bed)
+    kube, prom, mesh = bed_clients(bed)
     request = StatRequest.parse(["deploy", "frontpage"])
     pod = next(p for p in bed.rest.get("/api/v1/namespaces/shop/pods")["items"]
                if p["metadata"]["ownerReferences"][0]["name"].rsplit("-", 1)[0] == "frontpage")  # fmt: skip

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from tests.bed.topology import minimal_topology
-from tests.helpers import run
+from tests.helpers import bed_clients, run
 
 pytestmark = pytest.mark.bed
 
@@ -89,17 +89,10 @@ def test_named_resource_not_found(bed):
 
 
 def test_prometheus_requests_do_not_depend_on_rows(bed):
-    from meshctl.kube import connect as kube_connect
-    from meshctl.meshes import get_mesh
-    from meshctl.prom import connect as prom_connect
-    from meshctl.settings import Settings
     from meshctl.stats.request import StatRequest
     from meshctl.stats.service import run as stat_run
 
-    settings = Settings(kubeconfig=bed.kubeconfig, mesh=bed.mesh, prometheus_url=bed.prometheus_url)
-    kube = kube_connect(settings, environ={})
-    mesh = get_mesh(bed.mesh)
-    prom = prom_connect(settings, kube=lambda: kube, mesh=lambda: mesh)
+    kube, prom, mesh = bed_clients(bed)
     counts = []
     for args in (["deploy", "frontpage"], ["deploy"], ["all"]):
         result = stat_run(
