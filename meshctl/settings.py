@@ -47,6 +47,13 @@ class Settings:
         return self.sources.get(name, "default")
 
 
+def check_namespace_scope(namespace: str | None, all_namespaces: bool) -> None:
+    """The one rule for -A with an explicit -n, for every command that takes -A: they are mutually exclusive
+    (as in `linkerd viz stat`), rather than one silently winning. Checked before any request is made."""
+    if all_namespaces and namespace:
+        raise UsageError("--all-namespaces and --namespace are mutually exclusive", hint="drop -n or -A")
+
+
 def parse_duration(text: str, *, option: str) -> float:
     """'30s', '5m', '1h', '1m30s', '250ms', or a bare number of seconds -> seconds."""
     units = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from meshctl.checks.model import CATEGORIES
 from meshctl.errors import UsageError
-from meshctl.settings import parse_duration
+from meshctl.settings import check_namespace_scope, parse_duration
 
 OUTPUTS = ("table", "short", "json")
 
@@ -39,6 +39,7 @@ class CheckRequest:
     ) -> CheckRequest:
         if pre and proxy:
             raise UsageError("--pre and --proxy are mutually exclusive")
+        check_namespace_scope(namespace, all_namespaces)
         if output not in OUTPUTS:
             raise UsageError(f"invalid output {output!r}", hint="use -o table, -o short or -o json")
         if pre and mesh == "auto" and not list_only:

@@ -65,8 +65,10 @@ def analyze(
     3 cluster unreachable, 65 an input cannot be parsed (reported as MSH0001; the rest is still analysed).
     """
     from meshctl.errors import UsageError
+    from meshctl.settings import check_namespace_scope
 
     env = get_env(ctx)
+    check_namespace_scope(env.settings.namespace, all_namespaces)
     fmt = output.lower()
     if fmt not in ("text", "json", "yaml"):
         raise UsageError(f"invalid --output {output!r}", hint="use text, json or yaml")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from meshctl.errors import UsageError
 from meshctl.kube.resources import kind_info
 from meshctl.kube.resources import parse_resources as kube_parse_resources
-from meshctl.settings import parse_duration
+from meshctl.settings import check_namespace_scope, parse_duration
 
 
 @dataclass(frozen=True)
@@ -152,8 +152,7 @@ class StatRequest:
     ) -> StatRequest:
         selections = parse_resources(resources)
         kinds = {s.kind.resource for s in selections}
-        if all_namespaces and namespace:
-            raise UsageError("--all-namespaces and --namespace are mutually exclusive", hint="drop -n or -A")
+        check_namespace_scope(namespace, all_namespaces)
         if to and from_:
             raise UsageError("--to and --from are mutually exclusive", hint="ask for one direction at a time")
         if to_namespace and from_namespace:
