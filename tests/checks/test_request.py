@@ -23,7 +23,7 @@ def test_defaults():
 def test_modes_and_scope():
     assert parse(pre=True, mesh="istio").mode == "pre"
     assert parse(proxy=True, namespace="shop").namespace == "shop"
-    assert parse(proxy=True, namespace="shop", all_namespaces=True).namespace is None  # -A wins, as in kubectl
+    assert parse(proxy=True, all_namespaces=True).namespace is None
 
 
 @pytest.mark.parametrize(
@@ -35,6 +35,8 @@ def test_modes_and_scope():
         (dict(categories=["nope"]), "unknown check category 'nope'"),
         (dict(wait="soon"), "--wait: invalid duration"),
         (dict(wait="-1"), "must not be negative"),
+        # one rule for every command (meshctl.settings.check_namespace_scope), as stat's: not "-A wins"
+        (dict(proxy=True, namespace="shop", all_namespaces=True), "--all-namespaces and --namespace are mutually"),
     ],
 )
 def test_usage_errors(kw, message):
