@@ -106,3 +106,33 @@ def test_shell_completion_completes_lazily_registered_commands_and_their_options
 
     assert complete("meshctl ver", 1) == ["version"]
     assert complete("meshctl version --cl", 2) == ["--client"]
+
+
+KUBECONFIG_ONE_CONTEXT = """apiVersion: v1
+kind: Config
+current-context: x
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: x, context: {cluster: c, user: u}}]
+"""
+
+
+@pytest.mark.parametrize("args", [["version"], ["stat", "deploy"], ["check"], ["analyze", "-k"], ["top", "deploy/x"]])
+def test_unknown_context_is_a_usage_error_for_every_command(tmp_path, args):
+    # `version` tolerates an unreachable cluster (it prints "unavailable"), but a --context that the kubeconfig
+    # does not define is a mistake in the command line, as for every other command: exit 2, nothing on stdout
+    kc = tmp_path / "kubeconfig"
+    kc.write_text(KUBECONFIG_ONE_CONTEXT)
+    result = run([*args, "--context", "nope"], env={"KUBECONFIG": str(kc)})
+    if args == ["check"]:  # check reports it as its first check, "can initialize the client", then exits 2
+        assert result.code == ExitCode.USAGE and "context 'nope' (--context) not found" in result.stdout
+        return
+    assert (result.code, result.stdout) == (ExitCode.USAGE, ""), result.stderr
+    assert result.stderr.startswith("Error: context 'nope' (--context) not found in "), result.stderr
+
+
+def test_version_with_an_unreachable_cluster_still_exits_0(tmp_path):
+    kc = tmp_path / "kubeconfig"
+    kc.write_text(KUBECONFIG_ONE_CONTEXT)
+    result = run(["version", "--request-timeout", "2s"], env={"KUBECONFIG": str(kc)})
+    assert result.code == 0 and result.stdout.endswith("Server version: unavailable\n")

@@ -18,6 +18,10 @@ def version(
 ) -> None:
     """Print the client version and, when the cluster answers, the control plane's."""
     env = get_env(ctx)
+    if not client:
+        # Resolving the kubeconfig makes no request: a --context or --kubeconfig it cannot satisfy is a usage error
+        # (exit 2, as for every command), unlike a cluster that does not answer.
+        env.kube()
     env.write(f"Client version: {__version__}\n")
     if client:
         return

@@ -195,6 +195,13 @@ class KubeClient:
                 # the continue token expired mid-listing (the objects changed a lot meanwhile): start over once
                 items, token, restarted = [], None, True
                 continue
+            if resp.status == 400 and label_selector:
+                # the API server parses the selector (kubectl's grammar, exactly): its 400 is the user's input
+                message, _ = status_message(resp.body)
+                raise UsageError(
+                    f"invalid label selector {label_selector!r}: {message}",
+                    hint="-l/--selector takes kubectl's syntax, e.g. app=web,tier!=db or 'app in (web,api)'",
+                )
             if not 200 <= resp.status < 300:
                 raise http_error(resp.status, resp.body, op, self.target)
             data = _loads(resp, op, loads_metadata_list if metadata_only else None)

@@ -69,6 +69,8 @@ def _run(request: StatRequest, *, kube: Any, prom: Any, mesh: Any, namespace: st
         ]
         for (i, key), samples in pending.as_completed():
             collectors[i].add(key, samples)
+    if not request.all_namespaces and not any(objects):
+        require_namespace(kube, namespace, request)
     tables = [
         StatTable(sel.kind, tuple(build_rows(plan, objs, collector.metrics(), request)))
         for sel, plan, objs, collector in zip(request.selections, plans, objects, collectors, strict=True)
@@ -89,6 +91,22 @@ def _run(request: StatRequest, *, kube: Any, prom: Any, mesh: Any, namespace: st
         window=request.window,
         prometheus_requests=getattr(prom, "request_count", 0) - before,
     )
+
+
+def require_namespace(kube: Any, namespace: str, request: StatRequest) -> None:
+    """Nothing listed in the namespace: if the namespace does not exist, that is a typo in -n (exit 4), not "No
+    traffic found" (exit 0). One GET, made only when nothing was found; a user who may not get namespaces keeps the
+    empty answer (we cannot tell)."""
+    if all(s.kind.resource == "namespaces" for s in request.selections):
+        return  # `stat ns` lists namespaces, it does not look inside one
+    try:
+        kube.get("namespaces", namespace)
+    except NotFoundError:
+        raise NotFoundError(f'namespace "{namespace}" not found') from None
+    except UnreachableError:
+        raise
+    except MeshctlError:
+        pass
 
 
 # ---- canary ----------------------------------------------------------------------------------------------------
@@ -139,6 +157,8 @@ def run_canary(request: StatRequest, *, kube: Any, prom: Any, mesh: Any, namespa
     sel = request.selections[0]
     lists = _Lists(kube, namespace)
     deployments = lists("deployments")
+    if not deployments:
+        require_namespace(kube, namespace, request)
     if sel.kind.resource == "services":
         svc_name = sel.names[0]
         svc = kube.get("services", svc_name, namespace)
