@@ -30,6 +30,9 @@ class AnalyzeRequest:
     sources: Sequence[Any] = ()  # objects with .name and .text (meshctl.manifests.sources.Source)
     namespace: str = "default"  # the selected namespace: default for file resources without one, and the scope
     all_namespaces: bool = False
+    # -n given: report on that namespace only. Otherwise the scope also takes in every namespace of the files, so
+    # `analyze team.yaml` reports on the namespaces it would change, not on "default" (istio/istio#18236).
+    namespace_explicit: bool = False
     use_kube: bool = False
     analyzers: Sequence[str] = ()  # names; empty = all
     failure_threshold: str = "Error"
@@ -45,6 +48,8 @@ class AnalyzeResult:
     namespace: str
     all_namespaces: bool
     hidden_by_namespace: int = 0
+    hidden_levels: dict[str, int] = field(default_factory=dict)  # level -> count of the findings hidden by scope
+    namespaces: tuple[str, ...] = ()  # the namespaces reported on (sorted); empty with all_namespaces
     suppressed: int = 0
     below_output_threshold: int = 0
     resources: int = 0
@@ -141,7 +146,10 @@ def _analyze(request: AnalyzeRequest, kube: Any) -> AnalyzeResult:
         notes.append(f"no selected analyzer ran: {', '.join(skipped)}")
     loaded.resolve_lines(ctx.findings)
     findings = _input_findings(loaded, snapshot) + ctx.findings
-    result = _finish(request, findings, failure, output, suppressions, loaded.unparseable, len(snapshot), ran, notes)
+    scope = scope_of(request, loaded.resources)
+    result = _finish(
+        request, findings, failure, output, suppressions, loaded.unparseable, len(snapshot), ran, notes, scope
+    )
     result.analyzers_skipped = skipped
     return result
 
@@ -193,16 +201,30 @@ def scope_namespace(f: Finding) -> str:
     return f.resource.name if f.resource.kind == "Namespace" else f.resource.namespace
 
 
-def _finish(request, findings, failure, output, suppressions, unparseable, n_resources, ran, notes) -> AnalyzeResult:
+def scope_of(request: AnalyzeRequest, file_resources: Sequence[Any]) -> frozenset[str] | None:
+    """The namespaces findings are reported on (None: all). Cluster-scoped findings ("") are always in."""
+    if request.all_namespaces:
+        return None
+    scope = {"", request.namespace}
+    if not request.namespace_explicit:
+        scope |= {r.name if r.kind == "Namespace" else r.namespace for r in file_resources}
+    return frozenset(scope)
+
+
+def _finish(request, findings, failure, output, suppressions, unparseable, n_resources, ran, notes,
+            scope: frozenset[str] | None = None) -> AnalyzeResult:  # fmt: skip
     unique: dict[tuple, Finding] = {}
     for f in findings:
         unique.setdefault((f.code, f.origin, f.file, f.line, f.message), f)
     kept, suppressed, hidden = [], 0, 0
+    hidden_levels: dict[str, int] = {}
     for f in unique.values():
         if _suppressed(f, suppressions):
             suppressed += 1
-        elif not request.all_namespaces and scope_namespace(f) not in ("", request.namespace):
+        elif scope is not None and scope_namespace(f) not in scope:
+            # hidden findings never decide the exit code: the user scoped the question with -n (or -k's context)
             hidden += 1
+            hidden_levels[f.level] = hidden_levels.get(f.level, 0) + 1
         else:
             kept.append(f)
     if unparseable:
@@ -215,4 +237,5 @@ def _finish(request, findings, failure, output, suppressions, unparseable, n_res
     return AnalyzeResult(
         shown, code, request.namespace, request.all_namespaces, hidden_by_namespace=hidden, suppressed=suppressed,
         below_output_threshold=len(kept) - len(shown), resources=n_resources, analyzers_run=ran, notes=notes,
+        hidden_levels=hidden_levels, namespaces=tuple(sorted(n for n in scope or () if n)),
     )  # fmt: skip

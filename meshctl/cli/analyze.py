@@ -98,6 +98,7 @@ def analyze(
         # run does not depend on the machine's kubeconfig.
         namespace=env.namespace() if use_kube else (s.namespace or "default"),
         all_namespaces=all_namespaces,
+        namespace_explicit=bool(s.namespace),
         use_kube=use_kube,
         analyzers=analyzer or (),
         failure_threshold=failure_threshold,

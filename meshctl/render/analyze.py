@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from meshctl.analyze.catalog import catalog
+from meshctl.analyze.catalog import LEVEL_RANK, catalog
 from meshctl.analyze.engine import AnalyzeResult
 from meshctl.analyze.framework import Finding
 
@@ -57,18 +57,35 @@ def render_yaml(result: AnalyzeResult) -> str:
 def render_notes(result: AnalyzeResult) -> list[str]:
     """Lines for stderr: why something is not shown, and the all-clear."""
     out = list(result.notes)
-    scope = "all namespaces" if result.all_namespaces else f"namespace {result.namespace}"
     if result.hidden_by_namespace:
         n = result.hidden_by_namespace
+        levels = _count_levels(result.hidden_levels)
         out.append(
-            f"{n} finding{'s' if n != 1 else ''} in other namespaces not shown; use -A to see {'them' if n != 1 else 'it'}"
+            f"{n} finding{'s' if n != 1 else ''} in other namespaces not shown ({levels}); "
+            f"use -A to see {'them' if n != 1 else 'it'}"
         )
     if result.below_output_threshold:
         n = result.below_output_threshold
         out.append(f"{n} finding{'s' if n != 1 else ''} below --output-threshold not shown")
-    if not result.findings and not result.below_output_threshold:
-        out.append(f"✔ No issues found ({scope}, {result.resources} resources)")
+    # the all-clear only when nothing at all was left out: hidden findings may be Errors
+    if not result.findings and not result.below_output_threshold and not result.hidden_by_namespace:
+        out.append(f"✔ No issues found ({scope_text(result)}, {result.resources} resources)")
     return out
+
+
+def scope_text(result: AnalyzeResult) -> str:
+    names = result.namespaces or (result.namespace,)
+    if result.all_namespaces:
+        return "all namespaces"
+    if len(names) == 1:
+        return f"namespace {names[0]}"
+    return f"namespaces {', '.join(names[:4])}" + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+
+
+def _count_levels(levels: dict[str, int]) -> str:
+    """ "2 Errors, 1 Info" (most severe first)."""
+    ordered = sorted(levels.items(), key=lambda kv: LEVEL_RANK[kv[0]])
+    return ", ".join(f"{c} {lvl}{'s' if c != 1 and lvl != 'Info' else ''}" for lvl, c in ordered)
 
 
 def render_list(fmt: str = "text") -> str:
