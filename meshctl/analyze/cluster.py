@@ -33,13 +33,15 @@ def kube_kind_names() -> dict[tuple[str, str], str]:
 def read_cluster(
     kube: Any, gks: Iterable[tuple[str, str]], namespace: str | None = None
 ) -> tuple[list[Resource], list[str]]:
-    """(resources, notes). UnreachableError and other failures propagate (exit 3 / 1).
+    """(resources, notes). UnreachableError and other failures propagate (exit 3 / 1), and so does a cluster that
+    denies every listing (FailedError: nothing would be analysed).
 
     Kinds are listed across all namespaces (references cross them); when RBAC forbids that, the selected namespace
     alone is listed instead, so a user with namespace-scoped rights still gets an analysis of their namespace."""
     names = kube_kind_names()
     wanted = sorted({names[gk] for gk in gks if gk in names})
     notes: list[str] = []
+    denied: dict[str, FailedError] = {}
 
     def one(kind: str) -> list[dict]:
         try:
@@ -57,10 +59,18 @@ def read_cluster(
                 except (NotFoundError, FailedError) as inner:
                     exc = inner
             notes.append(f"not analysed: {exc}")
+            denied[kind] = exc
             return []
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(one, wanted))
+    if wanted and len(denied) == len(wanted):
+        # nothing could be read: an analysis of nothing is not "no issues" (exit 1, not a quiet 0)
+        example = denied.get("pods") or denied[wanted[0]]
+        raise FailedError(
+            f"nothing analysed: the cluster denied every listing ({len(wanted)} kinds; e.g. {example})",
+            hint="ask for RBAC permission to get, list and watch the mesh's resources, or use another --context",
+        )
     resources = []
     for items in results:
         for obj in items:
