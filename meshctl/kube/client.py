@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -18,6 +18,7 @@ from meshctl.errors import FailedError, NotFoundError, UnreachableError, UsageEr
 from meshctl.kube.config import KubeTarget, build_configuration, resolve
 from meshctl.kube.lean import loads_metadata_list
 from meshctl.kube.resources import KindInfo, kind_info, rest_plural
+from meshctl.kube.shapes import event_shape, list_shape, parse_answer
 from meshctl.kube.transport import LineStream, Op, Response, Transport, http_error, status_message, unreachable
 
 DEFAULT_PAGE_SIZE = 500
@@ -204,7 +205,9 @@ class KubeClient:
                 )
             if not 200 <= resp.status < 300:
                 raise http_error(resp.status, resp.body, op, self.target)
-            data = _loads(resp, op, loads_metadata_list if metadata_only else None)
+            data = parse_answer(
+                resp.body, op, self.target, loads_metadata_list if metadata_only else None, shape=list_shape
+            )
             for item in data.get("items") or []:
                 item.setdefault("kind", info.kind)
                 item.setdefault("apiVersion", f"{info.group}/{self._version(info)}" if info.group else "v1")
@@ -229,14 +232,14 @@ class KubeClient:
                 resp = self.transport.fetch("GET", self._path(info, ns, name), op)
         if not 200 <= resp.status < 300:
             raise http_error(resp.status, resp.body, op, self.target)
-        obj = _loads(resp, op)
+        obj = parse_answer(resp.body, op, self.target)
         obj.setdefault("kind", info.kind)
         return obj
 
     def server_version(self) -> dict[str, Any]:
         """The API server's /version document ({"major": "1", "minor": "20", "gitVersion": "v1.20.2", ...})."""
         resp = self.transport.call("GET", "/version", Op("get", "version"))
-        return _loads(resp, Op("get", "version"))
+        return parse_answer(resp.body, Op("get", "version"), self.target)
 
     def pod_logs(
         self,
@@ -299,9 +302,11 @@ class KubeClient:
         op = Op("watch", rest_plural(info), namespace if info.namespaced else None)
 
         def event(line: bytes) -> dict[str, Any]:
-            ev = json.loads(line) if line.strip() else {"type": "BOOKMARK", "object": {}}
+            if not line.strip():
+                return {"type": "BOOKMARK", "object": {}}
+            ev = parse_answer(line, op, self.target, None, event_shape)
             obj = ev.get("object") or {}
-            if isinstance(obj, dict) and ev.get("type") != "ERROR":
+            if ev.get("type") != "ERROR":
                 obj.setdefault("kind", info.kind)
             return ev
 
@@ -336,7 +341,7 @@ class KubeClient:
         }
         op = Op("create", "selfsubjectaccessreviews")
         resp = self.transport.call("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", op, body=body)
-        return bool((_loads(resp, op).get("status") or {}).get("allowed"))
+        return bool((parse_answer(resp.body, op, self.target).get("status") or {}).get("allowed"))
 
     # -- the API server's service proxy ---------------------------------------------------------------------------
     def service_proxy_path(self, namespace: str, service: str, port: int | str, path: str = "") -> str:
@@ -410,13 +415,6 @@ def _is_api_status(resp: Response) -> bool:
         return json.loads(resp.body).get("kind") == "Status"
     except (ValueError, AttributeError):
         return False
-
-
-def _loads(resp: Response, op: Op, parse: Callable[[bytes], Any] | None = None) -> Any:
-    try:
-        return parse(resp.body) if parse else resp.json()
-    except ValueError:
-        raise FailedError(f"the API server sent a body that is not JSON for: {op.phrase()}") from None
 
 
 __all__ = ["KubeClient", "connect"]
