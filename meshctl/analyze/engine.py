@@ -205,9 +205,11 @@ def scope_of(request: AnalyzeRequest, file_resources: Sequence[Any]) -> frozense
     """The namespaces findings are reported on (None: all). Cluster-scoped findings ("") are always in."""
     if request.all_namespaces:
         return None
-    scope = {"", request.namespace}
-    if not request.namespace_explicit:
-        scope |= {r.name if r.kind == "Namespace" else r.namespace for r in file_resources}
+    if request.namespace_explicit:
+        return frozenset({"", request.namespace})
+    scope = {"", *(r.name if r.kind == "Namespace" else r.namespace for r in file_resources)}
+    if request.use_kube or len(scope) == 1:
+        scope.add(request.namespace)  # -k: the context's namespace; files only: where namespace-less ones land
     return frozenset(scope)
 
 
