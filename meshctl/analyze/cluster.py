@@ -66,7 +66,7 @@ def read_cluster(
         results = list(pool.map(one, wanted))
     if wanted and len(denied) == len(wanted):
         # nothing could be read: an analysis of nothing is not "no issues" (exit 1, not a quiet 0)
-        example = denied.get("pods") or denied[wanted[0]]
+        example = denied.get("pod") or denied[wanted[0]]
         raise FailedError(
             f"nothing analysed: the cluster denied every listing ({len(wanted)} kinds; e.g. {example})",
             hint="ask for RBAC permission to get, list and watch the mesh's resources, or use another --context",

@@ -28,7 +28,12 @@ def analyze(
         ),
     ] = False,
     all_namespaces: Annotated[
-        bool, typer.Option("--all-namespaces", "-A", help="Show findings in every namespace.")
+        bool,
+        typer.Option(
+            "--all-namespaces",
+            "-A",
+            help="Show findings in every namespace (default: -n; files alone: every namespace they contain).",
+        ),
     ] = False,
     output: Annotated[str, typer.Option("--output", "-o", metavar="FORMAT", help="text, json or yaml.")] = "text",
     failure_threshold: Annotated[
@@ -61,8 +66,9 @@ def analyze(
 ) -> None:
     """Find mesh misconfigurations (Linkerd and Istio) in manifests and, with -k, in the live cluster.
 
-    Exit codes: 0 nothing reaches --failure-threshold, 1 something does (with any -o), 2 usage error,
-    3 cluster unreachable, 65 an input cannot be parsed (reported as MSH0001; the rest is still analysed).
+    Exit codes: 0 nothing in scope reaches --failure-threshold, 1 something does (with any -o) or -k could list
+    nothing, 2 usage error, 3 cluster unreachable, 65 an input cannot be parsed (reported as MSH0001; the rest is
+    still analysed).
     """
     from meshctl.errors import UsageError
     from meshctl.settings import check_namespace_scope

@@ -42,6 +42,7 @@ def test_every_listing_forbidden_is_an_error(bed, tmp_path, args, fmt):
     assert r.stdout == "" and "✔" not in r.stderr and "Traceback" not in r.stderr
     lines = r.stderr.splitlines()
     assert lines[0].startswith("Error: nothing analysed: the cluster denied every listing (")
+    assert "e.g. forbidden: cannot list pods " in lines[0]
     assert 'user "bed-nobody"' in lines[0]
     assert lines[1:] == [
         "hint: ask for RBAC permission to get, list and watch the mesh's resources, or use another --context"
