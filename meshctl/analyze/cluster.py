@@ -14,6 +14,9 @@ from meshctl.analyze.resource import Resource
 from meshctl.errors import FailedError, NotFoundError
 
 
+NOT_ANALYSED = "not analysed: "  # how the note of a kind RBAC forbids everywhere starts
+
+
 def _namespaced(kind: str) -> bool:
     from meshctl.kube.resources import kind_info
 
@@ -58,7 +61,7 @@ def read_cluster(
                     return items
                 except (NotFoundError, FailedError) as inner:
                     exc = inner
-            notes.append(f"not analysed: {exc}")
+            notes.append(f"{NOT_ANALYSED}{exc}")
             denied[kind] = exc
             return []
 

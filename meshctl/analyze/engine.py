@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from meshctl.analyze.catalog import LEVEL_RANK, LEVELS, catalog
+from meshctl.analyze.cluster import NOT_ANALYSED
 from meshctl.analyze.framework import Analyzer, Context, Finding
 from meshctl.analyze.loader import load
 from meshctl.analyze.meshstate import detect_meshes
@@ -50,6 +51,7 @@ class AnalyzeResult:
     hidden_by_namespace: int = 0
     hidden_levels: dict[str, int] = field(default_factory=dict)  # level -> count of the findings hidden by scope
     namespaces: tuple[str, ...] = ()  # the namespaces reported on (sorted); empty with all_namespaces
+    kinds_not_analysed: int = 0  # -k: kinds RBAC did not let us list anywhere (their notes say which)
     suppressed: int = 0
     below_output_threshold: int = 0
     resources: int = 0
@@ -121,11 +123,13 @@ def _analyze(request: AnalyzeRequest, kube: Any) -> AnalyzeResult:
 
     loaded = load(request.sources, request.namespace)
     resources = loaded.resources
+    not_analysed = 0
     if request.use_kube and kube is not None:
         from meshctl.analyze.cluster import read_cluster
 
         live, cluster_notes = read_cluster(kube, cluster_inputs(analyzers), request.namespace)
         notes += cluster_notes
+        not_analysed = sum(1 for n in cluster_notes if n.startswith(NOT_ANALYSED))
         resources = live + resources  # files overlay the cluster: later wins
     snapshot = Snapshot(resources)
     meshes = frozenset({request.mesh}) if request.mesh in ("linkerd", "istio") else detect_meshes(snapshot)
@@ -151,6 +155,7 @@ def _analyze(request: AnalyzeRequest, kube: Any) -> AnalyzeResult:
         request, findings, failure, output, suppressions, loaded.unparseable, len(snapshot), ran, notes, scope
     )
     result.analyzers_skipped = skipped
+    result.kinds_not_analysed = not_analysed
     return result
 
 

@@ -69,7 +69,11 @@ def render_notes(result: AnalyzeResult) -> list[str]:
         out.append(f"{n} finding{'s' if n != 1 else ''} below --output-threshold not shown")
     # the all-clear only when nothing at all was left out: hidden findings may be Errors
     if not result.findings and not result.below_output_threshold and not result.hidden_by_namespace:
-        out.append(f"✔ No issues found ({scope_text(result)}, {result.resources} resources)")
+        partial = ""
+        if result.kinds_not_analysed:  # the notes above name them; the all-clear must not read as complete
+            n = result.kinds_not_analysed
+            partial = f"; {n} kind{'s' if n != 1 else ''} not analysed"
+        out.append(f"✔ No issues found ({scope_text(result)}, {result.resources} resources{partial})")
     return out
 
 

@@ -47,3 +47,32 @@ def test_every_listing_forbidden_is_an_error(bed, tmp_path, args, fmt):
     assert lines[1:] == [
         "hint: ask for RBAC permission to get, list and watch the mesh's resources, or use another --context"
     ]
+
+
+def test_some_kinds_forbidden_the_all_clear_says_so(bed, tmp_path):
+    # bed-nobody may list pods and namespaces (a ClusterRole bound to that user only, removed afterwards): the
+    # analysis runs on what could be read, and the all-clear says how many kinds were left out
+    role = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRole",
+        "metadata": {"name": "exits-test-pods-only"},
+        "rules": [{"apiGroups": [""], "resources": ["pods", "namespaces"], "verbs": ["get", "list", "watch"]}],
+    }
+    binding = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+               "metadata": {"name": "exits-test-pods-only"},
+               "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "exits-test-pods-only"},
+               "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "bed-nobody"}]}  # fmt: skip
+    bed.create(role)
+    bed.create(binding)
+    try:
+        env = dict(bed.env(prometheus=False), KUBECONFIG=nobody_kubeconfig(bed, tmp_path))
+        r = run(["analyze", "-k", "-n", "data", "--analyzer", "live.proxy-health"], env=env)
+        assert r.code == 0, r.stderr
+        notes = r.stderr.splitlines()
+        denied = [n for n in notes if n.startswith("not analysed: forbidden: ")]
+        assert denied and all('(user "bed-nobody")' in n for n in denied)
+        assert notes[-1].startswith("✔ No issues found (namespace data, ")
+        assert notes[-1].endswith(f" resources; {len(denied)} kind{'s' if len(denied) != 1 else ''} not analysed)")
+    finally:
+        bed.delete("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "exits-test-pods-only")
+        bed.delete("rbac.authorization.k8s.io/v1", "ClusterRole", "exits-test-pods-only")
