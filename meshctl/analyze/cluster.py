@@ -13,7 +13,6 @@ from typing import Any
 from meshctl.analyze.resource import Resource
 from meshctl.errors import FailedError, NotFoundError
 
-
 NOT_ANALYSED = "not analysed: "  # how the note of a kind RBAC forbids everywhere starts
 
 
