@@ -20,6 +20,7 @@ SERVICE_ENTRY = ("networking.istio.io", "ServiceEntry")
 DESTINATION_RULE = ("networking.istio.io", "DestinationRule")
 VIRTUAL_SERVICE = ("networking.istio.io", "VirtualService")
 GATEWAY = ("networking.istio.io", "Gateway")
+K8S_GATEWAY = ("gateway.networking.k8s.io", "Gateway")
 
 
 def fqdn(host: str, namespace: str) -> str:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from meshctl.analyze.coverage import holds_host, holds_workloads
 from meshctl.analyze.framework import Analyzer, Context
-from meshctl.analyze.hosts import DESTINATION_RULE, GATEWAY, SERVICE_ENTRY, fqdn, host_index
+from meshctl.analyze.hosts import DESTINATION_RULE, GATEWAY, SERVICE_ENTRY, VIRTUAL_SERVICE, fqdn, host_index
 from meshctl.analyze.meshstate import ns_state, pod_meshes
 from meshctl.analyze.resource import Resource, as_dict, as_list, str_map
 from meshctl.analyze.snapshot import SERVICE
@@ -29,6 +30,9 @@ KNOWN_PROTOCOLS = {
 APP_PROTOCOL_ALIASES = {"kubernetes.io/h2c": "http2", "kubernetes.io/ws": "http", "kubernetes.io/wss": "https"}
 TCP_BY_NUMBER = {25, 53, 3306, 27017}  # Istio treats these as TCP whatever their name
 # Without a cluster the default gateways that an Istio install brings are assumed present (as istioctl does).
+# Labels a subset may use that select by node, not by pod labels (Istio's locality labels): never a pod selector.
+NODE_LABEL_PREFIXES = ("topology.kubernetes.io/", "failure-domain.beta.kubernetes.io/", "topology.istio.io/",
+                       "kubernetes.io/hostname", "node.kubernetes.io/")  # fmt: skip
 DEFAULT_GATEWAY_LABELS = (
     {"istio": "ingressgateway", "app": "istio-ingressgateway"},
     {"istio": "egressgateway", "app": "istio-egressgateway"},
@@ -57,7 +61,7 @@ def port_protocol(port: dict) -> str | None:
 class DestinationRuleHosts(Analyzer):
     name = "istio.destinationrule.hosts"
     description = "A DestinationRule's host is a known Service or ServiceEntry; its subsets select pods."
-    inputs = (DESTINATION_RULE, SERVICE, SERVICE_ENTRY, *WORKLOADS)
+    inputs = (DESTINATION_RULE, SERVICE, SERVICE_ENTRY, VIRTUAL_SERVICE, *WORKLOADS)
     codes = ("MSH0108", "MSH0109")
     mesh = "istio"
 
@@ -70,18 +74,41 @@ class DestinationRuleHosts(Analyzer):
                 continue
             resolved = fqdn(host, dr.namespace)
             if not index.lookup(resolved, dr.namespace):
-                ctx.report("MSH0108", dr, ("spec", "host"), host=host)
+                ctx.report("MSH0108", dr, ("spec", "host"), partial=not holds_host(ctx, resolved), host=host)
                 continue
+            routed = _routed_subsets(ctx)
             for svc in index.services(resolved):
                 selector = str_map(svc.spec.get("selector"))
                 if not selector:
                     continue
+                known = ctx.live or (
+                    holds_workloads(ctx, svc.namespace) and bool(ctx.snapshot.select(svc.namespace, selector))
+                )
                 for i, subset in enumerate(as_list(dr.spec.get("subsets"))):
                     labels = str_map(subset.get("labels")) if isinstance(subset, dict) else {}
-                    if labels and not ctx.snapshot.select(svc.namespace, {**selector, **labels}):
-                        shown = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
-                        ctx.report("MSH0109", dr, ("spec", "subsets", i, "labels"), subset=str(subset.get("name")),
-                                   labels=shown, what=what, service=f"{svc.namespace}/{svc.name}")  # fmt: skip
+                    pod_labels = {k: v for k, v in labels.items() if not k.startswith(NODE_LABEL_PREFIXES)}
+                    if pod_labels and not ctx.snapshot.select(svc.namespace, {**selector, **pod_labels}):
+                        shown = ",".join(f"{k}={v}" for k, v in sorted(pod_labels.items()))
+                        used = (resolved, str(subset.get("name"))) in routed
+                        ctx.report("MSH0109", dr, ("spec", "subsets", i, "labels"), partial=not (known and used),
+                                   subset=str(subset.get("name")), labels=shown, what=what,
+                                   service=f"{svc.namespace}/{svc.name}")  # fmt: skip
+
+
+def _routed_subsets(ctx: Context) -> set[tuple[str, str]]:
+    """(resolved host, subset) pairs some VirtualService routes or mirrors to."""
+
+    def build() -> set[tuple[str, str]]:
+        from meshctl.analyze.analyzers.istio_routing import destinations
+
+        out = set()
+        for vs in ctx.snapshot.of(VIRTUAL_SERVICE):
+            for dest, _ in destinations(vs):
+                if isinstance(dest.get("host"), str) and dest.get("subset"):
+                    out.add((fqdn(dest["host"], vs.namespace), str(dest["subset"])))
+        return out
+
+    return ctx.memoised("istio:routed-subsets", build)
 
 
 class TLSVerification(Analyzer):
@@ -135,7 +162,10 @@ class GatewaySelectors(Analyzer):
             assumed = not ctx.live and any(selector.items() <= d.items() for d in DEFAULT_GATEWAY_LABELS)
             if not assumed and not ctx.snapshot.select(None, selector):
                 shown = ",".join(f"{k}={v}" for k, v in sorted(selector.items()))
-                ctx.report("MSH0110", gw, ("spec", "selector"), selector=shown)
+                partial = not ctx.live and not any(
+                    ctx.snapshot.workloads_in(n) for n in (gw.namespace, "istio-system", "istio-ingress")
+                )
+                ctx.report("MSH0110", gw, ("spec", "selector"), partial=partial, selector=shown)
             key_sel = tuple(sorted(selector.items()))
             for server in as_list(gw.spec.get("servers")):
                 if not isinstance(server, dict) or not isinstance(server.get("port"), dict):

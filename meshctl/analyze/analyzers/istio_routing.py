@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
+from meshctl.analyze.coverage import holds_host, holds_kind, holds_workloads
 from meshctl.analyze.framework import Analyzer, Context
 from meshctl.analyze.hosts import (
     CLUSTER_DOMAIN,
     DESTINATION_RULE,
     GATEWAY,
+    K8S_GATEWAY,
     SERVICE_ENTRY,
     VIRTUAL_SERVICE,
     fqdn,
@@ -72,7 +74,8 @@ class DestinationHosts(Analyzer):
                     guess = host.split(".svc")[0] + SVC_SUFFIX
                     if "." in host and host.count(".") <= 2 and index.lookup(guess, vs.namespace):
                         hint = f" (a host with a dot is not expanded: did you mean {guess}?)"
-                    ctx.report("MSH0101", vs, (*path, "host"), host=host, namespace=vs.namespace, hint=hint)
+                    ctx.report("MSH0101", vs, (*path, "host"), partial=not (hint or holds_host(ctx, resolved)), host=host,
+                               namespace=vs.namespace, hint=hint)  # fmt: skip
                     continue
                 if dest.get("port"):
                     continue
@@ -113,7 +116,7 @@ class DestinationSubsets(Analyzer):
 class Gateways(Analyzer):
     name = "istio.virtualservice.gateways"
     description = "Gateways a VirtualService binds to exist, and their server hosts cover the VirtualService's hosts."
-    inputs = (VIRTUAL_SERVICE, GATEWAY)
+    inputs = (VIRTUAL_SERVICE, GATEWAY, K8S_GATEWAY)
     codes = ("MSH0103", "MSH0104")
     mesh = "istio"
 
@@ -127,19 +130,25 @@ class Gateways(Analyzer):
                 ns = ns or vs.namespace
                 if "." in name and "/" not in ref:  # name.namespace.svc.cluster.local form
                     name, ns = name.split(".")[0], name.split(".")[1]
-                gw = ctx.snapshot.get(GATEWAY, ns, name)
+                gw = ctx.snapshot.get(GATEWAY, ns, name) or ctx.snapshot.get(K8S_GATEWAY, ns, name)
                 if gw is None:
-                    ctx.report("MSH0103", vs, ("spec", "gateways", i), gateway=ref)
+                    ctx.report("MSH0103", vs, ("spec", "gateways", i), partial=not holds_kind(ctx, (GATEWAY, K8S_GATEWAY), ns)
+                               and not holds_workloads(ctx, ns),
+                               gateway=ref)  # fmt: skip
                     continue
                 allowed = _gateway_hosts(gw, vs.namespace)
-                for j, host in enumerate(hosts):
-                    if not any(host_matches(pattern, host) or host_matches(host, pattern) for pattern in allowed):
-                        ctx.report("MSH0104", vs, ("spec", "hosts", j), host=host, gateway=f"{gw.namespace}/{gw.name}")
+                # Istio's rule: a gateway must match at least one of the VirtualService's hosts; the others may be
+                # for the mesh or for another gateway of the same list.
+                if hosts and not any(host_matches(p, h) or host_matches(h, p) for p in allowed for h in hosts):
+                    shown = ", ".join(hosts)
+                    ctx.report("MSH0104", vs, ("spec", "gateways", i), host=shown, gateway=f"{gw.namespace}/{gw.name}")
 
 
 def _gateway_hosts(gw: Resource, vs_namespace: str) -> list[str]:
     """Server hosts of a Gateway that a VirtualService in vs_namespace may bind ('ns/host', './host', '*/host')."""
     out = []
+    if gw.kind == "Gateway" and gw.group == K8S_GATEWAY[0]:  # listeners: no hostname = every host
+        return [str(li.get("hostname") or "*") for li in as_list(gw.spec.get("listeners")) if isinstance(li, dict)]
     for server in as_list(gw.spec.get("servers")):
         if not isinstance(server, dict):
             continue
