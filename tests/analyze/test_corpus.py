@@ -1,0 +1,43 @@
+"""A realistic clean corpus (issue 12): manifests written as teams write them give no Warning or Error.
+
+Each directory under tests/data/analyze/corpus is one way real repositories hold mesh configuration: Istio's bookinfo
+with per-version routing, Linkerd's emojivoto with policy, an Istio app routed by the Gateway API only, a shared
+multi-host ingress gateway, and a routing-only GitOps directory whose workloads live elsewhere. What these files
+cannot prove (absent workloads, the install's proxy defaults, a gateway's pods) may be said as Info, never louder.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import ROOT, run
+
+CORPUS = Path("tests/data/analyze/corpus")
+APPS = sorted(p.name for p in (ROOT / CORPUS).iterdir() if p.is_dir())
+
+
+@pytest.fixture(autouse=True)
+def _at_root(monkeypatch):
+    monkeypatch.chdir(ROOT)
+
+
+def test_corpus_has_the_five_shapes():
+    assert APPS == ["bookinfo", "emojivoto", "gateway-api", "multi-host-gateway", "routing-only"]
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_clean_corpus_has_no_warning_or_error(app):
+    r = run(["analyze", str(CORPUS / app), "-A", "-o", "json"])
+    findings = json.loads(r.stdout)
+    loud = [f"{f['level']} [{f['code']}] {f['origin']} {f['message']}" for f in findings if f["level"] != "Info"]
+    assert loud == []
+    assert r.code == 0
+
+
+def test_whole_corpus_together_is_clean():
+    r = run(["analyze", str(CORPUS), "-A", "-o", "json"])
+    assert [f for f in json.loads(r.stdout) if f["level"] != "Info"] == []
+    assert r.code == 0
