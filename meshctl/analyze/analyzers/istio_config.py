@@ -7,7 +7,7 @@ from collections import defaultdict
 from meshctl.analyze.coverage import holds_host, holds_workloads
 from meshctl.analyze.framework import Analyzer, Context
 from meshctl.analyze.hosts import DESTINATION_RULE, GATEWAY, SERVICE_ENTRY, VIRTUAL_SERVICE, fqdn, host_index
-from meshctl.analyze.meshstate import ns_state, pod_meshes
+from meshctl.analyze.meshstate import application_namespace, ns_state, pod_meshes
 from meshctl.analyze.resource import Resource, as_dict, as_list, str_map
 from meshctl.analyze.snapshot import SERVICE
 
@@ -115,7 +115,7 @@ class TLSVerification(Analyzer):
     name = "istio.destinationrule.tls"
     description = "TLS origination (SIMPLE/MUTUAL) verifies the server certificate."
     inputs = (DESTINATION_RULE,)
-    codes = ("MSH0112",)
+    codes = ("MSH0112", "MSH0129")
     mesh = "istio"
 
     def run(self, ctx: Context) -> None:
@@ -139,6 +139,15 @@ class TLSVerification(Analyzer):
     def _check(ctx: Context, dr: Resource, tls: object, path: tuple, where: str) -> None:
         if not isinstance(tls, dict) or tls.get("mode") not in ("SIMPLE", "MUTUAL"):
             return
+        # Sidecars read credentialName only from a DestinationRule with a workloadSelector; gateways (whose rules
+        # live with the gateway, in the control plane's namespaces) always read it.
+        if (
+            tls.get("credentialName")
+            and not dr.spec.get("workloadSelector")
+            and application_namespace(dr.namespace)
+            and not dr.namespace.startswith("istio-")
+        ):
+            ctx.report("MSH0129", dr, (*path, "credentialName"), where=where)
         if tls.get("caCertificates") or tls.get("credentialName") or tls.get("insecureSkipVerify") is True:
             return
         ctx.report("MSH0112", dr, (*path, "mode"), mode=tls["mode"], where=where)
@@ -229,8 +238,8 @@ class MultiServiceProtocols(Analyzer):
             by_port: dict[object, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
             for svc in services:
                 for port in as_list(svc.spec.get("ports")):
-                    if isinstance(port, dict):
-                        by_port[port.get("port")][port_protocol(port) or "auto"].add(svc.name)
+                    if isinstance(port, dict) and isinstance(port.get("port"), int | str):  # user input: any type
+                        by_port[port["port"]][port_protocol(port) or "auto"].add(svc.name)
             for number, protocols in sorted(by_port.items(), key=lambda kv: str(kv[0])):
                 if len(protocols) > 1:
                     names = ", ".join(sorted({n for ns in protocols.values() for n in ns}))

@@ -57,7 +57,7 @@ class DestinationHosts(Analyzer):
     name = "istio.virtualservice.destination-hosts"
     description = "VirtualService destinations name a known Service/ServiceEntry host, with a port when it has several."
     inputs = (VIRTUAL_SERVICE, SERVICE, SERVICE_ENTRY)
-    codes = ("MSH0101", "MSH0106")
+    codes = ("MSH0101", "MSH0106", "MSH0117")
     mesh = "istio"
 
     def run(self, ctx: Context) -> None:
@@ -78,6 +78,7 @@ class DestinationHosts(Analyzer):
                                namespace=vs.namespace, hint=hint)  # fmt: skip
                     continue
                 if dest.get("port"):
+                    self._port(ctx, vs, dest, path, host, entries)
                     continue
                 for e in entries:
                     if e.resource.kind != "Service":
@@ -88,6 +89,22 @@ class DestinationHosts(Analyzer):
                         ctx.report("MSH0106", vs, (*path, "host"), service=e.resource.origin.split(" ", 1)[1],
                                    count=len(ports), ports=listed, host=host)  # fmt: skip
                         break
+
+    @staticmethod
+    def _port(ctx: Context, vs: Resource, dest: dict, path: tuple, host: str, entries: list) -> None:
+        number = dest["port"].get("number") if isinstance(dest["port"], dict) else None
+        if not isinstance(number, int) or isinstance(number, bool):
+            return
+        exposed: set[int] = set()
+        for e in entries:
+            key = "port" if e.resource.kind == "Service" else "number"
+            ports = [p.get(key) for p in as_list(e.resource.spec.get("ports")) if isinstance(p, dict)]
+            if not ports and e.resource.kind != "Service":
+                return  # a ServiceEntry without ports takes any
+            exposed.update(p for p in ports if isinstance(p, int))
+        if number not in exposed:
+            ctx.report("MSH0117", vs, (*path, "port", "number"), port=number, host=host,
+                       ports=", ".join(str(p) for p in sorted(exposed)) or "none")  # fmt: skip
 
 
 class DestinationSubsets(Analyzer):
@@ -163,9 +180,9 @@ def _gateway_hosts(gw: Resource, vs_namespace: str) -> list[str]:
 
 class MeshHostConflicts(Analyzer):
     name = "istio.virtualservice.mesh-conflicts"
-    description = "At most one VirtualService bound to the mesh gateway per host."
+    description = "At most one VirtualService bound to the mesh gateway per host, wildcard hosts included."
     inputs = (VIRTUAL_SERVICE,)
-    codes = ("MSH0105",)
+    codes = ("MSH0105", "MSH0116")
     mesh = "istio"
 
     def run(self, ctx: Context) -> None:
@@ -188,6 +205,22 @@ class MeshHostConflicts(Analyzer):
                 if clash:
                     others = ", ".join(sorted(f"{o.namespace}/{o.name}" for o in clash))
                     ctx.report("MSH0105", vs, ("spec", "hosts", j), host=host, others=others)
+        self._wildcards(ctx, by_host)
+
+    @staticmethod
+    def _wildcards(ctx: Context, by_host: dict[str, list[tuple[Resource, int]]]) -> None:
+        """`*.a.b` against `x.a.b` or `*.b`: the mesh picks one VirtualService for the overlap, the other loses it."""
+        for wild, items in by_host.items():
+            if not wild.startswith("*"):
+                continue
+            for host, others in by_host.items():
+                if host == wild or not (host_matches(wild, host) or host_matches(host, wild)):
+                    continue
+                for vs, j in items:
+                    clash = [o for o, _ in others if o is not vs and _overlap(_exported_to(vs), _exported_to(o))]
+                    if clash:
+                        names = ", ".join(sorted(f"{o.namespace}/{o.name}" for o in clash))
+                        ctx.report("MSH0116", vs, ("spec", "hosts", j), host=wild, other_host=host, others=names)
 
 
 def _exported_to(vs: Resource) -> frozenset[str] | None:
