@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.helpers import ROOT, run
 
@@ -41,3 +42,21 @@ def test_whole_corpus_together_is_clean():
     r = run(["analyze", str(CORPUS), "-A", "-o", "json"])
     assert [f for f in json.loads(r.stdout) if f["level"] != "Info"] == []
     assert r.code == 0
+
+
+def _count_api(app: str, suffix: str) -> int:
+    """Documents of the corpus app whose API group ends with suffix (the truth the note's count must give)."""
+    docs = [d for p in sorted((ROOT / CORPUS / app).iterdir()) for d in yaml.safe_load_all(p.read_text()) if d]
+    return sum(1 for d in docs if d["apiVersion"].split("/")[0].endswith(suffix))
+
+
+def test_forced_mesh_says_once_what_it_did_not_check():
+    istio, linkerd = _count_api("bookinfo", "istio.io"), _count_api("emojivoto", "linkerd.io")
+    assert (istio, linkerd) == (8, 6)  # the corpus as written; the note must agree with it
+    r = run(["--mesh", "linkerd", "analyze", str(CORPUS / "bookinfo"), "-A"])
+    notes = [line for line in r.stderr.splitlines() if line.startswith("--mesh")]
+    assert notes == [f"--mesh linkerd: {istio} Istio resources not checked (use --mesh istio or auto)"]
+    r = run(["--mesh", "istio", "analyze", str(CORPUS / "emojivoto"), "-A"])
+    assert f"--mesh istio: {linkerd} Linkerd resources not checked (use --mesh linkerd or auto)" in r.stderr
+    r = run(["--mesh", "linkerd", "analyze", str(CORPUS / "emojivoto"), "-A"])
+    assert "not checked" not in r.stderr
