@@ -74,6 +74,14 @@ INGRESS = y("""
           - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 9080}}}}
 """)
 
+EDGE = deploy("edge", labels="{istio: edge, app: edge-gw}", annotations="")
+
+
+def gateway(name: str, selector: str, host: str) -> str:
+    body = f"spec:\n  selector: {selector}\n  servers:\n  - port: {{number: 80, name: http, protocol: HTTP}}\n    hosts: [{host}]\n"
+    return res("networking.istio.io/v1", "Gateway", name, body)
+
+
 CASES = [
     # --- istio.virtualservice.mesh-conflicts: wildcard overlap (MSH0116) ---
     ("vs-wildcard-overlap", "istio.virtualservice.mesh-conflicts",
@@ -188,6 +196,13 @@ CASES = [
      {("MSH0131", "PeerAuthentication istio-system/default"), ("MSH0131", "Sidecar istio-system/default")}),
     ("root-namespace-elsewhere", "istio.root-namespace",
      doc(res("security.istio.io/v1", "PeerAuthentication", "default", "spec:\n  mtls: {mode: STRICT}\n"))),
+    # --- istio.gateway.selectors: conflicts decided by the pods selected (MSH0111) ---
+    ("gateways-conflict-by-pods", "istio.gateway.selectors",
+     doc(EDGE, gateway("a", "{istio: edge}", "www.example.com"), gateway("b", "{app: edge-gw}", "www.example.com")),
+     {("MSH0111", "Gateway shop/a"), ("MSH0111", "Gateway shop/b")}),
+    ("gateways-different-pods-no-conflict", "istio.gateway.selectors",
+     doc(EDGE, deploy("internal", labels="{istio: internal, app: internal-gw}", annotations=""),
+         gateway("a", "{istio: edge}", "www.example.com"), gateway("b", "{istio: internal}", "www.example.com"))),
     # --- annotations: deprecated Istio keys (MSH0314), misplaced ingress.class (MSH0316) ---
     ("annotation-deprecated-stats-inclusion", "annotations",
      doc(ISTIO_NS, deploy("web", annotations="\n        sidecar.istio.io/statsInclusionPrefixes: cluster.outbound")),

@@ -168,14 +168,21 @@ class GatewaySelectors(Analyzer):
             selector = str_map(gw.spec.get("selector"))
             if not selector:
                 continue
-            assumed = not ctx.live and any(selector.items() <= d.items() for d in DEFAULT_GATEWAY_LABELS)
-            if not assumed and not ctx.snapshot.select(None, selector):
+            assumed = [
+                i for i, d in enumerate(DEFAULT_GATEWAY_LABELS) if not ctx.live and selector.items() <= d.items()
+            ]
+            pods = ctx.snapshot.select(None, selector)
+            if not assumed and not pods:
                 shown = ",".join(f"{k}={v}" for k, v in sorted(selector.items()))
                 partial = not ctx.live and not any(
                     ctx.snapshot.workloads_in(n) for n in (gw.namespace, "istio-system", "istio-ingress")
                 )
                 ctx.report("MSH0110", gw, ("spec", "selector"), partial=partial, selector=shown)
-            key_sel = tuple(sorted(selector.items()))
+            # Conflicts are decided by the gateway pods selected (as Istio does), whatever the selectors look like;
+            # without them, by the default gateway assumed or, failing that, by the selector itself.
+            workloads = (
+                [id(pv) for pv in pods] or [("default", i) for i in assumed] or [tuple(sorted(selector.items()))]
+            )
             for server in as_list(gw.spec.get("servers")):
                 if not isinstance(server, dict) or not isinstance(server.get("port"), dict):
                     continue
@@ -183,7 +190,8 @@ class GatewaySelectors(Analyzer):
                 if not isinstance(port, int | str):
                     continue
                 for h in as_list(server.get("hosts")):
-                    claims[(key_sel, port, str(h).rpartition("/")[2])].append(gw)
+                    for w in workloads:
+                        claims[(w, port, str(h).rpartition("/")[2])].append(gw)
         for (_, port, host), gws in claims.items():
             distinct = {id(g): g for g in gws}
             if len(distinct) < 2:
