@@ -11,6 +11,7 @@ from meshctl.analyze.framework import Analyzer
 def all_analyzers() -> tuple[Analyzer, ...]:
     from meshctl.analyze.analyzers import (
         annotations,
+        gateway_api,
         injection,
         istio_config,
         istio_policy,
@@ -22,8 +23,8 @@ def all_analyzers() -> tuple[Analyzer, ...]:
     )
 
     out: list[Analyzer] = []
-    for module in (istio_routing, istio_config, istio_policy, istio_schema, linkerd, injection, annotations, workloads,
-                   live):  # fmt: skip
+    for module in (istio_routing, istio_config, istio_policy, istio_schema, linkerd, gateway_api, injection,
+                   annotations, workloads, live):  # fmt: skip
         out.extend(module.ANALYZERS)
     names = [a.name for a in out]
     if len(set(names)) != len(names):

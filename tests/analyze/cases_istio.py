@@ -82,6 +82,29 @@ def gateway(name: str, selector: str, host: str) -> str:
     return res("networking.istio.io/v1", "Gateway", name, body)
 
 
+def k8s_gateway(allowed: str) -> str:
+    body = f"spec:\n  gatewayClassName: istio\n  listeners:\n  - {{name: http, port: 80, protocol: HTTP, allowedRoutes: {allowed}}}\n"
+    return res("gateway.networking.k8s.io/v1", "Gateway", "public", body, "infra")
+
+
+def route(name: str, parents: str, backends: str) -> str:
+    body = f"spec:\n  parentRefs: {parents}\n  rules:\n  - backendRefs: {backends}\n"
+    return res("gateway.networking.k8s.io/v1", "HTTPRoute", name, body)
+
+
+GRANT = res(
+    "gateway.networking.k8s.io/v1beta1",
+    "ReferenceGrant",
+    "shop-routes",
+    """
+    spec:
+      from: [{group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: shop}]
+      to: [{group: "", kind: Service, name: db}]
+""",
+    "data",
+)
+
+
 CASES = [
     # --- istio.virtualservice.mesh-conflicts: wildcard overlap (MSH0116) ---
     ("vs-wildcard-overlap", "istio.virtualservice.mesh-conflicts",
@@ -203,6 +226,18 @@ CASES = [
     ("gateways-different-pods-no-conflict", "istio.gateway.selectors",
      doc(EDGE, deploy("internal", labels="{istio: internal, app: internal-gw}", annotations=""),
          gateway("a", "{istio: edge}", "www.example.com"), gateway("b", "{istio: internal}", "www.example.com"))),
+    # --- gateway-api.attachment (MSH0208, MSH0209, MSH0210), both meshes ---
+    ("gateway-api-attachment-refused", "gateway-api.attachment",
+     doc(k8s_gateway("{}"), svc("db", ns="data"),
+         route("a", "[{name: public, namespace: infra}]", "[{name: web, port: 80}]"),
+         route("b", "[{name: public, namespace: infra, sectionName: tls}]", "[{name: web, port: 80}]"),
+         route("c", "[{kind: Service, group: '', name: web}]", "[{name: db, namespace: data, port: 5432}]")),
+     {("MSH0208", "HTTPRoute shop/a"), ("MSH0209", "HTTPRoute shop/b"), ("MSH0210", "HTTPRoute shop/c")}),
+    ("gateway-api-attachment-ok", "gateway-api.attachment",
+     doc(ns("shop", labels="exposed: 'true'"), k8s_gateway("{namespaces: {from: Selector, selector: {matchLabels: {exposed: 'true'}}}}"),
+         svc("db", ns="data"), GRANT,
+         route("a", "[{name: public, namespace: infra, sectionName: http}]", "[{name: web, port: 80}]"),
+         route("c", "[{kind: Service, group: '', name: web}]", "[{name: db, namespace: data, port: 5432}]"))),
     # --- annotations: deprecated Istio keys (MSH0314), misplaced ingress.class (MSH0316) ---
     ("annotation-deprecated-stats-inclusion", "annotations",
      doc(ISTIO_NS, deploy("web", annotations="\n        sidecar.istio.io/statsInclusionPrefixes: cluster.outbound")),
