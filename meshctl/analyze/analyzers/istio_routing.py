@@ -14,6 +14,7 @@ from meshctl.analyze.hosts import (
     K8S_GATEWAY,
     SERVICE_ENTRY,
     VIRTUAL_SERVICE,
+    exported_to,
     fqdn,
     host_index,
     host_matches,
@@ -123,18 +124,23 @@ class DestinationSubsets(Analyzer):
                 if not subset or not isinstance(host, str):
                     continue
                 resolved = fqdn(host, vs.namespace)
-                if str(subset) in subsets.get(resolved, {}):
+                rules = list(subsets.get(resolved, {}).get(str(subset), ()))
+                rules += [dr for h, s in wild if host_matches(h, resolved) for dr in s.get(str(subset), ())]
+                # the proxies of the VirtualService's namespace must see the rule (DestinationRule exportTo)
+                if any(exported_to(dr, vs.namespace) for dr in rules):
                     continue
-                if any(str(subset) in s and host_matches(h, resolved) for h, s in wild):
-                    continue
-                ctx.report("MSH0102", vs, (*path, "subset"), subset=str(subset), host=host)
+                hint = ""
+                if rules:
+                    hint = (f" visible from namespace {vs.namespace} (DestinationRule {rules[0].namespace}/"
+                            f"{rules[0].name} defines it but its exportTo excludes {vs.namespace})")  # fmt: skip
+                ctx.report("MSH0102", vs, (*path, "subset"), subset=str(subset), host=host, hint=hint)
 
 
 class Gateways(Analyzer):
     name = "istio.virtualservice.gateways"
     description = "Gateways a VirtualService binds to exist, and their server hosts cover the VirtualService's hosts."
     inputs = (VIRTUAL_SERVICE, GATEWAY, K8S_GATEWAY)
-    codes = ("MSH0103", "MSH0104")
+    codes = ("MSH0103", "MSH0104", "MSH0132")
     mesh = "istio"
 
     def run(self, ctx: Context) -> None:
@@ -153,6 +159,9 @@ class Gateways(Analyzer):
                                and not holds_workloads(ctx, ns),
                                gateway=ref)  # fmt: skip
                     continue
+                if not exported_to(vs, gw.namespace):
+                    ctx.report("MSH0132", vs, ("spec", "gateways", i), gateway=f"{gw.namespace}/{gw.name}",
+                               namespace=gw.namespace)  # fmt: skip
                 allowed = _gateway_hosts(gw, vs.namespace)
                 # Istio's rule: a gateway must match at least one of the VirtualService's hosts; the others may be
                 # for the mesh or for another gateway of the same list.
