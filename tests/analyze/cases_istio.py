@@ -174,7 +174,7 @@ CASES = [
     ("envoyfilter-ok", "istio.envoyfilter.patches",
      doc(ef("first", PATCH.format(priority="", apply_to="HTTP_FILTER", operation="INSERT_FIRST")),
          ef("rel", PATCH.format(priority="priority: -1\n  ", apply_to="HTTP_FILTER", operation="INSERT_BEFORE")),
-         ef("merge", PATCH.format(priority="priority: 5\n  ", apply_to="HTTP_ROUTE", operation="MERGE")))),
+         ef("merge", PATCH.format(priority="", apply_to="NETWORK_FILTER", operation="MERGE")))),
     # --- istio.telemetry (MSH0126, MSH0127, MSH0128) ---
     ("telemetry-problems", "istio.telemetry",
      doc(SHOP, telemetry("a"), telemetry("b", "spec:\n  tracing:\n  - providers: []\n"),

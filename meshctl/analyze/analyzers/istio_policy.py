@@ -133,7 +133,8 @@ class Telemetries(Analyzer):
                         ctx.report("MSH0128", t, ("spec", section, i, "providers"), section=f"{section}[{i}]")
 
 
-RELATIVE = ("INSERT_BEFORE", "INSERT_AFTER", "REPLACE", "MERGE", "DELETE")  # their effect depends on patch order
+# Their effect depends on what other patches did first (Istio's list: MERGE is not among them).
+RELATIVE = ("INSERT_BEFORE", "INSERT_AFTER", "REPLACE", "REMOVE")
 ROUTE_LEVEL = ("ROUTE_CONFIGURATION", "HTTP_ROUTE")
 
 
@@ -211,7 +212,6 @@ class ServiceEntryAddresses(Analyzer):
                     # meshConfig can auto-allocate addresses (DNS proxying): unknown without the install
                     ctx.report("MSH0122", se, ("spec", "ports", i), partial=not holds_control_plane(ctx, "istio"),
                                port=port.get("number"))  # fmt: skip
-                    break
 
 
 class RootNamespaceReach(Analyzer):
