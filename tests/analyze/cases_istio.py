@@ -177,13 +177,13 @@ CASES = [
          ef("merge", PATCH.format(priority="", apply_to="NETWORK_FILTER", operation="MERGE")))),
     # --- istio.telemetry (MSH0126, MSH0127, MSH0128) ---
     ("telemetry-problems", "istio.telemetry",
-     doc(SHOP, telemetry("a"), telemetry("b", "spec:\n  tracing:\n  - providers: []\n"),
+     doc(SHOP, telemetry("a"), telemetry("b", "spec:\n  accessLogging:\n  - match: {mode: CLIENT}\n"),
          telemetry("c", TSEL.format(app="reviews")),
          telemetry("d", "spec:\n  selector:\n    matchLabels: {version: v1}\n  accessLogging:\n  - providers: [{name: envoy}]\n")),
      {("MSH0126", "Telemetry shop/a"), ("MSH0126", "Telemetry shop/b"), ("MSH0128", "Telemetry shop/b"),
       ("MSH0127", "Telemetry shop/c"), ("MSH0127", "Telemetry shop/d")}),
     ("telemetry-ok", "istio.telemetry",
-     doc(SHOP, telemetry("mesh-default", "spec:\n  accessLogging:\n  - providers: [{name: envoy}]\n", namespace="istio-system"),
+     doc(SHOP, telemetry("mesh-default", "spec:\n  accessLogging:\n  - providers: [{name: envoy}]\n  - disabled: true\n  tracing:\n  - providers: []\n", namespace="istio-system"),
          telemetry("a"), telemetry("c", TSEL.format(app="reviews")), telemetry("d", TSEL.format(app="ratings")))),
     # --- istio.destinationrule.tls: credentialName on sidecars (MSH0129) ---
     ("dr-credentialname-without-workloadselector", "istio.destinationrule.tls",

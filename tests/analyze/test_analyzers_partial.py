@@ -72,6 +72,15 @@ HTTPROUTE = y("""
       - backendRefs: [{name: web, port: 9080}]
 """)
 
+TELEMETRY_NO_PROVIDER = y("""
+    apiVersion: telemetry.istio.io/v1
+    kind: Telemetry
+    metadata: {name: logs, namespace: shop}
+    spec:
+      accessLogging:
+      - filter: {expression: "response.code >= 400"}
+""")
+
 CASES = [
     # --- subsets: absent pods only count when the files hold the Service's workloads and something routes there ---
     LCase(
@@ -221,6 +230,19 @@ CASES = [
         "proxy.resources",
         doc(ns("istio-system"), ISTIO_NS, deploy("web", annotations="")),
         {("MSH0309", "Deployment shop/web", "Warning")},
+    ),
+    # --- Telemetry access logging without providers: meshConfig's defaults decide (Istio's IST0157) ---
+    LCase(
+        "telemetry-access-log-providers-unknown-install-is-info",
+        "istio.telemetry",
+        TELEMETRY_NO_PROVIDER,
+        {("MSH0128", "Telemetry shop/logs", "Info")},
+    ),
+    LCase(
+        "telemetry-access-log-providers-with-install-is-warning",
+        "istio.telemetry",
+        doc(ns("istio-system"), TELEMETRY_NO_PROVIDER),
+        {("MSH0128", "Telemetry shop/logs", "Warning")},
     ),
     # --- injection markers: disabled + revision/ambient is how a namespace moves off sidecars ---
     LCase(

@@ -123,14 +123,20 @@ class Telemetries(Analyzer):
 
     def run(self, ctx: Context) -> None:
         _one_per_namespace(ctx, TELEMETRY, "MSH0126", "MSH0127")
+        # As Istio: access logging without providers relies on meshConfig.defaultProviders.accessLogging, which a
+        # default install leaves empty (so nothing is logged); unknown when the install is not in the input.
+        partial = not holds_control_plane(ctx, "istio")
         for t in ctx.snapshot.of(TELEMETRY):
             for section in ("tracing", "metrics", "accessLogging"):
                 for i, entry in enumerate(as_list(t.spec.get(section))):
-                    if not isinstance(entry, dict) or "providers" not in entry:
+                    if not isinstance(entry, dict):
                         continue
                     providers = as_list(entry.get("providers"))
-                    if not providers or any(not isinstance(p, dict) or not p.get("name") for p in providers):
-                        ctx.report("MSH0128", t, ("spec", section, i, "providers"), section=f"{section}[{i}]")
+                    nameless = any(not isinstance(p, dict) or not p.get("name") for p in providers)
+                    unset = section == "accessLogging" and not providers and entry.get("disabled") is not True
+                    if nameless or unset:
+                        ctx.report("MSH0128", t, ("spec", section, i), partial=partial and not nameless,
+                                   section=f"{section}[{i}]")  # fmt: skip
 
 
 # Their effect depends on what other patches did first (Istio's list: MERGE is not among them).
