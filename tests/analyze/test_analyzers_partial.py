@@ -118,6 +118,21 @@ CASES = [
             ),
         ),
     ),
+    LCase(
+        "subset-of-another-teams-host-is-info",
+        "istio.virtualservice.subsets",
+        vs(
+            "r",
+            "spec:\n  hosts: [reviews]\n  http:\n  - route:\n    - destination: {host: ratings.data.svc.cluster.local, subset: v1}\n",
+        ),
+        {("MSH0102", "VirtualService shop/r", "Info")},
+    ),
+    LCase(
+        "subset-of-own-namespace-host-is-error",
+        "istio.virtualservice.subsets",
+        doc(REVIEWS_SVC, ROUTE_V1),
+        {("MSH0102", "VirtualService shop/r", "Error")},
+    ),
     # --- hosts / gateways / routes absent from the files ---
     LCase(
         "vs-host-in-unseen-namespace-is-info",

@@ -133,7 +133,15 @@ class DestinationSubsets(Analyzer):
                 if rules:
                     hint = (f" visible from namespace {vs.namespace} (DestinationRule {rules[0].namespace}/"
                             f"{rules[0].name} defines it but its exportTo excludes {vs.namespace})")  # fmt: skip
-                ctx.report("MSH0102", vs, (*path, "subset"), subset=str(subset), host=host, hint=hint)
+                # A host of another namespace whose DestinationRules are not in the files: the team owning it may
+                # define the subset in its own repository.
+                host_ns = resolved[: -len(SVC_SUFFIX)].rpartition(".")[2] if resolved.endswith(SVC_SUFFIX) else ""
+                partial = (
+                    not rules
+                    and host_ns not in ("", vs.namespace)
+                    and not holds_kind(ctx, (DESTINATION_RULE,), host_ns)
+                )
+                ctx.report("MSH0102", vs, (*path, "subset"), partial=partial, subset=str(subset), host=host, hint=hint)
 
 
 class Gateways(Analyzer):
