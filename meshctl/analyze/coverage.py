@@ -14,6 +14,7 @@ from meshctl.analyze.snapshot import GK, SERVICE
 
 SVC_SUFFIX = f".svc.{CLUSTER_DOMAIN}"
 CONTROL_PLANE = {"istio": ("istio-system",), "linkerd": ("linkerd",)}
+MESH_CONFIG = {"istio": ("istio-system", "istio"), "linkerd": ("linkerd", "linkerd-config")}  # namespace, ConfigMap
 
 
 def _namespaces_of(ctx: Context, gks: tuple[GK, ...]) -> frozenset[str]:
@@ -45,8 +46,9 @@ def holds_host(ctx: Context, host: str) -> bool:
 
 
 def holds_control_plane(ctx: Context, mesh: str) -> bool:
-    """The mesh's install (whose defaults size proxies, for example) is in the input."""
+    """The mesh's install (whose defaults size proxies, whose meshConfig sets providers) is in the input: its
+    workloads, or its configuration ConfigMap. Mesh-wide policies kept in istio-system are not the install."""
     if ctx.live:
         return True
-    spaces = ctx.memoised("coverage:all", lambda: frozenset(r.namespace for r in ctx.snapshot))
-    return any(ns in spaces or ctx.snapshot.namespace(ns) is not None for ns in CONTROL_PLANE[mesh])
+    ns, config = MESH_CONFIG[mesh]
+    return bool(ctx.snapshot.workloads_in(ns)) or ctx.snapshot.get(("", "ConfigMap"), ns, config) is not None

@@ -105,6 +105,8 @@ GRANT = res(
 )
 
 
+MESH_CM = res("v1", "ConfigMap", "istio", "data:\n  mesh: 'defaultConfig: {}'\n", "istio-system")
+
 CASES = [
     # --- istio.virtualservice.mesh-conflicts: wildcard overlap (MSH0116) ---
     ("vs-wildcard-overlap", "istio.virtualservice.mesh-conflicts",
@@ -159,10 +161,10 @@ CASES = [
          """))),
     # --- istio.serviceentry.addresses (MSH0122) ---
     ("serviceentry-tcp-without-addresses", "istio.serviceentry.addresses",
-     doc(ns("istio-system"), se("db", "spec:\n  hosts: [db.example.com]\n  ports: [{number: 5432, name: tcp, protocol: TCP}]\n  resolution: DNS")),
+     doc(MESH_CM, se("db", "spec:\n  hosts: [db.example.com]\n  ports: [{number: 5432, name: tcp, protocol: TCP}]\n  resolution: DNS")),
      {("MSH0122", "ServiceEntry shop/db")}),
     ("serviceentry-http-or-addressed", "istio.serviceentry.addresses",
-     doc(ns("istio-system"),
+     doc(MESH_CM,
          se("api", "spec:\n  hosts: [api.example.com]\n  ports: [{number: 443, name: https, protocol: HTTPS}]\n  resolution: DNS"),
          se("db", "spec:\n  hosts: [db.example.com]\n  addresses: [10.9.0.4]\n  ports: [{number: 5432, name: tcp, protocol: TCP}]"))),
     # --- istio.envoyfilter.patches (MSH0123, MSH0124, MSH0125) ---

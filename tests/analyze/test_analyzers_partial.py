@@ -72,6 +72,14 @@ HTTPROUTE = y("""
       - backendRefs: [{name: web, port: 9080}]
 """)
 
+MESH_CONFIG = y("""
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: istio, namespace: istio-system}
+    data:
+      mesh: |-
+        defaultConfig: {discoveryAddress: istiod.istio-system.svc:15012}
+""")
 TELEMETRY_NO_PROVIDER = y("""
     apiVersion: telemetry.istio.io/v1
     kind: Telemetry
@@ -241,9 +249,29 @@ CASES = [
         {("MSH0309", "Deployment shop/web", "Info")},
     ),
     LCase(
+        "proxy-sizing-with-mesh-wide-policies-only-is-info",
+        "proxy.resources",
+        doc(
+            ISTIO_NS,
+            deploy("web", annotations=""),
+            y("""
+            apiVersion: security.istio.io/v1
+            kind: PeerAuthentication
+            metadata: {name: default, namespace: istio-system}
+            spec: {mtls: {mode: STRICT}}
+        """),
+        ),
+        {("MSH0309", "Deployment shop/web", "Info")},
+    ),
+    LCase(
         "proxy-sizing-with-control-plane-is-warning",
         "proxy.resources",
-        doc(ns("istio-system"), ISTIO_NS, deploy("web", annotations="")),
+        doc(
+            ns("istio-system"),
+            deploy("istiod", ns="istio-system", annotations=""),
+            ISTIO_NS,
+            deploy("web", annotations=""),
+        ),
         {("MSH0309", "Deployment shop/web", "Warning")},
     ),
     # --- Telemetry access logging without providers: meshConfig's defaults decide (Istio's IST0157) ---
@@ -256,7 +284,7 @@ CASES = [
     LCase(
         "telemetry-access-log-providers-with-install-is-warning",
         "istio.telemetry",
-        doc(ns("istio-system"), TELEMETRY_NO_PROVIDER),
+        doc(MESH_CONFIG, TELEMETRY_NO_PROVIDER),
         {("MSH0128", "Telemetry shop/logs", "Warning")},
     ),
     # --- injection markers: disabled + revision/ambient is how a namespace moves off sidecars ---

@@ -2,7 +2,9 @@
 
 Each directory under tests/data/analyze/corpus is one way real repositories hold mesh configuration: Istio's bookinfo
 with per-version routing, Linkerd's emojivoto with policy, an Istio app routed by the Gateway API only, a shared
-multi-host ingress gateway, and a routing-only GitOps directory whose workloads live elsewhere. What these files
+multi-host ingress gateway, a routing-only GitOps directory whose workloads live elsewhere, and a platform team's
+mesh-wide Istio policy (root-namespace PeerAuthentication, Sidecar, Telemetry, EnvoyFilter, ServiceEntries) with
+one team's AuthorizationPolicy and Sidecar. What these files
 cannot prove (absent workloads, the install's proxy defaults, a gateway's pods) may be said as Info, never louder.
 """
 
@@ -26,7 +28,7 @@ def _at_root(monkeypatch):
 
 
 def test_corpus_has_the_five_shapes():
-    assert APPS == ["bookinfo", "emojivoto", "gateway-api", "multi-host-gateway", "routing-only"]
+    assert APPS == ["bookinfo", "emojivoto", "gateway-api", "istio-platform", "multi-host-gateway", "routing-only"]
 
 
 @pytest.mark.parametrize("app", APPS)
