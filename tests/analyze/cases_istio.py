@@ -158,6 +158,8 @@ CASES = [
            rules:
            - from:
              - source: {namespaces: [frontend, "prod-*"], principals: [cluster.local/ns/frontend/sa/web, "*"]}
+             - source: {principals: [cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account]}
+             - source: {namespaces: [istio-ingress, kube-system]}
          """))),
     # --- istio.serviceentry.addresses (MSH0122) ---
     ("serviceentry-tcp-without-addresses", "istio.serviceentry.addresses",

@@ -11,6 +11,7 @@ from collections import defaultdict
 
 from meshctl.analyze.coverage import holds_control_plane, holds_workloads
 from meshctl.analyze.framework import Analyzer, Context
+from meshctl.analyze.meshstate import CONTROL_PLANE_NAMESPACES, SYSTEM_NAMESPACES
 from meshctl.analyze.resource import Resource, as_dict, as_list, str_map
 
 ROOT_NAMESPACE = "istio-system"  # meshConfig.rootNamespace's default
@@ -172,6 +173,10 @@ class EnvoyFilters(Analyzer):
                     ctx.report("MSH0123", ef, path, index=i, operation=op, hint=hint)
 
 
+def _known(namespace: str, known: set[str]) -> bool:
+    return namespace in known or namespace.startswith("istio-")  # istio-ingress, istio-gateways...
+
+
 class AuthorizationSources(Analyzer):
     name = "istio.authorizationpolicy.sources"
     description = "Namespaces an AuthorizationPolicy names (source namespaces, principals) exist."
@@ -181,6 +186,8 @@ class AuthorizationSources(Analyzer):
 
     def run(self, ctx: Context) -> None:
         known = {r.name for r in ctx.snapshot.of(("", "Namespace"))} | {r.namespace for r in ctx.snapshot}
+        # The install's namespaces (ingress gateways' service accounts are the usual principals) exist anyway.
+        known |= SYSTEM_NAMESPACES | CONTROL_PLANE_NAMESPACES
         # Without the cluster, only files that declare Namespaces can show one is missing.
         partial = not ctx.live and not ctx.snapshot.has_namespaces
         for ap in ctx.snapshot.of(AUTHZ):
@@ -190,14 +197,19 @@ class AuthorizationSources(Analyzer):
                     base = ("spec", "rules", i, "from", j, "source")
                     for field in ("namespaces", "notNamespaces"):
                         for k, ns in enumerate(as_list(source.get(field))):
-                            if isinstance(ns, str) and "*" not in ns and ns not in known:
+                            if isinstance(ns, str) and "*" not in ns and not _known(ns, known):
                                 ctx.report("MSH0121", ap, (*base, field, k), partial=partial, namespace=ns,
                                            where=f"source.{field}")  # fmt: skip
                     for field in ("principals", "notPrincipals"):
                         for k, p in enumerate(as_list(source.get(field))):
                             parts = str(p).split("/")
                             # <trust domain>/ns/<namespace>/sa/<service account>
-                            if len(parts) == 5 and parts[1] == "ns" and "*" not in parts[2] and parts[2] not in known:
+                            if (
+                                len(parts) == 5
+                                and parts[1] == "ns"
+                                and "*" not in parts[2]
+                                and not _known(parts[2], known)
+                            ):
                                 ctx.report("MSH0121", ap, (*base, field, k), partial=partial, namespace=parts[2],
                                            where=f"source.{field} {p!r}")  # fmt: skip
 
