@@ -163,9 +163,8 @@ class Gateways(Analyzer):
                     name, ns = name.split(".")[0], name.split(".")[1]
                 gw = ctx.snapshot.get(GATEWAY, ns, name) or ctx.snapshot.get(K8S_GATEWAY, ns, name)
                 if gw is None:
-                    ctx.report("MSH0103", vs, ("spec", "gateways", i), partial=not holds_kind(ctx, (GATEWAY, K8S_GATEWAY), ns)
-                               and not holds_workloads(ctx, ns),
-                               gateway=ref)  # fmt: skip
+                    shared = not holds_kind(ctx, (GATEWAY, K8S_GATEWAY), ns) and not holds_workloads(ctx, ns)
+                    ctx.report("MSH0103", vs, ("spec", "gateways", i), partial=shared, gateway=ref)
                     continue
                 if not exported_to(vs, gw.namespace):
                     ctx.report("MSH0132", vs, ("spec", "gateways", i), gateway=f"{gw.namespace}/{gw.name}",
