@@ -92,6 +92,18 @@ def route(name: str, parents: str, backends: str) -> str:
     return res("gateway.networking.k8s.io/v1", "HTTPRoute", name, body)
 
 
+K8S_GW_HOSTS = res(
+    "gateway.networking.k8s.io/v1",
+    "Gateway",
+    "public",
+    """
+    spec:
+      gatewayClassName: istio
+      listeners:
+      - {name: http, port: 80, protocol: HTTP, hostname: "*.example.com", allowedRoutes: {namespaces: {from: All}}}
+""",
+    "infra",
+)
 GRANT = res(
     "gateway.networking.k8s.io/v1beta1",
     "ReferenceGrant",
@@ -237,6 +249,11 @@ CASES = [
          route("b", "[{name: public, namespace: infra, sectionName: tls}]", "[{name: web, port: 80}]"),
          route("c", "[{kind: Service, group: '', name: web}]", "[{name: db, namespace: data, port: 5432}]")),
      {("MSH0208", "HTTPRoute shop/a"), ("MSH0209", "HTTPRoute shop/b"), ("MSH0210", "HTTPRoute shop/c")}),
+    ("gateway-api-hostnames-match-no-listener", "gateway-api.attachment",
+     doc(K8S_GW_HOSTS, route("a", "[{name: public, namespace: infra}]", "[{name: web, port: 80}]").replace("spec:\n", "spec:\n  hostnames: [shop.example.org]\n", 1),
+         route("b", "[{name: public, namespace: infra}]", "[{name: web, port: 80}]").replace("spec:\n", "spec:\n  hostnames: [shop.example.com]\n", 1),
+         route("c", "[{name: public, namespace: infra}]", "[{name: web, port: 80}]")),
+     {("MSH0211", "HTTPRoute shop/a")}),
     ("gateway-api-attachment-ok", "gateway-api.attachment",
      doc(ns("shop", labels="exposed: 'true'"), k8s_gateway("{namespaces: {from: Selector, selector: {matchLabels: {exposed: 'true'}}}}"),
          svc("db", ns="data"), GRANT,

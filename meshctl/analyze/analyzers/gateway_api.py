@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from meshctl.analyze.coverage import holds_kind
 from meshctl.analyze.framework import Analyzer, Context
+from meshctl.analyze.hosts import host_matches
 from meshctl.analyze.resource import Resource, as_dict, as_list, str_map
 from meshctl.analyze.snapshot import NAMESPACE, SERVICE
 
@@ -52,13 +53,24 @@ def _granted(ctx: Context, route: Resource, ns: str, name: str) -> bool:
     return False
 
 
+def _hostnames_meet(listener: dict, route: Resource) -> bool:
+    """A listener without hostname takes any; a route without hostnames takes the listener's; else one must match
+    the other (wildcards either side, as the Gateway API intersects them)."""
+    names = [str(h) for h in as_list(route.spec.get("hostnames"))]
+    theirs = listener.get("hostname")
+    if not theirs or not names:
+        return True
+    return any(host_matches(str(theirs), h) or host_matches(h, str(theirs)) for h in names)
+
+
 class Attachment(Analyzer):
     name = "gateway-api.attachment"
     description = (
-        "Routes attach to a Gateway listener that accepts them; cross-namespace backends have a ReferenceGrant."
+        "Routes attach to a Gateway listener that accepts their namespace and hostnames; cross-namespace backends "
+        "have a ReferenceGrant."
     )
     inputs = (*ROUTES, K8S_GATEWAY, NAMESPACE, SERVICE, *REFERENCE_GRANTS)
-    codes = ("MSH0208", "MSH0209", "MSH0210")
+    codes = ("MSH0208", "MSH0209", "MSH0210", "MSH0211")
 
     def run(self, ctx: Context) -> None:
         for route in ctx.snapshot.of(*ROUTES):
@@ -78,10 +90,13 @@ class Attachment(Analyzer):
                         ctx.report("MSH0209", route, ("spec", "parentRefs", i, "sectionName"), section=section,
                                    gateway=f"{gw.namespace}/{gw.name}")  # fmt: skip
                         continue
-                verdicts = [_accepts(ctx, li, gw, route.namespace) for li in listeners]
-                if listeners and not any(v is not False for v in verdicts):
+                accepting = [li for li in listeners if _accepts(ctx, li, gw, route.namespace) is not False]
+                if listeners and not accepting:
                     ctx.report("MSH0208", route, ("spec", "parentRefs", i), gateway=f"{gw.namespace}/{gw.name}",
                                namespace=route.namespace)  # fmt: skip
+                elif accepting and not any(_hostnames_meet(li, route) for li in accepting):
+                    ctx.report("MSH0211", route, ("spec", "hostnames"), gateway=f"{gw.namespace}/{gw.name}",
+                               hostnames=", ".join(str(h) for h in as_list(route.spec.get("hostnames"))))  # fmt: skip
             for r, rule in enumerate(as_list(route.spec.get("rules"))):
                 for b, ref in enumerate(as_list(as_dict(rule).get("backendRefs"))):
                     ref = as_dict(ref)
