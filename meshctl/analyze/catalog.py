@@ -26,6 +26,10 @@ class MessageType:
     template: str
     description: str
     doc_url: str
+    partial_level: str | None = None  # the level when the evidence is missing from partial input (see coverage.py)
+
+    def level_for(self, partial: bool) -> str:
+        return self.partial_level if partial and self.partial_level else self.level
 
     @property
     def anchor(self) -> str:
@@ -56,11 +60,13 @@ def catalog() -> Catalog:
     for m in raw["messages"]:
         if m["level"] not in LEVELS:
             raise ValueError(f"catalog: {m['code']} has unknown level {m['level']!r}")
+        if m.get("partial") not in (None, *LEVELS):
+            raise ValueError(f"catalog: {m['code']} has unknown partial level {m['partial']!r}")
         if m["code"] in messages:
             raise ValueError(f"catalog: duplicate code {m['code']}")
         messages[m["code"]] = MessageType(
             m["code"], m["name"], m["level"], m["title"], m["template"], m.get("description", "").strip(),
-            f"{base}#{m['code'].lower()}",
+            f"{base}#{m['code'].lower()}", m.get("partial"),
         )  # fmt: skip
     return Catalog(base, dict(raw.get("ranges", {})), messages)
 
@@ -83,12 +89,16 @@ def markdown() -> str:
         "Suppress a finding with `-S 'CODE=Kind ns/name'` (globs allowed) or the annotation",
         '`meshctl.io/analyze-suppress: "CODE,CODE"` (or `"*"`) on the resource. See [analyze.md](analyze.md).',
         "",
+        "A level such as `Error (Info on partial input)` means: when the finding rests on something being absent and",
+        "the input does not demonstrably hold it (files without the namespace's workloads or Services, without the",
+        "mesh's control plane; see each code), the finding is reported at the lower level.",
+        "",
         "| Code | Level | Title | Analyzer |",
         "|---|---|---|---|",
     ]
     for m in cat.messages.values():
         names = ", ".join(f"`{n}`" for n in by_code.get(m.code, [])) or "(input loading)"
-        lines.append(f"| [{m.code}](#{m.anchor}) | {m.level} | {m.title} | {names} |")
+        lines.append(f"| [{m.code}](#{m.anchor}) | {_level_text(m)} | {m.title} | {names} |")
     current_range = None
     for m in cat.messages.values():
         prefix = m.code[:5]
@@ -98,7 +108,7 @@ def markdown() -> str:
         lines += [
             "",
             f'<a id="{m.anchor}"></a>',
-            f"### {m.code} {m.name} ({m.level})",
+            f"### {m.code} {m.name} ({_level_text(m)})",
             "",
             m.description,
             "",
@@ -111,6 +121,10 @@ def markdown() -> str:
         )
         lines.append(f"| `{a.name}` | {kinds} | {', '.join(a.codes)} | {a.description} |")
     return "\n".join(lines) + "\n"
+
+
+def _level_text(m: MessageType) -> str:
+    return f"{m.level} ({m.partial_level} on partial input)" if m.partial_level else m.level
 
 
 def main(argv: list[str]) -> int:

@@ -148,6 +148,7 @@ def _analyze(request: AnalyzeRequest, kube: Any) -> AnalyzeResult:
         ran.append(a.name)
     if request.analyzers and not ran:
         notes.append(f"no selected analyzer ran: {', '.join(skipped)}")
+    notes += _other_mesh_note(request.mesh, snapshot, skipped)
     loaded.resolve_lines(ctx.findings)
     findings = _input_findings(loaded, snapshot) + ctx.findings
     scope = scope_of(request, loaded.resources)
@@ -157,6 +158,19 @@ def _analyze(request: AnalyzeRequest, kube: Any) -> AnalyzeResult:
     result.analyzers_skipped = skipped
     result.kinds_not_analysed = not_analysed
     return result
+
+
+def _other_mesh_note(forced: str, snapshot: Snapshot, skipped: list[str]) -> list[str]:
+    """--mesh X with the other mesh's resources in the input: say once that their analyzers did not run."""
+    if forced not in ("linkerd", "istio") or not any(s.endswith(" not in use)") for s in skipped):
+        return []
+    other = "istio" if forced == "linkerd" else "linkerd"
+    count = sum(1 for r in snapshot if r.group.endswith(f"{other}.io"))
+    if not count:
+        return []
+    title = {"istio": "Istio", "linkerd": "Linkerd"}[other]
+    noun = "resource" if count == 1 else "resources"
+    return [f"--mesh {forced}: {count} {title} {noun} not checked (use --mesh {other} or auto)"]
 
 
 def _input_findings(loaded, snapshot: Snapshot) -> list[Finding]:

@@ -60,11 +60,13 @@ class Context:
     current: str = ""  # the running analyzer's name
     memo: dict[str, Any] = field(default_factory=dict)
 
-    def report(self, code: str, res: Resource | None, path: tuple = (), **args: Any) -> None:
+    def report(self, code: str, res: Resource | None, path: tuple = (), *, partial: bool = False, **args: Any) -> None:
+        """partial=True: the finding rests on an absence the input cannot prove (the catalog's `partial` level)."""
         mt = catalog()[code]
         file = res.file if res is not None else None
         line = res.line if res is not None and not res.live else None
-        self.findings.append(Finding(code, mt.level, mt.format(args), res, file, line, self.current, path))
+        level = mt.level_for(partial)
+        self.findings.append(Finding(code, level, mt.format(args), res, file, line, self.current, path))
 
     def memoised(self, key: str, compute: Callable[[], Any]) -> Any:
         """Shared derived data (host index, injection state), computed once per run by whoever needs it first."""

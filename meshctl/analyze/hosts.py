@@ -20,6 +20,7 @@ SERVICE_ENTRY = ("networking.istio.io", "ServiceEntry")
 DESTINATION_RULE = ("networking.istio.io", "DestinationRule")
 VIRTUAL_SERVICE = ("networking.istio.io", "VirtualService")
 GATEWAY = ("networking.istio.io", "Gateway")
+K8S_GATEWAY = ("gateway.networking.k8s.io", "Gateway")
 
 
 def fqdn(host: str, namespace: str) -> str:
@@ -105,18 +106,26 @@ def host_index(ctx: Context) -> HostIndex:
     return ctx.memoised("istio:hosts", lambda: HostIndex(ctx))
 
 
-def subsets_index(ctx: Context) -> dict[str, dict[str, Resource]]:
-    """Resolved DestinationRule host -> {subset name: DestinationRule}."""
+def exported_to(res: Resource, namespace: str) -> bool:
+    """Is a resource with spec.exportTo (VirtualService, DestinationRule, ServiceEntry) visible from namespace?"""
+    export = [str(x) for x in as_list(res.spec.get("exportTo"))]
+    if not export or "*" in export:
+        return True
+    return namespace in export or ("." in export and namespace == res.namespace)
 
-    def build() -> dict[str, dict[str, Resource]]:
-        out: dict[str, dict[str, Resource]] = defaultdict(dict)
+
+def subsets_index(ctx: Context) -> dict[str, dict[str, list[Resource]]]:
+    """Resolved DestinationRule host -> {subset name: the DestinationRules defining it}."""
+
+    def build() -> dict[str, dict[str, list[Resource]]]:
+        out: dict[str, dict[str, list[Resource]]] = defaultdict(lambda: defaultdict(list))
         for dr in ctx.snapshot.of(DESTINATION_RULE):
             host = dr.spec.get("host")
             if not isinstance(host, str):
                 continue
             for s in as_list(dr.spec.get("subsets")):
                 if isinstance(s, dict) and s.get("name"):
-                    out[fqdn(host, dr.namespace)][str(s["name"])] = dr
+                    out[fqdn(host, dr.namespace)][str(s["name"])].append(dr)
         return out
 
     return ctx.memoised("istio:subsets", build)

@@ -9,10 +9,22 @@ from meshctl.analyze.framework import Analyzer
 
 @cache
 def all_analyzers() -> tuple[Analyzer, ...]:
-    from meshctl.analyze.analyzers import annotations, injection, istio_config, istio_routing, linkerd, live, workloads
+    from meshctl.analyze.analyzers import (
+        annotations,
+        gateway_api,
+        injection,
+        istio_config,
+        istio_policy,
+        istio_routing,
+        istio_schema,
+        linkerd,
+        live,
+        workloads,
+    )
 
     out: list[Analyzer] = []
-    for module in (istio_routing, istio_config, linkerd, injection, annotations, workloads, live):
+    for module in (istio_routing, istio_config, istio_policy, istio_schema, linkerd, gateway_api, injection,
+                   annotations, workloads, live):  # fmt: skip
         out.extend(module.ANALYZERS)
     names = [a.name for a in out]
     if len(set(names)) != len(names):

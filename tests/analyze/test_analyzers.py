@@ -12,6 +12,7 @@ import pytest
 from meshctl.analyze.engine import AnalyzeRequest, analyze
 from meshctl.analyze.registry import all_analyzers
 from meshctl.manifests.sources import Source
+from tests.analyze.cases_istio import CASES as ISTIO_CASES
 from tests.analyze.docs import (
     ISTIO_NS,
     LINKERD_NS,
@@ -829,6 +830,9 @@ CASES = [
         },
     ),
 ]
+
+
+CASES += [Case(*c) for c in ISTIO_CASES]  # issue 12's Istio families, kept in their own module
 
 
 def run_case(case: Case):

@@ -12,6 +12,7 @@ from meshctl.analyze.resource import Resource, pod_view
 from meshctl.analyze.vocab import Key, Vocabulary, swapped, vocabularies
 
 SUPPRESS_ANNOTATION = "meshctl.io/analyze-suppress"
+INGRESS_CLASS = "kubernetes.io/ingress.class"
 PLACEMENT = {"Namespace": "namespace", "Service": "service", "Pod": "pod"}
 READERS = {"pod": "the pod template", "namespace": "the Namespace", "service": "the Service", "any": "any object"}
 
@@ -39,7 +40,7 @@ class Annotations(Analyzer):
     name = "annotations"
     description = "Mesh annotations and labels are known, valid, and placed where the mesh reads them."
     inputs = ()  # every kind
-    codes = ("MSH0304", "MSH0305", "MSH0306", "MSH0307", "MSH0314", "MSH0315")
+    codes = ("MSH0304", "MSH0305", "MSH0306", "MSH0307", "MSH0314", "MSH0315", "MSH0316")
 
     def run(self, ctx: Context) -> None:
         vocabs = list(vocabularies().values())
@@ -57,6 +58,9 @@ class Annotations(Analyzer):
         for key, value in annotations.items():
             if key == SUPPRESS_ANNOTATION:
                 self._suppress(ctx, res, value, (*path, key))
+                continue
+            if key == INGRESS_CLASS:
+                self._ingress_class(ctx, res, value, (*path, key))
                 continue
             if swapped().get(key) == "label":
                 ctx.report(
@@ -104,6 +108,14 @@ class Annotations(Analyzer):
                 elif (expected := known.check(value)) is not None:
                     ctx.report("MSH0306", res, (*path, key), key=key, value=value, expected=expected)
                 break
+
+    @staticmethod
+    def _ingress_class(ctx: Context, res, value: str, path: tuple) -> None:
+        """Only an Ingress's own metadata is read; there it is the deprecated form of spec.ingressClassName."""
+        if res.kind != "Ingress" or path[0] != "metadata":
+            ctx.report("MSH0316", res, path, key=INGRESS_CLASS, kind=res.kind)
+        elif value in ("istio", "linkerd"):
+            ctx.report("MSH0314", res, path, key=INGRESS_CLASS, advice=f"set spec.ingressClassName: {value}")
 
     @staticmethod
     def _suppress(ctx: Context, res, value: str, path: tuple) -> None:

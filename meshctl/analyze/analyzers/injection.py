@@ -56,11 +56,9 @@ class NamespaceInjection(Analyzer):
             markers.append("istio.io/dataplane-mode=ambient")
         istio_on = [m for m in markers if m != "istio-injection=disabled"]
         linkerd_on = ann.get("linkerd.io/inject") in ("enabled", "ingress")
-        if (
-            len(istio_on) > 1
-            or (linkerd_on and istio_on)
-            or ("istio-injection=disabled" in markers and len(istio_on) > 0)
-        ):
+        # `istio-injection=disabled` beside a revision or ambient label is how a namespace moves off sidecars
+        # (Istio's own analyzer counts only `istio-injection=enabled`), so it is not a conflict.
+        if len(istio_on) > 1 or (linkerd_on and istio_on):
             shown = markers + ([f"linkerd.io/inject={ann['linkerd.io/inject']}"] if linkerd_on else [])
             ctx.report("MSH0302", ns, ("metadata",), markers=", ".join(shown))
 

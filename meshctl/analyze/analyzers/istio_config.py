@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from meshctl.analyze.coverage import holds_host, holds_workloads
 from meshctl.analyze.framework import Analyzer, Context
-from meshctl.analyze.hosts import DESTINATION_RULE, GATEWAY, SERVICE_ENTRY, fqdn, host_index
-from meshctl.analyze.meshstate import ns_state, pod_meshes
+from meshctl.analyze.hosts import DESTINATION_RULE, GATEWAY, SERVICE_ENTRY, VIRTUAL_SERVICE, fqdn, host_index
+from meshctl.analyze.meshstate import application_namespace, ns_state, pod_meshes
 from meshctl.analyze.resource import Resource, as_dict, as_list, str_map
 from meshctl.analyze.snapshot import SERVICE
 
@@ -29,6 +30,9 @@ KNOWN_PROTOCOLS = {
 APP_PROTOCOL_ALIASES = {"kubernetes.io/h2c": "http2", "kubernetes.io/ws": "http", "kubernetes.io/wss": "https"}
 TCP_BY_NUMBER = {25, 53, 3306, 27017}  # Istio treats these as TCP whatever their name
 # Without a cluster the default gateways that an Istio install brings are assumed present (as istioctl does).
+# Labels a subset may use that select by node, not by pod labels (Istio's locality labels): never a pod selector.
+NODE_LABEL_PREFIXES = ("topology.kubernetes.io/", "failure-domain.beta.kubernetes.io/", "topology.istio.io/",
+                       "kubernetes.io/hostname", "node.kubernetes.io/")  # fmt: skip
 DEFAULT_GATEWAY_LABELS = (
     {"istio": "ingressgateway", "app": "istio-ingressgateway"},
     {"istio": "egressgateway", "app": "istio-egressgateway"},
@@ -57,7 +61,7 @@ def port_protocol(port: dict) -> str | None:
 class DestinationRuleHosts(Analyzer):
     name = "istio.destinationrule.hosts"
     description = "A DestinationRule's host is a known Service or ServiceEntry; its subsets select pods."
-    inputs = (DESTINATION_RULE, SERVICE, SERVICE_ENTRY, *WORKLOADS)
+    inputs = (DESTINATION_RULE, SERVICE, SERVICE_ENTRY, VIRTUAL_SERVICE, *WORKLOADS)
     codes = ("MSH0108", "MSH0109")
     mesh = "istio"
 
@@ -70,25 +74,48 @@ class DestinationRuleHosts(Analyzer):
                 continue
             resolved = fqdn(host, dr.namespace)
             if not index.lookup(resolved, dr.namespace):
-                ctx.report("MSH0108", dr, ("spec", "host"), host=host)
+                ctx.report("MSH0108", dr, ("spec", "host"), partial=not holds_host(ctx, resolved), host=host)
                 continue
+            routed = _routed_subsets(ctx)
             for svc in index.services(resolved):
                 selector = str_map(svc.spec.get("selector"))
                 if not selector:
                     continue
+                known = ctx.live or (
+                    holds_workloads(ctx, svc.namespace) and bool(ctx.snapshot.select(svc.namespace, selector))
+                )
                 for i, subset in enumerate(as_list(dr.spec.get("subsets"))):
                     labels = str_map(subset.get("labels")) if isinstance(subset, dict) else {}
-                    if labels and not ctx.snapshot.select(svc.namespace, {**selector, **labels}):
-                        shown = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
-                        ctx.report("MSH0109", dr, ("spec", "subsets", i, "labels"), subset=str(subset.get("name")),
-                                   labels=shown, what=what, service=f"{svc.namespace}/{svc.name}")  # fmt: skip
+                    pod_labels = {k: v for k, v in labels.items() if not k.startswith(NODE_LABEL_PREFIXES)}
+                    if pod_labels and not ctx.snapshot.select(svc.namespace, {**selector, **pod_labels}):
+                        shown = ",".join(f"{k}={v}" for k, v in sorted(pod_labels.items()))
+                        used = (resolved, str(subset.get("name"))) in routed
+                        ctx.report("MSH0109", dr, ("spec", "subsets", i, "labels"), partial=not (known and used),
+                                   subset=str(subset.get("name")), labels=shown, what=what,
+                                   service=f"{svc.namespace}/{svc.name}")  # fmt: skip
+
+
+def _routed_subsets(ctx: Context) -> set[tuple[str, str]]:
+    """(resolved host, subset) pairs some VirtualService routes or mirrors to."""
+
+    def build() -> set[tuple[str, str]]:
+        from meshctl.analyze.analyzers.istio_routing import destinations
+
+        out = set()
+        for vs in ctx.snapshot.of(VIRTUAL_SERVICE):
+            for dest, _ in destinations(vs):
+                if isinstance(dest.get("host"), str) and dest.get("subset"):
+                    out.add((fqdn(dest["host"], vs.namespace), str(dest["subset"])))
+        return out
+
+    return ctx.memoised("istio:routed-subsets", build)
 
 
 class TLSVerification(Analyzer):
     name = "istio.destinationrule.tls"
     description = "TLS origination (SIMPLE/MUTUAL) verifies the server certificate."
     inputs = (DESTINATION_RULE,)
-    codes = ("MSH0112",)
+    codes = ("MSH0112", "MSH0129")
     mesh = "istio"
 
     def run(self, ctx: Context) -> None:
@@ -112,6 +139,15 @@ class TLSVerification(Analyzer):
     def _check(ctx: Context, dr: Resource, tls: object, path: tuple, where: str) -> None:
         if not isinstance(tls, dict) or tls.get("mode") not in ("SIMPLE", "MUTUAL"):
             return
+        # Sidecars read credentialName only from a DestinationRule with a workloadSelector; gateways (whose rules
+        # live with the gateway, in the control plane's namespaces) always read it.
+        if (
+            tls.get("credentialName")
+            and not dr.spec.get("workloadSelector")
+            and application_namespace(dr.namespace)
+            and not dr.namespace.startswith("istio-")
+        ):
+            ctx.report("MSH0129", dr, (*path, "credentialName"), where=where)
         if tls.get("caCertificates") or tls.get("credentialName") or tls.get("insecureSkipVerify") is True:
             return
         ctx.report("MSH0112", dr, (*path, "mode"), mode=tls["mode"], where=where)
@@ -132,11 +168,21 @@ class GatewaySelectors(Analyzer):
             selector = str_map(gw.spec.get("selector"))
             if not selector:
                 continue
-            assumed = not ctx.live and any(selector.items() <= d.items() for d in DEFAULT_GATEWAY_LABELS)
-            if not assumed and not ctx.snapshot.select(None, selector):
+            assumed = [
+                i for i, d in enumerate(DEFAULT_GATEWAY_LABELS) if not ctx.live and selector.items() <= d.items()
+            ]
+            pods = ctx.snapshot.select(None, selector)
+            if not assumed and not pods:
                 shown = ",".join(f"{k}={v}" for k, v in sorted(selector.items()))
-                ctx.report("MSH0110", gw, ("spec", "selector"), selector=shown)
-            key_sel = tuple(sorted(selector.items()))
+                partial = not ctx.live and not any(
+                    ctx.snapshot.workloads_in(n) for n in (gw.namespace, "istio-system", "istio-ingress")
+                )
+                ctx.report("MSH0110", gw, ("spec", "selector"), partial=partial, selector=shown)
+            # Conflicts are decided by the gateway pods selected (as Istio does), whatever the selectors look like;
+            # without them, by the default gateway assumed or, failing that, by the selector itself.
+            workloads = (
+                [id(pv) for pv in pods] or [("default", i) for i in assumed] or [tuple(sorted(selector.items()))]
+            )
             for server in as_list(gw.spec.get("servers")):
                 if not isinstance(server, dict) or not isinstance(server.get("port"), dict):
                     continue
@@ -144,7 +190,8 @@ class GatewaySelectors(Analyzer):
                 if not isinstance(port, int | str):
                     continue
                 for h in as_list(server.get("hosts")):
-                    claims[(key_sel, port, str(h).rpartition("/")[2])].append(gw)
+                    for w in workloads:
+                        claims[(w, port, str(h).rpartition("/")[2])].append(gw)
         for (_, port, host), gws in claims.items():
             distinct = {id(g): g for g in gws}
             if len(distinct) < 2:
@@ -199,8 +246,8 @@ class MultiServiceProtocols(Analyzer):
             by_port: dict[object, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
             for svc in services:
                 for port in as_list(svc.spec.get("ports")):
-                    if isinstance(port, dict):
-                        by_port[port.get("port")][port_protocol(port) or "auto"].add(svc.name)
+                    if isinstance(port, dict) and isinstance(port.get("port"), int | str):  # user input: any type
+                        by_port[port["port"]][port_protocol(port) or "auto"].add(svc.name)
             for number, protocols in sorted(by_port.items(), key=lambda kv: str(kv[0])):
                 if len(protocols) > 1:
                     names = ", ".join(sorted({n for ns in protocols.values() for n in ns}))

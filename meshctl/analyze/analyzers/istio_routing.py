@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
+from meshctl.analyze.coverage import holds_host, holds_kind, holds_workloads
 from meshctl.analyze.framework import Analyzer, Context
 from meshctl.analyze.hosts import (
     CLUSTER_DOMAIN,
     DESTINATION_RULE,
     GATEWAY,
+    K8S_GATEWAY,
     SERVICE_ENTRY,
     VIRTUAL_SERVICE,
+    exported_to,
     fqdn,
     host_index,
     host_matches,
@@ -55,7 +58,7 @@ class DestinationHosts(Analyzer):
     name = "istio.virtualservice.destination-hosts"
     description = "VirtualService destinations name a known Service/ServiceEntry host, with a port when it has several."
     inputs = (VIRTUAL_SERVICE, SERVICE, SERVICE_ENTRY)
-    codes = ("MSH0101", "MSH0106")
+    codes = ("MSH0101", "MSH0106", "MSH0117")
     mesh = "istio"
 
     def run(self, ctx: Context) -> None:
@@ -72,9 +75,11 @@ class DestinationHosts(Analyzer):
                     guess = host.split(".svc")[0] + SVC_SUFFIX
                     if "." in host and host.count(".") <= 2 and index.lookup(guess, vs.namespace):
                         hint = f" (a host with a dot is not expanded: did you mean {guess}?)"
-                    ctx.report("MSH0101", vs, (*path, "host"), host=host, namespace=vs.namespace, hint=hint)
+                    ctx.report("MSH0101", vs, (*path, "host"), partial=not (hint or holds_host(ctx, resolved)), host=host,
+                               namespace=vs.namespace, hint=hint)  # fmt: skip
                     continue
                 if dest.get("port"):
+                    self._port(ctx, vs, dest, path, host, entries)
                     continue
                 for e in entries:
                     if e.resource.kind != "Service":
@@ -85,6 +90,22 @@ class DestinationHosts(Analyzer):
                         ctx.report("MSH0106", vs, (*path, "host"), service=e.resource.origin.split(" ", 1)[1],
                                    count=len(ports), ports=listed, host=host)  # fmt: skip
                         break
+
+    @staticmethod
+    def _port(ctx: Context, vs: Resource, dest: dict, path: tuple, host: str, entries: list) -> None:
+        number = dest["port"].get("number") if isinstance(dest["port"], dict) else None
+        if not isinstance(number, int) or isinstance(number, bool):
+            return
+        exposed: set[int] = set()
+        for e in entries:
+            key = "port" if e.resource.kind == "Service" else "number"
+            ports = [p.get(key) for p in as_list(e.resource.spec.get("ports")) if isinstance(p, dict)]
+            if not ports and e.resource.kind != "Service":
+                return  # a ServiceEntry without ports takes any
+            exposed.update(p for p in ports if isinstance(p, int))
+        if number not in exposed:
+            ctx.report("MSH0117", vs, (*path, "port", "number"), port=number, host=host,
+                       ports=", ".join(str(p) for p in sorted(exposed)) or "none")  # fmt: skip
 
 
 class DestinationSubsets(Analyzer):
@@ -103,18 +124,31 @@ class DestinationSubsets(Analyzer):
                 if not subset or not isinstance(host, str):
                     continue
                 resolved = fqdn(host, vs.namespace)
-                if str(subset) in subsets.get(resolved, {}):
+                rules = list(subsets.get(resolved, {}).get(str(subset), ()))
+                rules += [dr for h, s in wild if host_matches(h, resolved) for dr in s.get(str(subset), ())]
+                # the proxies of the VirtualService's namespace must see the rule (DestinationRule exportTo)
+                if any(exported_to(dr, vs.namespace) for dr in rules):
                     continue
-                if any(str(subset) in s and host_matches(h, resolved) for h, s in wild):
-                    continue
-                ctx.report("MSH0102", vs, (*path, "subset"), subset=str(subset), host=host)
+                hint = ""
+                if rules:
+                    hint = (f" visible from namespace {vs.namespace} (DestinationRule {rules[0].namespace}/"
+                            f"{rules[0].name} defines it but its exportTo excludes {vs.namespace})")  # fmt: skip
+                # A host of another namespace whose DestinationRules are not in the files: the team owning it may
+                # define the subset in its own repository.
+                host_ns = resolved[: -len(SVC_SUFFIX)].rpartition(".")[2] if resolved.endswith(SVC_SUFFIX) else ""
+                partial = (
+                    not rules
+                    and host_ns not in ("", vs.namespace)
+                    and not holds_kind(ctx, (DESTINATION_RULE,), host_ns)
+                )
+                ctx.report("MSH0102", vs, (*path, "subset"), partial=partial, subset=str(subset), host=host, hint=hint)
 
 
 class Gateways(Analyzer):
     name = "istio.virtualservice.gateways"
     description = "Gateways a VirtualService binds to exist, and their server hosts cover the VirtualService's hosts."
-    inputs = (VIRTUAL_SERVICE, GATEWAY)
-    codes = ("MSH0103", "MSH0104")
+    inputs = (VIRTUAL_SERVICE, GATEWAY, K8S_GATEWAY)
+    codes = ("MSH0103", "MSH0104", "MSH0132")
     mesh = "istio"
 
     def run(self, ctx: Context) -> None:
@@ -127,19 +161,27 @@ class Gateways(Analyzer):
                 ns = ns or vs.namespace
                 if "." in name and "/" not in ref:  # name.namespace.svc.cluster.local form
                     name, ns = name.split(".")[0], name.split(".")[1]
-                gw = ctx.snapshot.get(GATEWAY, ns, name)
+                gw = ctx.snapshot.get(GATEWAY, ns, name) or ctx.snapshot.get(K8S_GATEWAY, ns, name)
                 if gw is None:
-                    ctx.report("MSH0103", vs, ("spec", "gateways", i), gateway=ref)
+                    shared = not holds_kind(ctx, (GATEWAY, K8S_GATEWAY), ns) and not holds_workloads(ctx, ns)
+                    ctx.report("MSH0103", vs, ("spec", "gateways", i), partial=shared, gateway=ref)
                     continue
+                if not exported_to(vs, gw.namespace):
+                    ctx.report("MSH0132", vs, ("spec", "gateways", i), gateway=f"{gw.namespace}/{gw.name}",
+                               namespace=gw.namespace)  # fmt: skip
                 allowed = _gateway_hosts(gw, vs.namespace)
-                for j, host in enumerate(hosts):
-                    if not any(host_matches(pattern, host) or host_matches(host, pattern) for pattern in allowed):
-                        ctx.report("MSH0104", vs, ("spec", "hosts", j), host=host, gateway=f"{gw.namespace}/{gw.name}")
+                # Istio's rule: a gateway must match at least one of the VirtualService's hosts; the others may be
+                # for the mesh or for another gateway of the same list.
+                if hosts and not any(host_matches(p, h) or host_matches(h, p) for p in allowed for h in hosts):
+                    shown = ", ".join(hosts)
+                    ctx.report("MSH0104", vs, ("spec", "gateways", i), host=shown, gateway=f"{gw.namespace}/{gw.name}")
 
 
 def _gateway_hosts(gw: Resource, vs_namespace: str) -> list[str]:
     """Server hosts of a Gateway that a VirtualService in vs_namespace may bind ('ns/host', './host', '*/host')."""
     out = []
+    if gw.kind == "Gateway" and gw.group == K8S_GATEWAY[0]:  # listeners: no hostname = every host
+        return [str(li.get("hostname") or "*") for li in as_list(gw.spec.get("listeners")) if isinstance(li, dict)]
     for server in as_list(gw.spec.get("servers")):
         if not isinstance(server, dict):
             continue
@@ -154,9 +196,9 @@ def _gateway_hosts(gw: Resource, vs_namespace: str) -> list[str]:
 
 class MeshHostConflicts(Analyzer):
     name = "istio.virtualservice.mesh-conflicts"
-    description = "At most one VirtualService bound to the mesh gateway per host."
+    description = "At most one VirtualService bound to the mesh gateway per host, wildcard hosts included."
     inputs = (VIRTUAL_SERVICE,)
-    codes = ("MSH0105",)
+    codes = ("MSH0105", "MSH0116")
     mesh = "istio"
 
     def run(self, ctx: Context) -> None:
@@ -179,6 +221,22 @@ class MeshHostConflicts(Analyzer):
                 if clash:
                     others = ", ".join(sorted(f"{o.namespace}/{o.name}" for o in clash))
                     ctx.report("MSH0105", vs, ("spec", "hosts", j), host=host, others=others)
+        self._wildcards(ctx, by_host)
+
+    @staticmethod
+    def _wildcards(ctx: Context, by_host: dict[str, list[tuple[Resource, int]]]) -> None:
+        """`*.a.b` against `x.a.b` or `*.b`: the mesh picks one VirtualService for the overlap, the other loses it."""
+        for wild, items in by_host.items():
+            if not wild.startswith("*"):
+                continue
+            for host, others in by_host.items():
+                if host == wild or not (host_matches(wild, host) or host_matches(host, wild)):
+                    continue
+                for vs, j in items:
+                    clash = [o for o, _ in others if o is not vs and _overlap(_exported_to(vs), _exported_to(o))]
+                    if clash:
+                        names = ", ".join(sorted(f"{o.namespace}/{o.name}" for o in clash))
+                        ctx.report("MSH0116", vs, ("spec", "hosts", j), host=wild, other_host=host, others=names)
 
 
 def _exported_to(vs: Resource) -> frozenset[str] | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from meshctl.analyze.coverage import holds_kind, holds_workloads
 from meshctl.analyze.framework import Analyzer, Context
 from meshctl.analyze.meshstate import pod_meshes
 from meshctl.analyze.resource import as_dict, as_list, str_map
@@ -52,9 +53,8 @@ class Servers(Analyzer):
                     for e in exprs
                     if isinstance(e, dict)
                 )
-                ctx.report(
-                    "MSH0201", srv, ("spec", "podSelector"), selector=shown.lstrip(",") or "{}", namespace=srv.namespace
-                )
+                ctx.report("MSH0201", srv, ("spec", "podSelector"), partial=not holds_workloads(ctx, srv.namespace),
+                           selector=shown.lstrip(",") or "{}", namespace=srv.namespace)  # fmt: skip
 
 
 def _ref_text(ref: dict, default_kind: str, default_ns: str) -> tuple[str, str, str]:
@@ -77,7 +77,8 @@ class Routes(Analyzer):
                 kind, ns, name = _ref_text(ref, "Gateway", route.namespace)
                 gk = {"Server": SERVER, "Service": SERVICE, "Gateway": K8S_GATEWAY}.get(kind)
                 if gk and ctx.snapshot.get(gk, ns, name) is None:
-                    ctx.report("MSH0202", route, ("spec", "parentRefs", i), ref=f"{kind} {ns}/{name}")
+                    ctx.report("MSH0202", route, ("spec", "parentRefs", i), partial=not holds_kind(ctx, (gk,), ns),
+                               ref=f"{kind} {ns}/{name}")  # fmt: skip
             for r, rule in enumerate(as_list(route.spec.get("rules"))):
                 backends = (
                     [b for b in (as_list(rule.get("backendRefs"))) if isinstance(b, dict)]
@@ -91,7 +92,8 @@ class Routes(Analyzer):
                         and str(ref.get("group") or "") in ("", "core")
                         and ctx.snapshot.get(SERVICE, ns, name) is None
                     ):
-                        ctx.report("MSH0203", route, ("spec", "rules", r, "backendRefs", b), ref=f"Service {ns}/{name}")
+                        ctx.report("MSH0203", route, ("spec", "rules", r, "backendRefs", b),
+                                   partial=not holds_kind(ctx, (SERVICE,), ns), ref=f"Service {ns}/{name}")  # fmt: skip
                 weights = [ref.get("weight", 1) for ref in backends]
                 bad = [w for w in weights if not isinstance(w, int) or isinstance(w, bool) or w < 0]
                 if bad:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from meshctl.analyze.coverage import holds_control_plane, holds_workloads
 from meshctl.analyze.framework import Analyzer, Context
 from meshctl.analyze.meshstate import SYSTEM_NAMESPACES, application_namespace, pod_meshes
 from meshctl.analyze.resource import as_list, str_map
@@ -49,6 +50,7 @@ class ProxyResources(Analyzer):
                 ]
                 if missing:
                     ctx.report("MSH0309", pv.owner, (*pv.path, "metadata"), mesh=TITLES[mesh],
+                               partial=not holds_control_plane(ctx, mesh),
                                missing=", ".join(w for w, _ in missing), keys=", ".join(k for _, k in missing))  # fmt: skip
 
     @staticmethod
@@ -108,7 +110,8 @@ class ServiceSelectors(Analyzer):
                 continue
             if not ctx.snapshot.select(svc.namespace, selector):
                 shown = ",".join(f"{k}={v}" for k, v in sorted(selector.items()))
-                ctx.report("MSH0312", svc, ("spec", "selector"), selector=shown, namespace=svc.namespace)
+                ctx.report("MSH0312", svc, ("spec", "selector"), partial=not holds_workloads(ctx, svc.namespace),
+                           selector=shown, namespace=svc.namespace)  # fmt: skip
 
 
 class AppVersionLabels(Analyzer):
