@@ -144,13 +144,18 @@ def summary(top: TopTable, started: float, ended: float, dropped: int = 0, max_r
     """When the data was taken and how much of it is counted (honest when --max-rps left requests out):
     '2026-12-03 03:21:05 to 03:21:17 UTC (12s): 1,234 requests, 56 rows'."""
     day = time.strftime("%Y-%m-%d", time.gmtime(started))
-    window = f"{day} {_clock(started)} to {_clock(ended)} UTC ({span(ended - started)})"
+    # whole seconds of both ends, so the span agrees with the clock times shown
+    window = f"{day} {_clock(started)} to {_clock(ended)} UTC ({span(int(ended) - int(started))})"
     if dropped:
         counted = (f"{top.events:,} of {top.events + dropped:,} requests counted "
                    f"({dropped:,} left out by --max-rps {max_rps})")  # fmt: skip
     else:
-        counted = f"{top.events:,} requests"
-    return f"{window}: {counted}, {len(top):,} rows"
+        counted = _plural(top.events, "request")
+    return f"{window}: {counted}, {_plural(len(top), 'row')}"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
 
 
 def _clock(t: float) -> str:
