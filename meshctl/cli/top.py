@@ -99,10 +99,11 @@ def top(
         doc = render.top_dict(table, dropped, started=started, ended=ended, max_rps=max_rps)
         env.write(json.dumps(doc, indent=2) + "\n")
     else:
-        env.out.print(render.final(table, started, ended, dropped, max_rps, width=env.out.size.width))
+        env.out.print(render.final(table, started, ended, dropped, width=env.out.size.width))
         for note in render.notes(table):
             env.note(note)
-        if session.sampler.dropped:
-            env.note(f"note: --max-rps {max_rps} left out {session.sampler.dropped} requests")
+        sampled = render.sampling_note(dropped, max_rps)
+        if sampled:
+            env.note(sampled)
     if interrupted:
         raise typer.Exit(130)

@@ -122,12 +122,12 @@ def build_table(top: TopTable, limit: int | None = None, width: int | None = Non
     return table
 
 
-def final(top: TopTable, started: float, ended: float, dropped: int, max_rps: int, width: int | None) -> Any:
+def final(top: TopTable, started: float, ended: float, dropped: int, width: int | None) -> Any:
     """The final table under the line that says when its requests were seen."""
     from rich.console import Group
     from rich.text import Text
 
-    return Group(Text(summary(top, started, ended, dropped, max_rps)), build_table(top, width=width))
+    return Group(Text(summary(top, started, ended, dropped)), build_table(top, width=width))
 
 
 def span(seconds: float) -> str:
@@ -140,18 +140,21 @@ def span(seconds: float) -> str:
     return f"{s // 3600}h{s % 3600 // 60:02d}m"
 
 
-def summary(top: TopTable, started: float, ended: float, dropped: int = 0, max_rps: int = 0) -> str:
-    """When the data was taken and how much of it is counted (honest when --max-rps left requests out):
-    '2026-12-03 03:21:05 to 03:21:17 UTC (12s): 1,234 requests, 56 rows'."""
+def summary(top: TopTable, started: float, ended: float, dropped: int = 0) -> str:
+    """When the data was taken and how much of it is counted, in one line that fits 80 columns:
+    '2026-12-03 03:21:05 to 03:21:17 UTC (12s): 1,234 requests, 56 rows', or '... 27 of 200 requests, 6 rows' when
+    --max-rps left some out (sampling_note() then says so)."""
     day = time.strftime("%Y-%m-%d", time.gmtime(started))
     # whole seconds of both ends, so the span agrees with the clock times shown
     window = f"{day} {_clock(started)} to {_clock(ended)} UTC ({span(int(ended) - int(started))})"
-    if dropped:
-        counted = (f"{top.events:,} of {top.events + dropped:,} requests counted "
-                   f"({dropped:,} left out by --max-rps {max_rps})")  # fmt: skip
-    else:
-        counted = _plural(top.events, "request")
+    counted = f"{top.events:,} of {top.events + dropped:,} requests" if dropped else _plural(top.events, "request")
     return f"{window}: {counted}, {_plural(len(top), 'row')}"
+
+
+def sampling_note(dropped: int, max_rps: int) -> str | None:
+    if not dropped:
+        return None
+    return f"note: --max-rps {max_rps} left out {dropped:,} requests; the rows count the others"
 
 
 def _plural(n: int, word: str) -> str:
@@ -283,12 +286,12 @@ def live(
     def view() -> Any:
         height = max(console.size.height - 7, 5)
         width = console.size.width
-        line = Text(
-            summary(top, since, time.time(), dropped(), max_rps), style="dim", no_wrap=True, overflow="ellipsis"
-        )
+        n = dropped()
+        line = Text(summary(top, since, time.time(), n), style="dim", no_wrap=True, overflow="ellipsis")
         parts: list[Any] = [Text(header, style="dim", no_wrap=True, overflow="ellipsis"), line,
                             build_table(top, limit=height, width=width)]  # fmt: skip
-        parts += [Text(n, style="yellow") for n in notes(top)]
+        sampled = sampling_note(n, max_rps)
+        parts += [Text(note, style="yellow") for note in notes(top) + ([sampled] if sampled else [])]
         return Group(*parts)
 
     interval = 1.0 / refresh_per_second

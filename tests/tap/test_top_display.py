@@ -52,7 +52,7 @@ def test_paths_with_brackets_are_shown_as_they_are(path):
     for color in (True, False):
         lines = printed(render.build_table(t, width=200, color=color), 200)
         assert lines[1].split()[:4] == ["web[0]", "[/]api", "GET", path]
-    assert printed(render.final(t, 0, 12, 0, 0, 200), 200)[2].split()[3] == path
+    assert printed(render.final(t, 0, 12, 0, 200), 200)[2].split()[3] == path
 
 
 # -- item 5: fit the terminal ---------------------------------------------------------------------------------------
@@ -113,10 +113,11 @@ def test_summary_says_when_and_how_much():
     assert render.summary(t, started, started + 12.4) == (
         f"2025-12-03 03:01:05 to 03:01:17 UTC (12s): {t.events} requests, {len(t)} rows"
     )
-    assert render.summary(t, started, started + 125, dropped=30, max_rps=5) == (
-        f"2025-12-03 03:01:05 to 03:03:10 UTC (2m05s): {t.events} of {t.events + 30} requests counted "
-        f"(30 left out by --max-rps 5), {len(t)} rows"
+    assert render.summary(t, started, started + 125, dropped=30) == (
+        f"2025-12-03 03:01:05 to 03:03:10 UTC (2m05s): {t.events} of {t.events + 30} requests, {len(t)} rows"
     )
+    assert render.sampling_note(30, 5) == "note: --max-rps 5 left out 30 requests; the rows count the others"
+    assert render.sampling_note(0, 5) is None
     doc = render.top_dict(t, 30, started=started, ended=started + 12.4, max_rps=5)
     assert (doc["started_at"], doc["ended_at"], doc["window_s"]) == (
         "2025-12-03T03:01:05Z",
@@ -125,5 +126,5 @@ def test_summary_says_when_and_how_much():
     )
     assert (doc["events"], doc["events_seen"], doc["events_dropped_by_max_rps"], doc["max_rps"]) == (
         t.events, t.events + 30, 30, 5)  # fmt: skip
-    lines = printed(render.final(t, started, started + 12.4, 0, 0, 80), 80)
+    lines = printed(render.final(t, started, started + 12.4, 0, 80), 80)
     assert lines[0] == render.summary(t, started, started + 12.4) and lines[1].startswith("Source")
