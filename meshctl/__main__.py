@@ -9,6 +9,7 @@ import contextlib
 import os
 import sys
 
+from meshctl import redact
 from meshctl.cli.env import IO_
 from meshctl.errors import ExitCode, MeshctlError
 
@@ -52,9 +53,10 @@ def _print_error(io: IO_, message: str, hint: str | None) -> None:
     environ = io.environ if io.environ is not None else os.environ
     color = tty and "NO_COLOR" not in environ
     red, dim, reset = ("\x1b[1;31m", "\x1b[2m", "\x1b[0m") if color else ("", "", "")
-    io.stderr.write(f"{red}Error:{reset} {message}\n")
+    # Messages quote URLs (a Prometheus, a kubeconfig's server, a manifest source): never with their userinfo.
+    io.stderr.write(f"{red}Error:{reset} {redact.text(message)}\n")
     if hint:
-        io.stderr.write(f"{dim}hint: {hint}{reset}\n")
+        io.stderr.write(f"{dim}hint: {redact.text(hint)}{reset}\n")
     io.stderr.flush()
 
 

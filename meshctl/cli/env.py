@@ -97,7 +97,10 @@ class Env:
         self.stdout.flush()
 
     def note(self, text: str) -> None:
-        """Write a plain line to stderr (no markup processing)."""
+        """Write a plain line to stderr (no markup processing; URLs lose their userinfo, as in error lines)."""
+        from meshctl.redact import text as clean
+
+        text = clean(text)
         self.stderr.write(text if text.endswith("\n") else text + "\n")
         self.stderr.flush()
 

@@ -11,7 +11,6 @@ from meshctl.cli.tap import (
     Authority,
     Direction,
     Duration,
-    MaxRps,
     Method,
     Path,
     Resource,
@@ -22,6 +21,13 @@ from meshctl.cli.tap import (
     session_options,
 )
 from meshctl.errors import UsageError
+
+# top aggregates: counting every request costs no screen space, and a cap would make the counts and success rates
+# describe a sample. So no cap by default (tap's default of 100 protects a terminal from a flood of lines).
+TopMaxRps = Annotated[
+    int,
+    typer.Option("--max-rps", metavar="N", help="Count at most N requests per second (default 0: all of them)."),
+]
 
 
 def top(
@@ -34,7 +40,7 @@ def top(
     authority: Authority = None,
     status: Status = None,
     direction: Direction = None,
-    max_rps: MaxRps = 100,
+    max_rps: TopMaxRps = 0,
     duration: Duration = None,
     max_events: Annotated[
         int | None, typer.Option("--max-events", metavar="N", help="Stop after N requests and print the table.")
@@ -49,9 +55,11 @@ def top(
     """Live table of the busiest paths (Source, Destination, Method, Path, Count, latency, Success Rate).
 
     On a terminal it refreshes about 4 times a second until `q` or Ctrl-C; otherwise, or with --duration, it
-    prints the final table. Examples: `meshctl top deploy/web`, `meshctl top ns/shop --duration 30s`.
+    prints the final table. Both say when the requests were seen. Examples: `meshctl top deploy/web`,
+    `meshctl top ns/shop --duration 30s`.
     """
     import json
+    import time
 
     from meshctl.render import top as render
     from meshctl.tap.top import TopTable
@@ -65,6 +73,7 @@ def top(
                               duration, max_events)  # fmt: skip
     table = TopTable(max_rows)
     session = open_session(env, options)
+    started = session.start_ns / 1e9  # the tap's "now": requests logged from then on are counted
     live = env.stdout_isatty and output == "table" and options.duration is None
     interrupted = False
     try:
@@ -72,7 +81,8 @@ def top(
             keys = render.KeyReader(env.stdin)
             try:
                 header = f"meshctl top {options.target} -n {options.namespace}   (q or Ctrl-C to quit)"
-                render.live(env.out, table, session.events(), keys, header)
+                render.live(env.out, table, session.events(), keys, header, started=started,
+                            dropped=lambda: session.sampler.dropped, max_rps=max_rps)  # fmt: skip
             finally:
                 keys.close()
         else:
@@ -83,13 +93,17 @@ def top(
         interrupted = True  # Ctrl-C ends top like `q`, but still says it was interrupted (exit 130)
     finally:
         session.close()
+    ended = time.time()
+    dropped = session.sampler.dropped
     if output == "json":
-        env.write(json.dumps(render.top_dict(table, session.sampler.dropped), indent=2) + "\n")
+        doc = render.top_dict(table, dropped, started=started, ended=ended, max_rps=max_rps)
+        env.write(json.dumps(doc, indent=2) + "\n")
     else:
-        env.out.print(render.build_table(table))
+        env.out.print(render.final(table, started, ended, dropped, width=env.out.size.width))
         for note in render.notes(table):
             env.note(note)
-        if session.sampler.dropped:
-            env.note(f"note: --max-rps {max_rps} left out {session.sampler.dropped} requests")
+        sampled = render.sampling_note(dropped, max_rps)
+        if sampled:
+            env.note(sampled)
     if interrupted:
         raise typer.Exit(130)

@@ -57,7 +57,10 @@ class KubeClient:
 
     @property
     def server(self) -> str | None:
-        return self.target.server
+        """The API server's URL for people (messages, reports): without userinfo."""
+        from meshctl.redact import url as redact_url
+
+        return None if self.target.server is None else redact_url(self.target.server)
 
     @property
     def request_count(self) -> int:

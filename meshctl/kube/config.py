@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from meshctl.errors import FailedError, UnreachableError, UsageError
+from meshctl.redact import url as redact_url
 
 SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 
@@ -43,9 +44,10 @@ class KubeTarget:
     environ: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def describe(self) -> str:
+        server = redact_url(self.server or "")  # a server URL may carry userinfo: never shown
         if self.in_cluster:
-            return f"in-cluster service account ({self.server})"
-        return f"context {self.context!r} ({self.server})"
+            return f"in-cluster service account ({server})"
+        return f"context {self.context!r} ({server})"
 
 
 def kubeconfig_paths(

@@ -25,6 +25,7 @@ from urllib.parse import urlencode
 from meshctl import __version__
 from meshctl.errors import FailedError, MeshctlError, NotFoundError, UnreachableError
 from meshctl.kube.config import KubeTarget
+from meshctl.redact import url as redact_url
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def http_error(status: int, body: bytes, op: Op, target: KubeTarget) -> MeshctlE
     message, _ = status_message(body)
     if status == 401:
         return FailedError(
-            f"unauthorized: the API server at {target.server} rejected the credentials of {_who(target)}",
+            f"unauthorized: the API server at {redact_url(target.server or '')} rejected the credentials of {_who(target)}",
             hint="the token or certificate is invalid or expired; log in again or pick another --context",
         )
     if status == 403:
@@ -111,7 +112,9 @@ def unreachable(exc: BaseException, target: KubeTarget, timeout: float | None) -
     hint = "is the cluster up? check --context/KUBECONFIG, or raise --request-timeout"
     if reason.startswith("TLS error"):
         hint = "check the cluster's certificate-authority in the kubeconfig (and that the server speaks HTTPS)"
-    return UnreachableError(f"cannot reach the Kubernetes API at {target.server} ({where}): {reason}", hint=hint)
+    return UnreachableError(
+        f"cannot reach the Kubernetes API at {redact_url(target.server or '')} ({where}): {reason}", hint=hint
+    )
 
 
 def describe_connection_error(exc: BaseException, timeout: float | None) -> str:

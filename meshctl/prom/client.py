@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 
 from meshctl.errors import FailedError, UnreachableError
 from meshctl.prom.transport import RawResponse
+from meshctl.redact import url as redact_url
 
 MAX_GET_URL = 4000  # bytes of query string above which we POST (Prometheus accepts both)
 MAX_WORKERS = 8
@@ -127,7 +128,8 @@ class PromClient:
 
     @property
     def url(self) -> str:
-        return self.transport.url
+        """The URL for people (messages, `check -v`): without userinfo. The transport keeps the real one."""
+        return redact_url(getattr(self.transport, "display_url", None) or self.transport.url)
 
     @property
     def how_found(self) -> str:

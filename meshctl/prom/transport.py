@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from meshctl import redact as _redact
 from meshctl.errors import NotFoundError, UnreachableError, UsageError
 
 
@@ -55,9 +56,13 @@ def normalize_url(url: str) -> str:
     url = url.strip()
     if "://" not in url:
         url = "http://" + url
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise UsageError(f"invalid Prometheus URL {url!r}", hint="use http(s)://host:port[/path]")
+    try:
+        parts = urlsplit(url)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        valid = False
+    if not valid:
+        raise UsageError(f"invalid Prometheus URL {redact(url)!r}", hint="use http(s)://host:port[/path]")
     url = url.rstrip("/")
     if url.endswith("/api/v1"):
         url = url[: -len("/api/v1")]
@@ -65,16 +70,8 @@ def normalize_url(url: str) -> str:
 
 
 def redact(url: str) -> str:
-    """Drop user:password@ from a URL before it appears in a message."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    if parts.username or parts.password:
-        host = parts.hostname or ""
-        if parts.port:
-            host += f":{parts.port}"
-        return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
-    return url
+    """Drop user:password@ from a URL before it appears in a message (meshctl.redact.url)."""
+    return _redact.url(url)
 
 
 class HttpTransport:
@@ -95,7 +92,8 @@ class HttpTransport:
         import requests
         from requests.adapters import HTTPAdapter
 
-        self.url = normalize_url(url)
+        self.url = normalize_url(url)  # used to connect: keeps the userinfo, which requests sends as basic auth
+        self.display_url = redact(self.url)
         self.how_found = how_found
         self.timeout = timeout
         self.counter = Counter()
@@ -146,7 +144,7 @@ class HttpTransport:
 
     def _unreachable(self, reason: str, hint: str | None = None) -> UnreachableError:
         return UnreachableError(
-            f"cannot reach Prometheus at {redact(self.url)} ({self.how_found}): {reason}",
+            f"cannot reach Prometheus at {self.display_url} ({self.how_found}): {reason}",
             hint=hint or "is Prometheus running there? check --prometheus-url / MESHCTL_PROMETHEUS_URL",
         )
 
@@ -173,6 +171,7 @@ class ServiceProxyTransport:
         self.counter = Counter()
         server = getattr(kube, "server", None) or "the API server"
         self.url = f"{server}{kube.service_proxy_path(namespace, service, port)}".rstrip("/")
+        self.display_url = redact(self.url)  # a kubeconfig's server URL may carry userinfo too
 
     def request(self, method: str, path: str, params: dict[str, str]) -> RawResponse:
         self.counter.add()

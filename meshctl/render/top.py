@@ -1,4 +1,5 @@
-"""Render layer: the `top` table (rich), its JSON document, and the live view with keyboard handling.
+"""Render layer: the `top` table (rich, sized to the terminal), its JSON document, and the live view with keyboard
+handling. Data is never passed to rich as markup: every cell and line is a ``Text``.
 
 ``live()`` refreshes a rich ``Live`` table about 4 times a second while the caller's event iterator feeds the
 aggregator; ``q`` (read from the terminal in cbreak mode by a small thread) or Ctrl-C ends it.
@@ -11,13 +12,22 @@ import os
 import select
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import IO, Any
 
 from meshctl.tap.event import TapEvent
 from meshctl.tap.top import TopRow, TopTable
 
+#: Column headers when the table has room for them, and the shorter ones used as soon as it has not.
 COLUMNS = ("Source", "Destination", "Method", "Path", "Count", "Best", "Worst", "Last", "Success Rate")
+SHORT = ("Source", "Dest", "Method", "Path", "Count", "Best", "Worst", "Last", "Success")
+_TEXT = (0, 1, 3)  # Source, Destination, Path: the columns that give way first (their middle is elided)
+#: Columns dropped, in this order, when the names would otherwise be cut below COMFORT characters (docs/top.md):
+#: Best, then Last, then Worst latency. Source, Destination, Method, Path, Count and Success always stay.
+DROP_ORDER = (5, 7, 6)
+COMFORT = 12  # "front…-wlfcz": enough for a pod's unique suffix and the start of its workload's name
+MIN_TEXT = 6
+GAP = 2  # spaces between columns (rich's right padding; none after the last column)
 
 
 def fmt_latency(ns: int | None) -> str:
@@ -35,33 +45,63 @@ def fmt_rate(row: TopRow) -> str:
     return f"{row.success_rate * 100:.2f}%"
 
 
-_TEXT = (0, 1, 3)  # Source, Destination, Path: the columns that give way on a narrow terminal
-_MIN_TEXT = 6
+def elide(text: str, width: int) -> str:
+    """Cut the MIDDLE of a name: pods of one workload share their start and differ at the end
+    ('frontpage-4wv74rl8qt-fmxp5' -> 'front…-fmxp5'), and paths differ at both ends."""
+    if len(text) <= width:
+        return text
+    if width <= 1:
+        return "…"[:width]
+    tail = width // 2  # the end gets the extra character: a pod's unique suffix is 6 with its dash
+    return text[: width - 1 - tail] + "…" + (text[-tail:] if tail else "")
 
 
-def _cut(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+def layout(cells: list[list[str]], width: int | None) -> tuple[list[int], list[str], list[int]]:
+    """(the columns shown, their headers, their widths) for `width` terminal columns (None: everything, natural).
+
+    Figures keep their size. Past the terminal's width the headers get shorter, then the widest of Source,
+    Destination and Path shrinks (its middle elided) down to COMFORT characters, then columns are dropped in
+    DROP_ORDER, and only then do the names shrink further (never below MIN_TEXT)."""
+    shown = list(range(len(COLUMNS)))
+
+    def natural(headers: tuple[str, ...]) -> list[int]:
+        return [max([len(h)] + [len(c[i]) for c in cells]) for i, h in enumerate(headers)]
+
+    widths = natural(COLUMNS)
+    if width is None or _total(widths, shown) <= width:
+        return shown, list(COLUMNS), widths
+    base = natural(SHORT)
+    drops = list(DROP_ORDER)
+    while True:
+        widths = list(base)
+        if _shrink(widths, shown, width, COMFORT) or not drops:
+            break
+        shown.remove(drops.pop(0))
+    _shrink(widths, shown, width, MIN_TEXT)
+    return shown, [SHORT[i] for i in shown], [widths[i] for i in shown]
 
 
-def fit_widths(natural: list[int], width: int | None, gap: int = 2) -> list[int]:
-    """Column widths for `width` terminal columns: the figures keep their size; the widest of Source, Destination
-    and Path shrinks first (never below 6) until the table fits."""
-    widths = list(natural)
-    if width is None:
-        return widths
-    excess = sum(widths) + gap * len(widths) - width + 1  # every column is followed by its gap; rich keeps 1 spare
+def _total(widths: list[int], shown: list[int]) -> int:
+    return sum(widths[i] for i in shown) + GAP * (len(shown) - 1)
+
+
+def _shrink(widths: list[int], shown: list[int], width: int, floor: int) -> bool:
+    """Narrow the widest text column, one character at a time, down to `floor`; True when the table fits."""
+    excess = _total(widths, shown) - width
     while excess > 0:
         i = max(_TEXT, key=lambda k: widths[k])
-        if widths[i] <= _MIN_TEXT:
-            break
-        step = min(excess, widths[i] - _MIN_TEXT, max(1, widths[i] - max(widths[k] for k in _TEXT if k != i) or 1))
-        widths[i] -= step
-        excess -= step
-    return widths
+        if widths[i] <= floor:
+            return False
+        widths[i] -= 1
+        excess -= 1
+    return True
 
 
 def build_table(top: TopTable, limit: int | None = None, width: int | None = None, color: bool = True) -> Any:
+    """The table, sized for `width` columns. Every cell is a rich Text: data is never parsed as markup (a path
+    like '/a[/b]' is shown as it is)."""
     from rich.table import Table
+    from rich.text import Text
 
     rows = top.rows(limit)
     cells = [
@@ -69,19 +109,64 @@ def build_table(top: TopTable, limit: int | None = None, width: int | None = Non
          fmt_latency(r.last_ns), fmt_rate(r)]
         for r in rows
     ]  # fmt: skip
-    natural = [max([len(h)] + [len(c[i]) for c in cells]) for i, h in enumerate(COLUMNS)]
-    widths = fit_widths(natural, width)
-    table = Table(box=None, padding=(0, 2, 0, 0), pad_edge=False, show_edge=False, header_style="bold")
-    for i, name in enumerate(COLUMNS):
-        table.add_column(name, justify="right" if name in ("Count", "Success Rate") else "left", no_wrap=True,
-                         width=widths[i], min_width=widths[i], overflow="crop")  # fmt: skip
+    shown, headers, widths = layout(cells, width)
+    table = Table(box=None, padding=(0, GAP, 0, 0), pad_edge=False, show_edge=False, header_style="bold")
+    for name, w in zip(headers, widths, strict=True):
+        table.add_column(Text(name), justify="right" if name in ("Count", "Success Rate", "Success") else "left",
+                         no_wrap=True, width=w, min_width=w, overflow="crop")  # fmt: skip
     for r, c in zip(rows, cells, strict=True):
-        c = [_cut(v, widths[i]) for i, v in enumerate(c)]
+        texts = [Text(elide(c[i], w)) for i, w in zip(shown, widths, strict=True)]
         if color:
-            style = "green" if r.success_rate >= 0.95 else ("yellow" if r.success_rate >= 0.8 else "red")
-            c[-1] = f"[{style}]{c[-1]}[/]"
-        table.add_row(*c)
+            texts[-1].stylize("green" if r.success_rate >= 0.95 else ("yellow" if r.success_rate >= 0.8 else "red"))
+        table.add_row(*texts)
     return table
+
+
+def final(top: TopTable, started: float, ended: float, dropped: int, width: int | None) -> Any:
+    """The final table under the line that says when its requests were seen."""
+    from rich.console import Group
+    from rich.text import Text
+
+    return Group(Text(summary(top, started, ended, dropped)), build_table(top, width=width))
+
+
+def span(seconds: float) -> str:
+    """12s, 2m05s, 1h02m."""
+    s = max(int(seconds), 0)
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    return f"{s // 3600}h{s % 3600 // 60:02d}m"
+
+
+def summary(top: TopTable, started: float, ended: float, dropped: int = 0) -> str:
+    """When the data was taken and how much of it is counted, in one line that fits 80 columns:
+    '2026-12-03 03:21:05 to 03:21:17 UTC (12s): 1,234 requests, 56 rows', or '... 27 of 200 requests, 6 rows' when
+    --max-rps left some out (sampling_note() then says so)."""
+    day = time.strftime("%Y-%m-%d", time.gmtime(started))
+    # whole seconds of both ends, so the span agrees with the clock times shown
+    window = f"{day} {_clock(started)} to {_clock(ended)} UTC ({span(int(ended) - int(started))})"
+    counted = f"{top.events:,} of {top.events + dropped:,} requests" if dropped else _plural(top.events, "request")
+    return f"{window}: {counted}, {_plural(len(top), 'row')}"
+
+
+def sampling_note(dropped: int, max_rps: int) -> str | None:
+    if not dropped:
+        return None
+    return f"note: --max-rps {max_rps} left out {dropped:,} requests; the rows count the others"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
+def _clock(t: float) -> str:
+    return time.strftime("%H:%M:%S", time.gmtime(t))
+
+
+def _iso(t: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
 
 
 def notes(top: TopTable) -> list[str]:
@@ -91,31 +176,41 @@ def notes(top: TopTable) -> list[str]:
     return []
 
 
-def top_dict(top: TopTable, dropped: int = 0) -> dict[str, Any]:
+def top_dict(
+    top: TopTable, dropped: int = 0, started: float | None = None, ended: float | None = None, max_rps: int = 0
+) -> dict[str, Any]:
     def ms(ns: int | None) -> float | None:
         return None if ns is None else ns / 1e6
 
-    return {
-        "events": top.events,
-        "rows_evicted": top.evicted,
-        "max_rows": top.max_rows,
-        "events_dropped_by_max_rps": dropped,
-        "rows": [
-            {
-                "source": r.source,
-                "destination": r.destination,
-                "method": r.method,
-                "path": r.path,
-                "count": r.count,
-                "successes": r.successes,
-                "success_rate": r.success_rate,
-                "latency_ms_best": ms(r.best_ns),
-                "latency_ms_worst": ms(r.worst_ns),
-                "latency_ms_last": ms(r.last_ns),
-            }
-            for r in top.rows()
-        ],
-    }
+    doc: dict[str, Any] = {}
+    if started is not None and ended is not None:
+        doc.update(started_at=_iso(started), ended_at=_iso(ended), window_s=round(ended - started, 3))
+    doc.update(
+        {
+            "events": top.events,
+            "events_seen": top.events + dropped,
+            "rows_evicted": top.evicted,
+            "max_rows": top.max_rows,
+            "max_rps": max_rps,
+            "events_dropped_by_max_rps": dropped,
+        }
+    )
+    doc["rows"] = [
+        {
+            "source": r.source,
+            "destination": r.destination,
+            "method": r.method,
+            "path": r.path,
+            "count": r.count,
+            "successes": r.successes,
+            "success_rate": r.success_rate,
+            "latency_ms_best": ms(r.best_ns),
+            "latency_ms_worst": ms(r.worst_ns),
+            "latency_ms_last": ms(r.last_ns),
+        }
+        for r in top.rows()
+    ]
+    return doc
 
 
 class KeyReader:
@@ -176,18 +271,27 @@ def live(
     keys: KeyReader,
     header: str,
     refresh_per_second: float = 4.0,
+    started: float | None = None,
+    dropped: Callable[[], int] = lambda: 0,
+    max_rps: int = 0,
 ) -> None:
-    """Feed `top` from `events` (None = idle tick) and redraw until the events end or `q` is pressed."""
+    """Feed `top` from `events` (None = idle tick) and redraw until the events end or `q` is pressed. Under the
+    header, a line says when the data was taken (from `started` to this redraw) and what it counts."""
     from rich.console import Group
     from rich.live import Live
     from rich.text import Text
 
+    since = time.time() if started is None else started
+
     def view() -> Any:
-        height = max(console.size.height - 6, 5)
-        status = f"{top.events} requests, {len(top)} rows"
-        parts: list[Any] = [Text(f"{header}   {status}", style="dim"),
-                            build_table(top, limit=height, width=console.size.width)]  # fmt: skip
-        parts += [Text(n, style="yellow") for n in notes(top)]
+        height = max(console.size.height - 7, 5)
+        width = console.size.width
+        n = dropped()
+        line = Text(summary(top, since, time.time(), n), style="dim", no_wrap=True, overflow="ellipsis")
+        parts: list[Any] = [Text(header, style="dim", no_wrap=True, overflow="ellipsis"), line,
+                            build_table(top, limit=height, width=width)]  # fmt: skip
+        sampled = sampling_note(n, max_rps)
+        parts += [Text(note, style="yellow") for note in notes(top) + ([sampled] if sampled else [])]
         return Group(*parts)
 
     interval = 1.0 / refresh_per_second

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from meshctl import redact
+
 #: Header names whose values are never kept (so they can never be printed): credentials and session state.
 SENSITIVE_HEADERS = frozenset(
     {
@@ -100,27 +102,36 @@ def grpc_name(code: str | int | None) -> str | None:
 
 
 def redact_headers(headers: dict[str, str]) -> dict[str, str]:
-    """Drop the values of sensitive headers at parse time, so nothing downstream can print them."""
-    return {k: (REDACTED if k.lower().replace("_", "-") in SENSITIVE_HEADERS else v) for k, v in headers.items()}
+    """Drop the values of sensitive headers at parse time, so nothing downstream can print them; URLs in the
+    others (a Referer) lose their userinfo."""
+    return {
+        k: (REDACTED if k.lower().replace("_", "-") in SENSITIVE_HEADERS else redact.text(v))
+        for k, v in headers.items()
+    }
 
 
 def strip_userinfo(uri: str) -> str:
-    """'http://user:pw@host/x' -> 'http://host/x' (credentials in URLs are as sensitive as Authorization)."""
-    scheme_end = uri.find("://")
-    if scheme_end < 0:
-        return uri
-    start = scheme_end + 3
-    end = uri.find("/", start)
-    end = len(uri) if end < 0 else end
-    at = uri.rfind("@", start, end)
-    return uri if at < 0 else uri[:start] + uri[at + 1 :]
+    """'http://user:pw@host/x' -> 'http://host/x', and URLs inside the query too ('/cb?next=http://u:pw@h/'):
+    credentials in URLs are as sensitive as an Authorization header. Proxies log request targets as the client
+    sent them, so an absolute-form target (a proxy-style HTTP/1.1 client) carries the client's userinfo."""
+    return redact.url(uri)
+
+
+def clean_path(path: str | None) -> str | None:
+    """A logged path (origin- or absolute-form), without userinfo anywhere in it."""
+    return None if path is None else redact.url(path)
+
+
+def clean_authority(authority: str | None) -> str | None:
+    """A logged :authority / Host ('user:pw@web:80' -> 'web:80'): HTTP forbids userinfo there, clients send it."""
+    return redact.authority(authority)
 
 
 def split_uri(uri: str) -> tuple[str | None, str]:
     """An absolute-form URI -> (authority, path); origin-form ('/x?y') -> (None, uri)."""
     uri = strip_userinfo(uri)
     scheme_end = uri.find("://")
-    if scheme_end < 0:
+    if scheme_end <= 0 or "/" in uri[:scheme_end]:  # '/cb?next=http://h/' is origin-form: the URL is data
         return None, uri
     start = scheme_end + 3
     end = uri.find("/", start)

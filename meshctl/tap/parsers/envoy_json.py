@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from meshctl.tap.event import TapEvent, dash_none, redact_headers, to_int
+from meshctl.tap.event import TapEvent, clean_authority, clean_path, dash_none, redact_headers, to_int
 from meshctl.tap.parsers.envoy_common import direction_of, flags_of
 
 FORMAT = "envoy-json"
@@ -81,8 +81,8 @@ def parse(line: str) -> TapEvent | None:
         format=FORMAT,
         direction=direction,
         method=method,
-        authority=_s(obj, "authority"),
-        path=_s(obj, "path"),
+        authority=clean_authority(_s(obj, "authority")),
+        path=clean_path(_s(obj, "path")),
         protocol=_s(obj, "protocol"),
         status=code,
         grpc_status=None,

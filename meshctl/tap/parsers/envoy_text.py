@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from meshctl.tap.event import TapEvent, dash_none, redact_headers, to_int
+from meshctl.tap.event import TapEvent, clean_authority, clean_path, dash_none, redact_headers, to_int
 from meshctl.tap.parsers.envoy_common import direction_of, flags_of
 
 FORMAT = "envoy-text"
@@ -66,8 +66,8 @@ def parse(line: str) -> TapEvent | None:
         format=FORMAT,
         direction=direction,
         method=m["method"],
-        authority=dash_none(m["auth"]),
-        path=m["path"],
+        authority=clean_authority(dash_none(m["auth"])),
+        path=clean_path(m["path"]),
         protocol=m["proto"],
         status=int(m["code"]),
         latency_ns=None if dur is None else dur * 1_000_000,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from meshctl.tap.event import TapEvent, dash_none, split_uri, to_int
+from meshctl.tap.event import TapEvent, clean_authority, dash_none, split_uri, to_int
 
 FORMAT = "linkerd-json"
 
@@ -40,7 +40,7 @@ def parse(line: str) -> TapEvent | None:
         format=FORMAT,
         direction="in",
         method=method,
-        authority=authority or host,
+        authority=clean_authority(authority or host),
         path=path or None,
         protocol=dash_none(obj.get("version")) if isinstance(obj.get("version"), str) else None,
         status=status if isinstance(status, int) and not isinstance(status, bool) else to_int(status),
