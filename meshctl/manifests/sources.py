@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from collections.abc import Callable
 from typing import IO
 
 from meshctl.errors import InputError, UnreachableError, UsageError
