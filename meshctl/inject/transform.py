@@ -26,6 +26,7 @@ class Outcome:
     warnings: list[tuple[str, str]] = field(default_factory=list)  # (warning, resource): grouped in the report
     error: str | None = None
     ops: list[tuple] = field(default_factory=list)
+    port_names: dict[str, bool] = field(default_factory=dict)  # --opaque-ports name -> found in this object
 
     @property
     def resource(self) -> str:
@@ -177,21 +178,21 @@ def _service_ports(service: Any) -> dict[str, str]:
 
 
 def _resolve_opaque(options: InjectOptions, out: Outcome, named: dict[str, str]) -> InjectOptions:
-    """Port names in --opaque-ports replaced by this object's port numbers; names it lacks are dropped, with a
-    warning (the annotation is left out if nothing remains)."""
+    """Port names in --opaque-ports replaced by this object's port numbers; names it lacks are dropped (as Linkerd's
+    injector ignores them), and the annotation is left out if nothing remains. The report warns about a name that
+    no object had."""
     if options.opaque_ports is None:
         return options
     parts, missing = [], []
     for part in options.opaque_ports.split(","):
         if is_port_name(part):
+            out.port_names[part] = part in named
             if part not in named:
                 missing.append(part)
                 continue
             part = named[part]
         if part not in parts:
             parts.append(part)
-    if missing:
-        out.warnings.append((f"--opaque-ports {','.join(missing)}: no such port in", out.resource))
     return replace(options, opaque_ports=",".join(parts) or None)
 
 

@@ -128,10 +128,11 @@ def test_opaque_ports_accepts_port_names_resolved_per_workload():
     assert db["spec"]["template"]["metadata"]["annotations"]["config.linkerd.io/opaque-ports"] == "3306,8080"
     assert web["spec"]["template"]["metadata"]["annotations"]["config.linkerd.io/opaque-ports"] == "8080"
     assert svc["metadata"]["annotations"] == {"config.linkerd.io/opaque-ports": "13306,8080"}
-    assert result.stderr == (
-        "\n‼ --opaque-ports mysql: no such port in deployment/web\n\n"
-        'deployment "db" injected\ndeployment "web" injected\nservice "db" annotated\n\n'
-    )
+    assert result.stderr == '\ndeployment "db" injected\ndeployment "web" injected\nservice "db" annotated\n\n'
+    typo = run(["--mesh", "linkerd", "inject", "-", "--opaque-ports", "mysq1"], stdin=NAMED)
+    assert typo.code == 0
+    assert typo.stderr.splitlines()[1] == "‼ --opaque-ports mysq1: no container or Service port has this name"
+    assert "opaque-ports" not in typo.stdout
 
 
 def test_opaque_ports_names_follow_the_rule_analyze_checks():
