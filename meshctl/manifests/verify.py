@@ -17,7 +17,16 @@ from typing import Any
 import yaml
 
 from meshctl.errors import InputError
-from meshctl.manifests.yamledit import MERGE_TAG, NULL_TAG, MappingNode, ScalarNode, SequenceNode, compose
+from meshctl.manifests.yamledit import (
+    MERGE_TAG,
+    NULL_TAG,
+    MappingNode,
+    ScalarNode,
+    SequenceNode,
+    children,
+    compose,
+    lookup,
+)
 
 _RESOLVERS = yaml.SafeLoader.yaml_implicit_resolvers
 _STR = "tag:yaml.org,2002:str"
@@ -76,8 +85,6 @@ def _overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:
 
 def _path_ids(root: Any, path: tuple) -> list[int]:
     """ids of the nodes along `path` (following merge keys as the editor does), which must be compared as data."""
-    from meshctl.manifests.yamledit import lookup
-
     ids, node = [id(root)], root
     for step in path:
         if isinstance(step, int):
@@ -239,15 +246,13 @@ def check_expansion(root: Any, where: str) -> None:
         if not done and id(node) in visiting:  # an alias inside its own anchor: it expands without end
             raise InputError(f"cannot expand {where}: a YAML alias (*) refers to a node that contains it")
         visiting.add(id(node))
-        children = [] if type(node) is ScalarNode else node.value
-        if type(node) is MappingNode:
-            children = [n for pair in children for n in pair]
+        below = children(node)
         if done:
-            sizes[id(node)] = 1 + sum(sizes[id(c)] for c in children)
+            sizes[id(node)] = 1 + sum(sizes[id(c)] for c in below)
             unique += 1
             continue
         stack.append((node, True, depth))
-        stack.extend((c, False, depth + 1) for c in children if id(c) not in sizes)
+        stack.extend((c, False, depth + 1) for c in below if id(c) not in sizes)
     if sizes[id(root)] - unique > MAX_ALIAS_NODES:
         raise InputError(
             f"cannot expand {where}: its YAML aliases (*) would add more than {MAX_ALIAS_NODES:,} nodes",

@@ -387,11 +387,7 @@ def _shared_nodes(root: Any) -> set[int]:
         if seen[id(node)] > 1:
             continue
         order.append(node)
-        if isinstance(node, MappingNode):
-            for k, v in node.value:
-                stack.extend((k, v))
-        elif isinstance(node, SequenceNode):
-            stack.extend(node.value)
+        stack.extend(children(node))
     shared: set[int] = set()
     stack = [n for n in order if seen[id(n)] > 1]
     while stack:
@@ -399,9 +395,12 @@ def _shared_nodes(root: Any) -> set[int]:
         if id(node) in shared:
             continue
         shared.add(id(node))
-        if isinstance(node, MappingNode):
-            for k, v in node.value:
-                stack.extend((k, v))
-        elif isinstance(node, SequenceNode):
-            stack.extend(node.value)
+        stack.extend(children(node))
     return shared
+
+
+def children(node: Any) -> list:
+    """The nodes directly below `node` (a mapping's keys and values)."""
+    if isinstance(node, MappingNode):
+        return [n for pair in node.value for n in pair]
+    return node.value if isinstance(node, SequenceNode) else []
