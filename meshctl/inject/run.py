@@ -178,7 +178,8 @@ class Runner:
             for op in ops:
                 getattr(editor, op[0])(op[1], op[2])
             new = editor.result()
-            node = verify(node, new, editor.edits, editor.log, what)
+            json_out = self.request.output == "json" and not self.request.diff
+            node = verify(node, chunk, new, editor, what, whole=json_out) or node
         if self.request.output == "json" and not self.request.diff:
             import yaml
 

@@ -8,10 +8,18 @@ a plain scalar that YAML 1.1 reads as a bool, number, date or null is compared a
 To keep this cheap (and safe with alias-heavy documents), a subtree whose text no edit touched stands for itself by
 its position in the original text: equal positions mean identical text, parsed in the same context. Only the nodes
 along the edited paths are turned into data.
+
+Cheaper still, the common case (one merge, all edits inside one block-mapping entry such as a pod template's
+`metadata:`) is proven on that entry alone: its lines, from the key's line to the next line indented no deeper
+than the key, parse on their own to the original value before the edit and to the intended value after it. The
+text around them is unchanged, and a complete block entry at the same key and indentation reads the same inside
+the document as alone, so the whole document means the original plus the edit. Anything else (or a doubt: the
+entry's text does not parse alone, an alias to an anchor outside it) falls back to the whole document.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -32,11 +40,18 @@ _RESOLVERS = yaml.SafeLoader.yaml_implicit_resolvers
 _STR = "tag:yaml.org,2002:str"
 
 
-def verify(old_root: Any, new_text: str, edits: list[tuple[int, int, str]], ops: list[tuple], what: str) -> Any:
-    """Compose `new_text` and check it against `old_root` with `ops` applied; returns the new root node.
+def verify(old_root: Any, old_text: str, new_text: str, editor: Any, what: str, *, whole: bool = False) -> Any:
+    """Check that `new_text` means `old_text` (whose node tree is `old_root`) with the editor's operations applied.
 
-    `edits` are the (start, end, text) replacements that turned the old text into `new_text` (old positions);
-    `ops` the logical operations as yamledit.Editor performed them (see Editor.log)."""
+    Returns the new root node when the whole document was composed again (always with `whole`), else None."""
+    edits, ops = editor.edits, editor.log
+    if (
+        not whole
+        and len(ops) == 1
+        and ops[0][0] == "merge"
+        and _entry_proven(old_root, old_text, new_text, edits, ops[0])
+    ):
+        return None
     try:
         new_root = compose(new_text, what)
     except InputError:
@@ -77,6 +92,80 @@ def _unproven(what: str) -> InputError:
         f"cannot edit {what}: the edited text does not read back as intended, so nothing was written",
         hint="check the YAML around the place of the edit (duplicate keys?), or report it with the input",
     )
+
+
+_LOWER_LINE: dict[int, re.Pattern] = {}  # indentation -> a line indented no deeper, with content (not a comment)
+
+
+def _entry_proven(root: Any, old_text: str, new_text: str, edits: list, op: tuple) -> bool:
+    """Whether one block-mapping entry holds every edit and reads, alone, as intended before and after them."""
+    _, path, tree = op
+    holder, key, node = None, None, root
+    for step in path:  # down to the merge's target...
+        if isinstance(step, int) or type(node) is not MappingNode:
+            return False
+        holder, (key, node) = node, lookup(node, step)
+        if key is None or not _unique(holder, key):
+            return False
+    candidates = [(holder, key, node, tree)] if key is not None else []
+    while isinstance(tree, dict) and len(tree) == 1 and type(node) is MappingNode:  # ...and on along the tree
+        (name, sub), holder = next(iter(tree.items())), node
+        key, node = lookup(holder, name)
+        if key is None or not _unique(holder, key):
+            break
+        candidates.append((holder, key, node, sub))
+        tree = sub
+    shift = sum(len(t) - (e - s) for s, e, t in edits)
+    for holder, key, value, sub in reversed(candidates):  # the smallest entry that holds every edit
+        span = _entry_span(old_text, holder, key)
+        if span is None or not all(span[0] < s and e < span[1] for s, e, _ in edits):
+            continue
+        start, end = span
+        before = _Converter(None, None, set()).data(value, full=True)
+        expected = _Converter(None, None, set()).data(value, full=True)  # a copy, to apply the merge to
+        if isinstance(sub, dict):
+            expected = expected if isinstance(expected, dict) else {}
+            _merge(expected, sub)
+        else:
+            expected = sub
+        return _alone(old_text[start:end], key, before) and _alone(new_text[start : end + shift], key, expected)
+    return False
+
+
+def _unique(holder: Any, key: Any) -> bool:
+    """A duplicate key would hide the edited entry from a YAML reader (the last one wins): that needs the whole."""
+    return sum(1 for k, _ in holder.value if k.value == key.value) == 1
+
+
+def _entry_span(text: str, holder: Any, key: Any) -> tuple[int, int] | None:
+    """[start of the key's line, start of the next line with content indented no deeper than the key) for a key that
+    starts its line in a block mapping; None otherwise."""
+    if holder.flow_style or not any(k is key for k, _ in holder.value) or type(key) is not ScalarNode:
+        return None  # a key found through a merge key (`<<`) is somewhere else in the text
+    at = key.start_mark.index
+    start = text.rfind("\n", 0, at) + 1
+    if text[start:at].strip(" "):
+        return None  # `- key:` or a flow mapping's line
+    column = at - start
+    pattern = _LOWER_LINE.get(column)
+    if pattern is None:
+        pattern = _LOWER_LINE[column] = re.compile(rf"\n {{0,{column}}}(?=[^ \r\n#])")
+    match = pattern.search(text, at)
+    return start, match.start() + 1 if match else len(text)
+
+
+def _alone(text: str, key: Any, expected: Any) -> bool:
+    """Whether `text` parses on its own to a mapping of exactly `key` to `expected`."""
+    try:
+        node = compose(text, "")
+    except InputError:
+        return False
+    if type(node) is not MappingNode or len(node.value) != 1:
+        return False
+    k, v = node.value[0]
+    if type(k) is not ScalarNode or k.value != key.value or k.style != key.style:
+        return False
+    return _Converter(None, None, set()).data(v, full=True) == expected
 
 
 def _overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:
@@ -123,7 +212,7 @@ class _Same:
 
 class _Converter:
     def __init__(self, touched, origin, forced: set[int]) -> None:  # noqa: ANN001
-        self.touched = touched  # (start, end) -> whether an edit lies there
+        self.touched = touched  # (start, end) -> whether an edit lies there; None: convert everything
         self.origin = origin  # (start, end) -> the same span in the original text
         self.forced = forced  # ids of nodes to convert whatever (the edited paths, in the original)
         self.memo: dict[int, Any] = {}
@@ -133,7 +222,7 @@ class _Converter:
         if cls is ScalarNode:
             return _scalar(node)
         start, end = node.start_mark.index, node.end_mark.index
-        if not full and id(node) not in self.forced and not self.touched(start, end):
+        if not full and self.touched is not None and id(node) not in self.forced and not self.touched(start, end):
             return _Same(*self.origin(start, end), node, self)
         if id(node) in self.memo:
             return self.memo[id(node)]

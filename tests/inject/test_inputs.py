@@ -58,8 +58,9 @@ def test_an_edit_computed_from_wrong_marks_is_refused():
     editor.merge(("spec", "template"), {"metadata": {"labels": {"sidecar.istio.io/inject": "true"}}})
     broken = editor.result()
     assert '"true"b}' in broken
-    with pytest.raises(InputError, match="cannot edit deployment/web in x: the edited text does not read back"):
-        verify(node, broken[1:], editor.edits, editor.log, "deployment/web in x")
+    for whole in (False, True):  # the one-entry check and the whole-document check
+        with pytest.raises(InputError, match="cannot edit deployment/web in x: the edited text does not read back"):
+            verify(node, FLOW_LABELS, broken[1:], editor, "deployment/web in x", whole=whole)
 
 
 def test_duplicate_keys_make_the_edit_unprovable_exit_65_and_nothing_written():
@@ -143,3 +144,28 @@ def test_nesting_limit_is_documented_and_real_depths_pass():
     assert f"{MAX_DEPTH} levels" in (ROOT / "docs/inject.md").read_text()
     text = "kind: Deployment\nmetadata: {name: x}\nspec:\n  x: " + "[" * 100 + "]" * 100 + "\n"
     assert run(["--mesh", "istio", "inject", "-o", "json", "-"], stdin=text).code == 0
+
+
+@pytest.mark.parametrize(
+    "duplicate",
+    [
+        ("    metadata:\n", "    metadata: {annotations: {a: b}}\n    metadata:\n"),  # the template's metadata
+        ("        image: nginx\n", "        image: nginx\nspec: {replicas: 2}\n"),  # an ancestor of the edit
+    ],
+    ids=["entry", "ancestor"],
+)
+def test_duplicate_keys_anywhere_on_the_path_are_refused(duplicate):
+    text = FLOW_LABELS.replace(*duplicate)
+    result = run(["--mesh", "istio", "inject", "-"], stdin=text)
+    assert (result.code, result.stdout) == (65, "")
+    assert "does not read back as intended" in result.stderr
+
+
+def test_the_common_edit_is_proven_on_its_entry_alone():
+    # a pod template's metadata: the check parses those few lines, not the document (which may be megabytes)
+    node = compose(FLOW_LABELS, "x")
+    editor = Editor(FLOW_LABELS, node, "x")
+    editor.merge(("spec", "template"), {"metadata": {"labels": {"sidecar.istio.io/inject": "true"}}})
+    new = editor.result()
+    assert verify(node, FLOW_LABELS, new, editor, "x") is None  # proven on the entry
+    assert verify(node, FLOW_LABELS, new, editor, "x", whole=True) is not None  # and on the whole, for -o json
