@@ -79,6 +79,8 @@ def verify(old_root: Any, old_text: str, new_text: str, editor: Any, what: str, 
     new = _Converter(lambda s, e: _overlaps(new_touched, s, e), to_old, set())
     try:
         same = _apply(old.data(old_root), ops) == new.data(new_root)
+    except (KeyError, IndexError, TypeError, AttributeError):
+        same = False  # the data has no such place (a duplicate key hid it): the edit cannot be right
     finally:
         old.memo.clear()  # the memo and its _Same tokens refer to each other: free the trees now, not at GC
         new.memo.clear()
