@@ -357,13 +357,8 @@ class Editor:
 
 
 def _runs(indexes: list[int]) -> list[tuple[int, int]]:
-    runs: list[tuple[int, int]] = []
-    for i in indexes:
-        if runs and runs[-1][1] == i - 1:
-            runs[-1] = (runs[-1][0], i)
-        else:
-            runs.append((i, i))
-    return runs
+    """Consecutive indexes as (first, last) runs."""
+    return [(start, end - 1) for start, end in _union([(i, i + 1) for i in indexes])]
 
 
 def _union(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
