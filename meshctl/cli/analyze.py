@@ -96,7 +96,12 @@ def analyze(
     if sources:
         from meshctl.manifests.sources import read_sources
 
-        srcs = read_sources(sources, stdin=env.stdin)
+        srcs = read_sources(
+            sources,
+            stdin=env.stdin,
+            timeout=env.settings.request_timeout,
+            warn=lambda line: env.note(f"warning: {line}"),
+        )
     s = env.settings
     request = AnalyzeRequest(
         sources=srcs,

@@ -140,7 +140,13 @@ def _run(env: Env, mode: str, mesh, options, manifests, output: str, diff: bool,
         raise UsageError(
             "please specify a kubernetes resource file", hint=f"meshctl {mode} FILE|DIR|URL|-  (- reads stdin)"
         )
-    sources = read_sources(manifests, stdin=env.stdin, allow_http=allow_http, timeout=env.settings.request_timeout)
+    sources = read_sources(
+        manifests,
+        stdin=env.stdin,
+        allow_http=allow_http,
+        timeout=env.settings.request_timeout,
+        warn=lambda line: env.note(f"warning: {line}"),
+    )
     request = Request(sources, mode, mesh, options or InjectOptions(), output, diff)
     result = run(request)
     try:

@@ -85,7 +85,9 @@ def validate(options: InjectOptions, mesh: str) -> InjectOptions:
     for name in ("skip_inbound_ports", "skip_outbound_ports", "opaque_ports"):
         value = getattr(options, name)
         if value is not None:
-            changes[name] = parse_ports(value, option_flag(name), ranges=mesh == "linkerd")
+            changes[name] = parse_ports(
+                value, option_flag(name), ranges=mesh == "linkerd", named=name == "opaque_ports"
+            )
     if options.access_log is not None and options.access_log not in ACCESS_LOGS:
         raise UsageError(f"--access-log must be apache or json, got {options.access_log!r}")
     if options.default_inbound_policy is not None and options.default_inbound_policy not in INBOUND_POLICIES:
@@ -115,17 +117,21 @@ def parse_quantity(text: str, option: str) -> Decimal:
     return number * _SUFFIX[suffix]
 
 
-def parse_ports(text: str, option: str, *, ranges: bool = True) -> str:
-    """'80, 443,8000-8100' -> '80,443,8000-8100'; ports 1-65535, ranges low-high (Linkerd only)."""
+def parse_ports(text: str, option: str, *, ranges: bool = True, named: bool = False) -> str:
+    """'80, 443,8000-8100' -> '80,443,8000-8100'; ports 1-65535, ranges low-high (Linkerd only); with `named`,
+    container port names too (`mysql`), as Linkerd's opaque-ports accepts them (inject resolves them per workload)."""
     parts = [p.strip() for p in text.split(",")]
     if not text.strip() or any(not p for p in parts):
         raise UsageError(f"{option} {text!r} is not a port list", hint="a comma-separated list like 80,443,8000-8100")
     for part in parts:
+        if named and is_port_name(part):
+            continue
         low, _, high = part.partition("-")
         if not low.isdigit() or (high and not high.isdigit()) or (part.endswith("-")):
             raise UsageError(
-                f"{option}: {part!r} is not a port or a port range",
-                hint="ports are 1-65535; ranges look like 8000-8100",
+                f"{option}: {part!r} is not a port{', a port name' if named else ''} or a port range",
+                hint="ports are 1-65535; ranges look like 8000-8100"
+                + ("; names are container port names, like mysql" if named else ""),
             )
         if high and not ranges:
             raise UsageError(f"{option}: Istio does not accept port ranges ({part})", hint="list the ports one by one")
@@ -135,6 +141,15 @@ def parse_ports(text: str, option: str, *, ranges: bool = True) -> str:
         if high and int(low) > int(high):
             raise UsageError(f"{option}: range {part} goes backwards")
     return ",".join(parts)
+
+
+def is_port_name(part: str) -> bool:
+    """A port name (IANA service name as Kubernetes checks it), judged as analyze judges opaque-ports values."""
+    if part[:1].isdigit() and part.replace("-", "").isdigit():
+        return False  # a number or a range
+    from meshctl.analyze.vocab import _port_list  # the vocabulary's `port-list-named` check; imported only for names
+
+    return _port_list(part, True, False)
 
 
 def check_log_level(text: str) -> None:

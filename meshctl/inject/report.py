@@ -22,9 +22,12 @@ class Report:
         self.opt_outs: dict[str, list[str]] = {}
         self.udp: list[str] = []
         self.no_kind: list[str] = []
+        self.port_names: dict[str, bool] = {}  # --opaque-ports names -> whether any object had such a port
         self.changed = 0
 
     def add(self, outcome, source: str) -> None:
+        for name, found in outcome.port_names.items():
+            self.port_names[name] = self.port_names.get(name, False) or found
         for warning, resource in outcome.warnings:
             if warning == '"protocol: UDP"':
                 self.udp.append(resource)
@@ -59,6 +62,9 @@ class Report:
                 lines.append(f'{WARN} {", ".join(self.udp)} {verb} "protocol: UDP"')
             elif verbose:
                 lines.append(f"{OK} pod specs do not include UDP ports")
+        for name, found in self.port_names.items():
+            if not found:
+                lines.append(f"{WARN} --opaque-ports {name}: no container or Service port has this name")
         for source in self.no_kind:
             lines.append(f'{WARN} a document in {source} has no "kind" field')
         return "\n" + "".join(line + "\n" for line in lines) + ("\n" if lines else "")

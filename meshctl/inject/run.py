@@ -20,9 +20,11 @@ from meshctl.inject.rules import MeshRules, rules_for
 from meshctl.inject.transform import Outcome, inject_object, objects, uninject_object
 from meshctl.manifests.documents import iter_documents
 from meshctl.manifests.sources import Source
+from meshctl.manifests.verify import check_expansion, verify
 from meshctl.manifests.views import DataEditor, DataView, NodeView
-from meshctl.manifests.yamledit import LOADER, Editor, compose
+from meshctl.manifests.yamledit import LOADER, NULL_TAG, Editor, ScalarNode, compose
 
+BOM = "\ufeff"
 SPOOL = 1 << 18  # bytes of output/report kept in memory before spilling to a temporary file
 PEEK = 1 << 16  # characters read to tell JSON from YAML
 HINTS = (  # (words in the error, hint): the first match wins
@@ -69,6 +71,7 @@ class Runner:
         self.errors: list[tuple[str, str]] = []
         self.json_docs: list[Any] = []
         self.wrote_any = False
+        self.at = ""  # the source (and line) being read, for errors
         self._first_of_source = True
         self._last_newline = True
         # -o json needs every document parsed; Services are editable when Linkerd annotates opaque ports
@@ -92,24 +95,31 @@ class Runner:
 
     # -- per source ------------------------------------------------------------------------------------------------
     def run(self) -> Result:
-        for source in self.request.sources:
-            self._source(source)
-        if self.errors:
-            raise _failure(self.request.mode, self.errors)
-        if self.request.output == "json" and not self.request.diff:
-            docs = self.json_docs
-            data = docs[0] if len(docs) == 1 else {"apiVersion": "v1", "kind": "List", "items": docs}
-            self.out.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+        try:
+            for source in self.request.sources:
+                self._source(source)
+            if self.errors:
+                raise _failure(self.request.mode, self.errors)
+            if self.request.output == "json" and not self.request.diff:
+                docs = self.json_docs
+                data = docs[0] if len(docs) == 1 else {"apiVersion": "v1", "kind": "List", "items": docs}
+                self.out.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+        except RecursionError as exc:
+            # parsers, json and comparisons recurse per level of nesting: thousands of levels exhaust the stack
+            raise InputError(
+                f"cannot read {self.at}: nested too deeply to process", hint="no real manifest nests this deep"
+            ) from exc
         self.out.seek(0)
         self.summary.seek(0)
         return Result(self.out, self.report, self.summary)
 
     def _source(self, source: Source) -> None:
         self._first_of_source = True
+        self.at = source.name
         stream = source.open()
         try:
             head = stream.read(PEEK)
-            if source.is_json or head.lstrip()[:1] in ("{", "["):
+            if source.is_json or head.lstrip(BOM + " \t\r\n")[:1] in ("{", "["):
                 text = head + stream.read()
                 if self._json_source(source, text):
                     return
@@ -119,6 +129,7 @@ class Runner:
             original, edited = [], []
             line = 0
             for chunk in chunks:
+                self.at = f"{source.name}:{line + 1}"
                 new = self._chunk(chunk, source.name, line)
                 line += chunk.count("\n")
                 if self.request.diff:
@@ -146,26 +157,33 @@ class Runner:
         self._last_newline = text.endswith("\n")
 
     def _chunk(self, chunk: str, name: str, line: int) -> str:
+        if chunk.startswith(BOM):
+            # libyaml skips a byte-order mark without counting it: every mark would be one character off
+            return BOM + self._chunk(chunk[1:], name, line)
         if self.quick:
             known = unchangeable(chunk, self.triggers)
             if known is not None:
                 self.report.add(Outcome(known[0].lower(), known[1], "skipped"), name)
                 return chunk
         node = compose(chunk, name, line)
-        if node is None:
-            return chunk
+        if node is None or _empty(node):
+            return chunk  # comments only, or an empty document (a manifest ending in `---`): not a document
         root = NodeView(node)
         outcomes = self._outcomes(root, name)
         ops = [op for o in outcomes for op in o.ops]
         new = chunk
         if ops and not self.errors:
-            editor = Editor(chunk, node, f"{outcomes[0].resource} in {name}")
+            what = f"{outcomes[0].resource} in {name}"
+            editor = Editor(chunk, node, what)
             for op in ops:
                 getattr(editor, op[0])(op[1], op[2])
             new = editor.result()
+            json_out = self.request.output == "json" and not self.request.diff
+            node = verify(node, chunk, new, editor, what, whole=json_out) or node
         if self.request.output == "json" and not self.request.diff:
             import yaml
 
+            check_expansion(node, f"{name}:{line + node.start_mark.line + 1}")
             self.json_docs.append(yaml.load(new, Loader=LOADER))
         return new
 
@@ -173,6 +191,8 @@ class Runner:
     def _json_source(self, source: Source, text: str) -> bool:
         """Handle JSON text (one or more values); False if it is not JSON after all (then it is read as YAML)."""
         decoder = json.JSONDecoder()
+        bom = BOM if text.startswith(BOM) else ""  # kept in the output, as in YAML sources
+        text = text[len(bom) :]
         values: list[tuple[Any, int, int]] = []
         pos = 0
         try:
@@ -206,9 +226,9 @@ class Runner:
             if self.request.output == "json":
                 self.json_docs.append(value)
         parts.append(text[cursor:])
-        new = "".join(parts)
+        new = bom + "".join(parts)
         if self.request.diff:
-            self._diff(source.name, text, new)
+            self._diff(source.name, bom + text, new)
         elif self.request.output == "yaml":
             self._emit(new)
         return True
@@ -244,6 +264,10 @@ class _Replay:
             head, self.head = self.head, ""
             return head
         return self.stream.read(size) if self.stream is not None else ""
+
+
+def _empty(node: Any) -> bool:
+    return type(node) is ScalarNode and node.tag == NULL_TAG and node.start_mark.index == node.end_mark.index
 
 
 def _skip_ws(text: str, pos: int) -> int:

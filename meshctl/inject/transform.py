@@ -7,10 +7,10 @@ document text (manifests.yamledit.Editor) or to JSON data (manifests.views.DataE
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from meshctl.inject.options import InjectOptions
+from meshctl.inject.options import InjectOptions, is_port_name
 from meshctl.inject.rules import MeshRules, is_true
 
 # kinds whose pod template is at spec.template (plus any kind carrying spec.template.spec.containers)
@@ -26,6 +26,7 @@ class Outcome:
     warnings: list[tuple[str, str]] = field(default_factory=list)  # (warning, resource): grouped in the report
     error: str | None = None
     ops: list[tuple] = field(default_factory=list)
+    port_names: dict[str, bool] = field(default_factory=dict)  # --opaque-ports name -> found in this object
 
     @property
     def resource(self) -> str:
@@ -106,6 +107,7 @@ def inject_object(obj: Any, kind: str, rules: MeshRules, others: list[MeshRules]
     if kind == "Namespace":
         return _inject_namespace(obj, out, rules, others, options)
     if kind == "Service":
+        options = _resolve_opaque(options, out, _service_ports(obj))
         change = rules.service(options)
         if change is not None:
             out.status = "annotated"
@@ -144,9 +146,54 @@ def inject_object(obj: Any, kind: str, rules: MeshRules, others: list[MeshRules]
     if udp:
         out.warnings.append(('"protocol: UDP"', out.resource))
     out.status = "injected"
+    options = _resolve_opaque(options, out, _container_ports(pod_spec))
     tree = rules.workload(options).tree()
     out.ops.append(("merge", path, tree))
     return out
+
+
+def _container_ports(pod_spec: Any) -> dict[str, str]:
+    """{port name: containerPort} of a pod's containers and init containers."""
+    named = {}
+    for key in ("containers", "initContainers"):
+        for container in _containers(pod_spec, key):
+            for port in _containers(container, "ports"):
+                name, number = port.get("name"), port.get("containerPort")
+                if name is not None and number is not None and name.str() and number.str():
+                    named.setdefault(name.str(), number.str())
+    return named
+
+
+def _service_ports(service: Any) -> dict[str, str]:
+    """{name: port} of a Service's ports, by the port's name and by a named targetPort (`targetPort: mysql`)."""
+    spec = service.get("spec")
+    named = {}
+    for port in _containers(spec, "ports"):
+        number = port.get("port")
+        for key in ("name", "targetPort"):
+            name = port.get(key)
+            if name is not None and number is not None and name.str() and number.str():
+                named.setdefault(name.str(), number.str())
+    return named
+
+
+def _resolve_opaque(options: InjectOptions, out: Outcome, named: dict[str, str]) -> InjectOptions:
+    """Port names in --opaque-ports replaced by this object's port numbers; names it lacks are dropped (as Linkerd's
+    injector ignores them), and the annotation is left out if nothing remains. The report warns about a name that
+    no object had."""
+    if options.opaque_ports is None:
+        return options
+    parts, missing = [], []
+    for part in options.opaque_ports.split(","):
+        if is_port_name(part):
+            out.port_names[part] = part in named
+            if part not in named:
+                missing.append(part)
+                continue
+            part = named[part]
+        if part not in parts:
+            parts.append(part)
+    return replace(options, opaque_ports=",".join(parts) or None)
 
 
 def _inject_namespace(

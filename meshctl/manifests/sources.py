@@ -4,13 +4,16 @@
 objects. A file's text is read lazily: `.text` reads it whole, `.open()` streams it, which is what lets inject handle
 a manifest of any size in constant memory. Text is decoded as UTF-8 with `newline=""` so CRLF line endings survive.
 `requests` is imported only when a URL is read.
+
+Limits: a URL body is read up to `MAX_URL_BYTES` (64 MiB), within `timeout` seconds in all; in a directory, entries
+that are not regular files (FIFOs, sockets, devices) are skipped with a warning, since opening them can block.
 """
 
 from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO
 
@@ -18,6 +21,8 @@ from meshctl.errors import InputError, UnreachableError, UsageError
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 STDIN_NAME = "<stdin>"
+MAX_URL_BYTES = 64 << 20  # a URL source larger than this is refused (docs/inject.md, docs/analyze.md)
+Warn = Callable[[str], None]
 
 
 class Source:
@@ -113,8 +118,11 @@ def read_sources(
     stdin: IO[str] | None = None,
     allow_http: bool = False,
     timeout: float = 30.0,
+    warn: Warn | None = None,
 ) -> list[Source]:
-    """Resolve arguments to sources, in the order given (directories expand to their manifest files, sorted)."""
+    """Resolve arguments to sources, in the order given (directories expand to their manifest files, sorted).
+
+    `warn` receives one line per directory entry skipped (not a regular file)."""
     sources: list[Source] = []
     for arg in args:
         if arg == "-":
@@ -122,7 +130,7 @@ def read_sources(
         elif "://" in arg:
             sources.append(fetch_url(arg, allow_http=allow_http, timeout=timeout))
         else:
-            sources.extend(_from_path(arg))
+            sources.extend(_from_path(arg, warn or (lambda _line: None)))
     if not sources:
         raise UsageError("no manifests given", hint="pass files, directories, URLs, or - for standard input")
     return sources
@@ -141,7 +149,7 @@ def _stdin_stream(stdin: IO[str] | None) -> IO[str]:
     return stream
 
 
-def _from_path(arg: str) -> list[Source]:
+def _from_path(arg: str, warn: Warn) -> list[Source]:
     path = Path(arg)
     try:
         is_dir = path.is_dir()
@@ -154,14 +162,17 @@ def _from_path(arg: str) -> list[Source]:
         if not os.access(path, os.R_OK):
             raise InputError(f"cannot read {arg}: permission denied")
         return [Source(arg, path=path)]
-    files = list(_walk(path, set()))
+    files = list(_walk(path, set(), warn))
     if not files:
         raise InputError(f"no {', '.join(MANIFEST_SUFFIXES)} files in directory {arg}")
     return [Source(str(f) if not arg.endswith("/") else arg + str(f.relative_to(path)), path=f) for f in files]
 
 
-def _walk(directory: Path, seen: set[str]) -> Iterable[Path]:
-    """Manifest files under `directory`, entries in name order (as `filepath.Walk`), following symlinks once."""
+def _walk(directory: Path, seen: set[str], warn: Warn) -> Iterable[Path]:
+    """Manifest files under `directory`, entries in name order (as `filepath.Walk`), following symlinks once.
+
+    A FIFO named `x.yaml` would block the read forever, so only regular files are taken; a file named on the
+    command line is read whatever it is (`<(kubectl get ...)` is a FIFO)."""
     real = os.path.realpath(directory)
     if real in seen:
         return
@@ -172,10 +183,31 @@ def _walk(directory: Path, seen: set[str]) -> Iterable[Path]:
         raise InputError(f"cannot read {directory}: {_reason(exc)}") from exc
     for entry in entries:
         child = directory / entry.name
-        if entry.is_dir():
-            yield from _walk(child, seen)
+        try:
+            is_dir = entry.is_dir()
+            is_file = not is_dir and entry.is_file()
+        except OSError as exc:  # a symlink loop (ELOOP) is an error, not a skip: is_dir() raises it
+            raise InputError(f"cannot read {child}: {_reason(exc)}") from exc
+        if is_dir:
+            yield from _walk(child, seen, warn)
         elif entry.name.lower().endswith(MANIFEST_SUFFIXES):
-            yield child
+            if is_file or (entry.is_symlink() and not os.path.exists(child)):
+                yield child  # a dangling symlink: reading it says "no such file"
+            else:
+                warn(f"skipped {child}: not a regular file ({_file_type(child)})")
+
+
+def _file_type(path: Path) -> str:
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return "unreadable"
+    for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device")):
+        if test(mode):
+            return name
+    return "a device" if stat.S_ISBLK(mode) else "not a file"
 
 
 def fetch_url(url: str, *, allow_http: bool = False, timeout: float = 30.0) -> Source:
@@ -185,10 +217,18 @@ def fetch_url(url: str, *, allow_http: bool = False, timeout: float = 30.0) -> S
         raise UsageError(f"refusing to read {url} over plain http", hint="use an https:// URL, or pass --allow-http")
     if scheme not in ("http", "https"):
         raise UsageError(f"unsupported URL scheme in {url}", hint="only https:// URLs (and http:// with --allow-http)")
+    import time
+
     import requests
 
+    deadline = time.monotonic() + timeout
     try:
-        response = requests.get(url, timeout=timeout)
+        # streamed, so the cap holds whatever the server sends (Content-Length can be absent or wrong)
+        with requests.get(url, timeout=timeout, stream=True) as response:
+            if response.status_code != 200:
+                reason = f"server replied {response.status_code} {response.reason or ''}".rstrip()
+                raise InputError(f"cannot read {url}: {reason}")
+            body = _read_capped(response, url, deadline, timeout)
     except requests.exceptions.SSLError as exc:
         raise UnreachableError(
             f"cannot fetch {url}: TLS certificate not trusted",
@@ -196,10 +236,29 @@ def fetch_url(url: str, *, allow_http: bool = False, timeout: float = 30.0) -> S
         ) from exc
     except requests.exceptions.RequestException as exc:
         raise UnreachableError(f"cannot fetch {url}: {type(exc).__name__}") from exc
-    if response.status_code != 200:
-        raise InputError(f"cannot read {url}: server replied {response.status_code} {response.reason or ''}".rstrip())
     try:
-        text = response.content.decode("utf-8")
+        text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(f"cannot read {url}: not UTF-8 text (byte {exc.start})") from exc
     return Source(url, text)
+
+
+def _read_capped(response, url: str, deadline: float, timeout: float) -> bytes:  # noqa: ANN001
+    import time
+
+    too_big = InputError(
+        f"cannot read {url}: larger than {MAX_URL_BYTES >> 20} MiB, the limit for a URL source",
+        hint="download it and pass the file",
+    )
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > MAX_URL_BYTES:
+        raise too_big
+    parts, size = [], 0
+    for part in response.iter_content(1 << 16):
+        size += len(part)
+        if size > MAX_URL_BYTES:
+            raise too_big
+        if time.monotonic() > deadline:  # the timeout is per read; a server that trickles must not stall us
+            raise UnreachableError(f"cannot fetch {url}: timed out after {timeout:g}s")
+        parts.append(part)
+    return b"".join(parts)

@@ -127,6 +127,8 @@ class Editor:
         self.eol = "\r\n" if "\r\n" in text else "\n"
         self.inserts: list[tuple[int, int, str]] = []  # (start, end, new text); start == end for insertions
         self.removes: list[tuple[int, int]] = []
+        self.log: list[tuple] = []  # the operations as performed (prunes included), for manifests.verify
+        self.edits: list[tuple[int, int, str]] = []  # what result() applied: (start, end, new text)
         self._deleted: dict[int, set[int]] = {}
         self._shared: set[int] | None = None
 
@@ -157,8 +159,8 @@ class Editor:
     # -- inject: add keys ----------------------------------------------------------------------------------------
     def merge(self, path: tuple, tree: dict) -> None:
         """Make the mapping at `path` contain `tree` (nested dicts of strings), creating what is missing."""
-        chain = self._walk(path)
-        key, node = chain[-1]
+        self.log.append(("merge", path, tree))
+        key, node = self._walk(path)[-1]
         self._merge(node, tree, key, key.start_mark.column if key is not None else None, 2)
 
     def _merge(self, node: Any, tree: dict, key: Any, parent_col: int | None, step: int) -> None:
@@ -264,6 +266,8 @@ class Editor:
             if not (node.flow_style and not parent.flow_style):
                 self.delete(path[:-1], [path[-1]])
                 return
+        keys = [node.value[i][0].value for i in indexes] if isinstance(node, MappingNode) else None
+        self.log.append(("delete", path, keys) if keys is not None else ("delete_items", path, list(indexes)))
         spans = [self._item_span(node, i) for i in range(len(node.value))]
         if node.flow_style:
             for first, last in _runs(sorted(set(indexes))):
@@ -337,9 +341,10 @@ class Editor:
         edits = [(s, s if e < 0 else e, t) for s, e, t in self.inserts]
         for start, end in _union(self.removes):
             edits.append((start, end, ""))
+        edits.sort(key=lambda e: (e[0], e[1]))
+        self.edits = edits
         if not edits:
             return self.text
-        edits.sort(key=lambda e: (e[0], e[1]))
         out, cursor = [], 0
         for start, end, new in edits:
             if start < cursor:
@@ -352,13 +357,8 @@ class Editor:
 
 
 def _runs(indexes: list[int]) -> list[tuple[int, int]]:
-    runs: list[tuple[int, int]] = []
-    for i in indexes:
-        if runs and runs[-1][1] == i - 1:
-            runs[-1] = (runs[-1][0], i)
-        else:
-            runs.append((i, i))
-    return runs
+    """Consecutive indexes as (first, last) runs."""
+    return [(start, end - 1) for start, end in _union([(i, i + 1) for i in indexes])]
 
 
 def _union(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -382,11 +382,7 @@ def _shared_nodes(root: Any) -> set[int]:
         if seen[id(node)] > 1:
             continue
         order.append(node)
-        if isinstance(node, MappingNode):
-            for k, v in node.value:
-                stack.extend((k, v))
-        elif isinstance(node, SequenceNode):
-            stack.extend(node.value)
+        stack.extend(children(node))
     shared: set[int] = set()
     stack = [n for n in order if seen[id(n)] > 1]
     while stack:
@@ -394,9 +390,12 @@ def _shared_nodes(root: Any) -> set[int]:
         if id(node) in shared:
             continue
         shared.add(id(node))
-        if isinstance(node, MappingNode):
-            for k, v in node.value:
-                stack.extend((k, v))
-        elif isinstance(node, SequenceNode):
-            stack.extend(node.value)
+        stack.extend(children(node))
     return shared
+
+
+def children(node: Any) -> list:
+    """The nodes directly below `node` (a mapping's keys and values)."""
+    if isinstance(node, MappingNode):
+        return [n for pair in node.value for n in pair]
+    return node.value if isinstance(node, SequenceNode) else []

@@ -82,3 +82,66 @@ def test_istio_namespace_with_revision():
     result = run(["--mesh", "istio", "inject", "-", "--revision", "canary"], stdin=text)
     assert load_all(result.stdout)[0]["metadata"] == {"name": "shop", "labels": {"istio.io/rev": "canary"}}
     assert result.stderr == '\nnamespace "shop" labelled\n\n'
+
+
+NAMED = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: db
+spec:
+  template:
+    spec:
+      containers:
+      - name: mysql
+        image: mysql
+        ports:
+        - name: mysql
+          containerPort: 3306
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  template:
+    spec:
+      containers:
+      - name: web
+        image: nginx
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: db
+spec:
+  ports:
+  - port: 13306
+    targetPort: mysql
+"""
+
+
+def test_opaque_ports_accepts_port_names_resolved_per_workload():
+    # as Linkerd: a name is a container port's name; each workload gets its own number, the Service its port
+    result = run(["--mesh", "linkerd", "inject", "-", "--opaque-ports", "mysql,8080"], stdin=NAMED)
+    assert result.code == 0, result.stderr
+    db, web, svc = load_all(result.stdout)
+    assert db["spec"]["template"]["metadata"]["annotations"]["config.linkerd.io/opaque-ports"] == "3306,8080"
+    assert web["spec"]["template"]["metadata"]["annotations"]["config.linkerd.io/opaque-ports"] == "8080"
+    assert svc["metadata"]["annotations"] == {"config.linkerd.io/opaque-ports": "13306,8080"}
+    assert result.stderr == '\ndeployment "db" injected\ndeployment "web" injected\nservice "db" annotated\n\n'
+    typo = run(["--mesh", "linkerd", "inject", "-", "--opaque-ports", "mysq1"], stdin=NAMED)
+    assert typo.code == 0
+    assert typo.stderr.splitlines()[1] == "‼ --opaque-ports mysq1: no container or Service port has this name"
+    assert "opaque-ports" not in typo.stdout
+
+
+def test_opaque_ports_names_follow_the_rule_analyze_checks():
+    from meshctl.analyze.vocab import _port_list
+
+    for value in ("mysql", "http-2", "My_Port", "-x", "x-"):
+        result = run(["--mesh", "linkerd", "inject", "-", "--opaque-ports", value], stdin=NAMED)
+        assert (result.code == 0) == _port_list(value, True, False), value
+    bad = run(["--mesh", "linkerd", "inject", "-", "--opaque-ports", "My_Port"], stdin=NAMED)
+    assert (bad.code, bad.stdout) == (2, "")
+    assert bad.stderr.splitlines()[0] == "Error: --opaque-ports: 'My_Port' is not a port, a port name or a port range"
+    assert run(["--mesh", "istio", "inject", "-", "--skip-inbound-ports", "mysql"], stdin=NAMED).code == 2

@@ -6,6 +6,7 @@ import http.server
 import ssl
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 
@@ -66,6 +67,7 @@ class HttpsServer:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(str(cert), str(key))
         self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
+        self.httpd.handle_error = lambda *_: None  # a client that hangs up early is expected here
         self.url = f"https://127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
@@ -78,3 +80,11 @@ class HttpsServer:
 class _Quiet(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args) -> None:  # keep test output clean
         pass
+
+    def do_GET(self) -> None:  # noqa: N802
+        # /slow/<seconds>/<file>: wait before answering, for client timeouts
+        if self.path.startswith("/slow/"):
+            _, _, seconds, rest = self.path.split("/", 3)
+            time.sleep(float(seconds))
+            self.path = "/" + rest
+        super().do_GET()

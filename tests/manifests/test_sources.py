@@ -23,6 +23,7 @@ def https(tmp_path_factory):
     ca, cert, key = make_ca_and_cert(base)
     server = HttpsServer(root, cert, key)
     server.ca = ca
+    server.root = root
     yield server
     server.close()
 
@@ -123,3 +124,59 @@ def test_errors_name_the_path(tmp_path):
         _ = read_sources([str(bad)])[0].text
     with pytest.raises(UsageError, match="no manifests given"):
         read_sources([])
+
+
+def test_url_body_over_the_cap_is_refused_with_nothing_on_stdout(https, monkeypatch):
+    # the cap is checked on the bytes received (the test server sends a correct Content-Length; the streamed count
+    # is what holds when a server sends none), for inject and analyze alike
+    from meshctl.manifests import sources
+
+    (https.root / "big.yaml").write_text(DEPLOY.format(name="big") + "# " + "x" * 3000 + "\n")
+    monkeypatch.setattr(sources, "MAX_URL_BYTES", 2048)
+    env = {"REQUESTS_CA_BUNDLE": str(https.ca)}
+    for args in (["--mesh", "linkerd", "inject"], ["analyze"]):
+        result = run([*args, f"{https.url}/big.yaml"], env=env)
+        assert (result.code, result.stdout) == (65, ""), result.stderr
+        assert result.stderr.splitlines() == [
+            f"Error: cannot read {https.url}/big.yaml: larger than 0 MiB, the limit for a URL source",
+            "hint: download it and pass the file",
+        ]
+    monkeypatch.setattr(sources, "MAX_URL_BYTES", 1 << 20)
+    assert run(["--mesh", "linkerd", "inject", f"{https.url}/big.yaml"], env=env).code == 0
+
+
+def test_url_cap_is_documented():
+    from meshctl.manifests.sources import MAX_URL_BYTES
+    from tests.helpers import ROOT
+
+    for page in ("docs/inject.md", "docs/analyze.md", "docs/exit-codes.md"):
+        assert f"{MAX_URL_BYTES >> 20} MiB" in (ROOT / page).read_text(), page
+
+
+def test_analyze_url_honours_request_timeout(https):
+    # the server answers after 3 s: with --request-timeout 1s analyze gives up (exit 3); it used a fixed 30 s
+    url = f"{https.url}/slow/3/remote.yaml"
+    result = run(["--request-timeout", "1s", "analyze", url], env={"REQUESTS_CA_BUNDLE": str(https.ca)})
+    assert (result.code, result.stdout) == (3, ""), result.stderr
+    assert result.stderr.splitlines()[0] == f"Error: cannot fetch {url}: ReadTimeout"
+
+
+@pytest.mark.parametrize("command", [["--mesh", "linkerd", "inject"], ["uninject"], ["analyze"]])
+def test_fifo_in_a_directory_is_skipped_with_a_warning(tmp_path, command):
+    import os
+
+    (tmp_path / "a.yaml").write_text(DEPLOY.format(name="a"))
+    os.mkfifo(tmp_path / "b.yaml")  # nobody writes to it: opening it would block forever
+    result = run([*command, str(tmp_path)])
+    assert result.code == 0, result.stderr
+    assert result.stderr.splitlines()[0] == f"warning: skipped {tmp_path}/b.yaml: not a regular file (a FIFO)"
+    assert "b.yaml" not in result.stdout
+
+
+@pytest.mark.parametrize("command", [["--mesh", "istio", "inject"], ["uninject"], ["analyze"]])
+def test_symlink_loop_in_a_directory_is_one_line_and_exit_65(tmp_path, command):
+    (tmp_path / "a.yaml").write_text(DEPLOY.format(name="a"))
+    (tmp_path / "loop.yaml").symlink_to("loop.yaml")
+    result = run([*command, str(tmp_path)])
+    assert (result.code, result.stdout) == (65, "")
+    assert result.stderr == f"Error: cannot read {tmp_path}/loop.yaml: too many levels of symbolic links\n"
