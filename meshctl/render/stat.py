@@ -255,7 +255,7 @@ def text(result: StatResult, *, wide: bool, width: int | None = None) -> str:
 
 
 def dropped_note(dropped: Sequence[str], width: int) -> str:
-    return f"{', '.join(dropped)} left out to fit {width} columns: -o wide shows every column"
+    return f"note: {', '.join(dropped)} left out to fit {width} columns; -o wide shows every column"
 
 
 # ---- when the figures were taken ---------------------------------------------------------------------------------
