@@ -60,11 +60,13 @@ def layout(header: Sequence[str], rows: Sequence[Sequence[str]], left: int = 1, 
 # ---- fitting a width ---------------------------------------------------------------------------------------------
 # The default table fits the terminal (80 columns when unknown). Steps, in this order, until it fits:
 #   1. the gap between columns shrinks from three spaces to two;
-#   2. NAME, then NAMESPACE (and the canary's WORKLOADS), lose the middle of their longest cells ("po/linkerd-prox…8hn-crhxv"),
-#      never below MIN_NAME columns (NAMESPACE: its header);
-#   3. columns are dropped in DROP_ORDER, and step 2 is redone with the room that freed.
-# NAME, NAMESPACE, STATUS, SUCCESS, RPS and P99 always stay. `-o wide` is never fitted (docs/stat.md).
+#   2. TCP_CONN, then P50 are dropped: names are what a reader looks for, so they stay whole while figures can go;
+#   3. NAME, then the canary's WORKLOADS, then NAMESPACE lose the middle of their longest cells
+#      ("linkerd-proxy-in…n-crhxv"), never below MIN_NAME columns (NAMESPACE: its header);
+#   4. P95, then MESHED are dropped, step 3 redone with the room each frees.
+# NAMESPACE, NAME, STATUS, SUCCESS, RPS and P99 always stay. `-o wide` is never fitted (docs/stat.md).
 DROP_ORDER = ("TCP_CONN", "P50", "P95", "MESHED")
+WHOLE_NAMES_UNTIL = 2  # names are elided only once the first two of DROP_ORDER (those present) are gone
 ELIDE_ORDER = ("NAME", "WORKLOADS", "NAMESPACE")
 MIN_NAME = 24
 ELLIPSIS = "\u2026"
@@ -96,20 +98,20 @@ def fit(header: Sequence[str], rows: Sequence[Sequence[str]], *, left: int, widt
     if width is None:
         return Fitted(layout(header, rows, left=left))
     natural = {h: max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(header)}
-    keep = list(header)
-    gap = 3 if sum(natural.values()) + 3 * (len(keep) - 1) <= width else 2
+    gap = 3 if sum(natural.values()) + 3 * (len(header) - 1) <= width else 2
     droppable = [h for h in DROP_ORDER if h in natural]
-    while True:
+    whole_until = len([h for h in DROP_ORDER[:WHOLE_NAMES_UNTIL] if h in natural])
+    for dropped_count in range(len(droppable) + 1):
+        keep = [h for h in header if h not in droppable[:dropped_count]]
         widths = {h: natural[h] for h in keep}
         excess = sum(widths.values()) + gap * (len(keep) - 1) - width
-        for h in ELIDE_ORDER:
+        for h in ELIDE_ORDER if dropped_count >= whole_until else ():
             if excess > 0 and h in widths:
                 cut = min(excess, max(0, widths[h] - _min_width(h)))
                 widths[h] -= cut
                 excess -= cut
-        if excess <= 0 or not droppable:
+        if excess <= 0:
             break
-        keep.remove(droppable.pop(0))
     index = [header.index(h) for h in keep]
     cells = [[elide(r[i], widths[header[i]]) for i in index] for r in rows]
     kept_left = sum(1 for i in index if i < left)

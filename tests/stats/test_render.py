@@ -153,3 +153,10 @@ def test_canary_fits_80_columns_by_dropping_nothing():
                         75.0, 95.0, 3, 3),))  # fmt: skip
     fitted = render.render(StatResult(canary=table), wide=False, width=80)
     assert fitted.dropped == () and max(map(len, fitted.text.splitlines())) <= 80
+
+
+def test_names_stay_whole_while_tcp_conn_and_p50_can_go():
+    pods = tuple(row(kind=POD, name=f"frontpage-4wv74rl8qt-{s}", status="Running") for s in ("fmxp5", "wlfcz"))
+    fitted = render.render(StatResult(tables=(StatTable(POD, pods),)), wide=False, width=80)
+    assert fitted.dropped == ("TCP_CONN", "P50") and "\u2026" not in fitted.text
+    assert fitted.text.splitlines()[1].startswith("frontpage-4wv74rl8qt-fmxp5  Running")
