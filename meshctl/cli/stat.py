@@ -95,7 +95,7 @@ def _width(env: Env) -> int:
     return int(columns) if columns.isdigit() and int(columns) > 0 else 80
 
 
-def _notes(env: Env, request: StatRequest, result: StatResult, fitted: render.Fitted | None, width: int) -> None:
+def _notes(env: Env, result: StatResult, fitted: render.Fitted | None, width: int) -> None:
     if env.settings.verbose:
         env.note(f"prometheus: {env.prom().describe()}, {result.prometheus_requests} queries")
     if result.canary is not None and result.canary.rows:
@@ -110,7 +110,7 @@ def _show(env: Env, request: StatRequest, result: StatResult, at: float, *, note
     width = _width(env)
     fitted = None if request.output == "json" else render.render(result, wide=request.output == "wide", width=width)
     if notes:
-        _notes(env, request, result, fitted, width)
+        _notes(env, result, fitted, width)
         if not request.watch and env.stderr_isatty:
             # a person at a terminal: which window the figures cover, and when (piped stderr stays quiet)
             env.note(render.taken_caption(at, request.window_text))
@@ -160,7 +160,7 @@ def _watch_loop(env: Env, request: StatRequest, kube: Any) -> None:
 
     result, at = _refresh(env, request, kube)
     width = _width(env)
-    _notes(env, request, result, render.render(result, wide=wide, width=width), width)
+    _notes(env, result, render.render(result, wide=wide, width=width), width)
     with Live(frame(result, at), console=env.out, auto_refresh=False) as live:
         done = 1
         while request.count is None or done < request.count:

@@ -2,7 +2,8 @@
 
 Table layout follows `linkerd viz stat`: NAME left-aligned, every other column right-aligned, three spaces between
 columns; cells ``%.2f%%`` success, ``%.1frps``, whole ``ms``, ``%d`` connections, ``%.1fB/s``; ``-`` where there is
-no data. Several types: one table each, names prefixed (``deploy/web``), separated by a blank line.
+no data. Several types: one table each, names prefixed (``deploy/web``), separated by a blank line. The default table
+is fitted to a width (``fit``: the steps are below); the captions say when the figures were taken.
 """
 
 from __future__ import annotations
