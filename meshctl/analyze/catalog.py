@@ -13,6 +13,8 @@ from importlib import resources
 
 import yaml
 
+from meshctl.links import doc_url
+
 LEVELS = ("Error", "Warning", "Info")  # most severe first; sorting and thresholds use this order
 LEVEL_RANK = {name: i for i, name in enumerate(LEVELS)}
 
@@ -55,7 +57,7 @@ class Catalog:
 @cache
 def catalog() -> Catalog:
     raw = yaml.safe_load(resources.files("meshctl.analyze").joinpath("catalog.yaml").read_text(encoding="utf-8"))
-    base = raw["docs_base"]
+    base = doc_url("analyzers.md")
     messages = {}
     for m in raw["messages"]:
         if m["level"] not in LEVELS:
@@ -66,7 +68,7 @@ def catalog() -> Catalog:
             raise ValueError(f"catalog: duplicate code {m['code']}")
         messages[m["code"]] = MessageType(
             m["code"], m["name"], m["level"], m["title"], m["template"], m.get("description", "").strip(),
-            f"{base}#{m['code'].lower()}", m.get("partial"),
+            doc_url("analyzers.md", m["code"].lower()), m.get("partial"),
         )  # fmt: skip
     return Catalog(base, dict(raw.get("ranges", {})), messages)
 

@@ -13,7 +13,8 @@ from meshctl.checks.model import CATEGORIES, Check
 INTRO = """# meshctl check: the checks
 
 Generated from the check registry by `python -m meshctl.checks.docs > docs/checks.md` (a test keeps it in sync).
-Every failing check prints `see docs/checks.md#<id> for hints`; the `<id>` is the anchor of its section below.
+Every failing check prints `see https://github.com/meshctl/meshctl/blob/main/docs/checks.md#<id> for hints`; the `<id>`
+is the anchor of its section below.
 
 Modes select categories: `meshctl check` runs kubernetes-api, kubernetes-version, control-plane, identity and
 prometheus; `--pre` runs kubernetes-api, kubernetes-version and pre-kubernetes-setup (it needs `--mesh`); `--proxy`

@@ -14,13 +14,14 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from meshctl.errors import ExitCode
+from meshctl.links import doc_url
 
 if TYPE_CHECKING:
     from meshctl.checks.context import CheckContext
 
-# Where the hints live. A repository path rather than a web URL: meshctl has no docs site, and the file ships with the
-# source. Anchors are the check ids (docs/checks.md gives every check a heading with an explicit id).
-HINT_BASE = "docs/checks.md#"
+# Where the hints live: docs/checks.md at the project's documentation address (meshctl.links, the one constant every
+# hint uses). Anchors are the check ids (docs/checks.md gives every check a heading named by its id).
+HINT_BASE = doc_url("checks.md") + "#"
 
 # Modes select categories: `meshctl check` (default), `--pre`, `--proxy`.
 MODES = ("pre", "default", "proxy")

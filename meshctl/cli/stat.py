@@ -75,43 +75,60 @@ def stat(
     if request.watch:
         _watch(env, request)
     else:
-        _show(env, request, _refresh(env, request), notes=True)
+        _show(env, request, *_refresh(env, request), notes=True)
 
 
-def _refresh(env: Env, request: StatRequest, kube: Any = None) -> StatResult:
+def _refresh(env: Env, request: StatRequest, kube: Any = None) -> tuple[StatResult, float]:
+    """The figures and when they were taken (the wall clock as the queries went out: Prometheus evaluates at "now")."""
     from meshctl.stats.service import run
 
     namespace = env.namespace()
-    return run(request, kube=kube or env.kube(), prom=env.prom(), mesh=env.mesh(), namespace=namespace)
+    at = time.time()
+    return run(request, kube=kube or env.kube(), prom=env.prom(), mesh=env.mesh(), namespace=namespace), at
 
 
-def _notes(env: Env, result: StatResult) -> None:
+def _width(env: Env) -> int:
+    """The columns the table must fit: the terminal's; piped, $COLUMNS, else 80 (the default fits 80)."""
+    if env.stdout_isatty:
+        return env.out.width
+    columns = env.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() and int(columns) > 0 else 80
+
+
+def _notes(env: Env, result: StatResult, fitted: render.Fitted | None, width: int) -> None:
     if env.settings.verbose:
         env.note(f"prometheus: {env.prom().describe()}, {result.prometheus_requests} queries")
     if result.canary is not None and result.canary.rows:
         env.note(render.canary_caption(result.canary))
     for note in result.notes:
         env.note(note)
+    if fitted is not None and fitted.dropped:
+        env.note(render.dropped_note(fitted.dropped, width))
 
 
-def _show(env: Env, request: StatRequest, result: StatResult, *, notes: bool) -> None:
+def _show(env: Env, request: StatRequest, result: StatResult, at: float, *, notes: bool) -> None:
+    width = _width(env)
+    fitted = None if request.output == "json" else render.render(result, wide=request.output == "wide", width=width)
     if notes:
-        _notes(env, result)
-    if request.output == "json":
+        _notes(env, result, fitted, width)
+        if not request.watch and env.stderr_isatty:
+            # a person at a terminal: which window the figures cover, and when (piped stderr stays quiet)
+            env.note(render.taken_caption(at, request.window_text))
+    if fitted is None:
         env.write(render.to_json(result))
         if result.empty:
             env.note(render.NO_TRAFFIC)
         return
-    text = render.text(result, wide=request.output == "wide")
-    if text:
-        env.write(text)
+    if fitted.text:
+        env.write(fitted.text)
     else:
         env.note(render.NO_TRAFFIC)
 
 
 def _watch(env: Env, request: StatRequest) -> None:
-    """A live table on a terminal; without one, a new table per refresh, separated by a blank line. The Kubernetes
-    objects are listed once and then kept by watches (meshctl.kube.watched): a refresh only queries Prometheus."""
+    """A live table on a terminal; without one, a new table per refresh, each after a line saying when its data was
+    taken, separated by a blank line. The Kubernetes objects are listed once and then kept by watches
+    (meshctl.kube.watched): a refresh only queries Prometheus."""
     from meshctl.kube.watched import WatchedKube
 
     with WatchedKube(env.kube()) as kube:
@@ -122,10 +139,11 @@ def _watch_loop(env: Env, request: StatRequest, kube: Any) -> None:
     done = 0
     if not env.stdout_isatty:
         while True:
-            result = _refresh(env, request, kube)
+            result, at = _refresh(env, request, kube)
             if done:
                 env.write("\n")
-            _show(env, request, result, notes=done == 0)
+            env.write(render.stamp_line(at, request.window_text))
+            _show(env, request, result, at, notes=done == 0)
             done += 1
             if request.count is not None and done >= request.count:
                 return
@@ -134,12 +152,19 @@ def _watch_loop(env: Env, request: StatRequest, kube: Any) -> None:
     from rich.text import Text
 
     wide = request.output == "wide"
-    result = _refresh(env, request, kube)
-    _notes(env, result)
-    with Live(Text(render.text(result, wide=wide) or render.NO_TRAFFIC), console=env.out, auto_refresh=False) as live:
+
+    def frame(result: StatResult, at: float) -> Text:
+        fitted = render.render(result, wide=wide, width=_width(env))
+        caption = render.live_caption(at, request.window_text, request.interval)
+        return Text(caption + "\n\n" + (fitted.text or render.NO_TRAFFIC + "\n"))
+
+    result, at = _refresh(env, request, kube)
+    width = _width(env)
+    _notes(env, result, render.render(result, wide=wide, width=width), width)
+    with Live(frame(result, at), console=env.out, auto_refresh=False) as live:
         done = 1
         while request.count is None or done < request.count:
             time.sleep(request.interval)
-            result = _refresh(env, request, kube)
-            live.update(Text(render.text(result, wide=wide) or render.NO_TRAFFIC), refresh=True)
+            result, at = _refresh(env, request, kube)
+            live.update(frame(result, at), refresh=True)
             done += 1

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from meshctl.errors import NotFoundError, UsageError
+from meshctl.links import doc_url
 from meshctl.prom.client import PromClient
 from meshctl.prom.transport import HttpTransport, ServiceProxyTransport, parse_headers
 
@@ -71,7 +72,8 @@ def connect(settings: Any, kube: Callable[[], Any] | None = None, mesh: Callable
         except NotFoundError as exc:
             raise NotFoundError(
                 f"cannot find Prometheus: no URL given and {exc.message}",
-                hint="pass --prometheus-url (or MESHCTL_PROMETHEUS_URL) or --prometheus-service NS/NAME:PORT",
+                hint="pass --prometheus-url (or MESHCTL_PROMETHEUS_URL) or --prometheus-service NS/NAME:PORT; see "
+                + doc_url("prometheus.md", "which-prometheus-meshctl-asks"),
             ) from None
         if found is None:
             raise UsageError("no Prometheus URL given", hint="pass --prometheus-url or set MESHCTL_PROMETHEUS_URL")

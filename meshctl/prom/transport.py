@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 
 from meshctl import redact as _redact
 from meshctl.errors import NotFoundError, UnreachableError, UsageError
+from meshctl.links import doc_url
 
 
 @dataclass
@@ -202,7 +203,8 @@ class ServiceProxyTransport:
             # the Service is missing: for a user that means "no Prometheus there" (exit 3), not a missing resource
             raise UnreachableError(
                 f"no Prometheus via the {self.how_found}: {exc.message}",
-                hint="pass --prometheus-url, or --prometheus-service NS/NAME:PORT",
+                hint="pass --prometheus-url, or --prometheus-service NS/NAME:PORT; see "
+                + doc_url("prometheus.md", "which-prometheus-meshctl-asks"),
             ) from None
         except UnreachableError as exc:
             raise UnreachableError(

@@ -2,14 +2,18 @@
 
 Table layout follows `linkerd viz stat`: NAME left-aligned, every other column right-aligned, three spaces between
 columns; cells ``%.2f%%`` success, ``%.1frps``, whole ``ms``, ``%d`` connections, ``%.1fB/s``; ``-`` where there is
-no data. Several types: one table each, names prefixed (``deploy/web``), separated by a blank line.
+no data. Several types: one table each, names prefixed (``deploy/web``), separated by a blank line. The default table
+is fitted to a width (``fit``: the steps are below); the captions say when the figures were taken.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 from meshctl.stats.model import CanaryTable, StatResult, StatRow, StatTable
 
@@ -42,16 +46,78 @@ def _bps(v: float | None) -> str:
     return DASH if v is None else f"{v:.1f}B/s"
 
 
-def layout(header: Sequence[str], rows: Sequence[Sequence[str]], left: int = 1) -> str:
-    """Columns padded by three spaces; the first ``left`` columns left-aligned, the others right-aligned."""
+def layout(header: Sequence[str], rows: Sequence[Sequence[str]], left: int = 1, gap: int = 3) -> str:
+    """Columns padded by ``gap`` spaces; the first ``left`` columns left-aligned, the others right-aligned."""
     widths = [max(len(str(c)) for c in col) for col in zip(header, *rows, strict=True)]
     lines = []
     for cells in (header, *rows):
         out = []
         for i, (cell, width) in enumerate(zip(cells, widths, strict=True)):
             out.append(cell.ljust(width) if i < left else cell.rjust(width))
-        lines.append("   ".join(out).rstrip())
+        lines.append((" " * gap).join(out).rstrip())
     return "\n".join(lines) + "\n"
+
+
+# ---- fitting a width ---------------------------------------------------------------------------------------------
+# The default table fits the terminal (80 columns when unknown). Steps, in this order, until it fits:
+#   1. the gap between columns shrinks from three spaces to two;
+#   2. TCP_CONN, then P50 are dropped: names are what a reader looks for, so they stay whole while figures can go;
+#   3. NAME, then the canary's WORKLOADS, then NAMESPACE lose the middle of their longest cells
+#      ("linkerd-proxy-in…n-crhxv"), never below MIN_NAME columns (NAMESPACE: its header);
+#   4. P95, then MESHED are dropped, step 3 redone with the room each frees.
+# NAMESPACE, NAME, STATUS, SUCCESS, RPS and P99 always stay. `-o wide` is never fitted (docs/stat.md).
+DROP_ORDER = ("TCP_CONN", "P50", "P95", "MESHED")
+WHOLE_NAMES_UNTIL = 2  # names are elided only once the first two of DROP_ORDER (those present) are gone
+ELIDE_ORDER = ("NAME", "WORKLOADS", "NAMESPACE")
+MIN_NAME = 24
+ELLIPSIS = "\u2026"
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """A rendered table and the columns left out to fit the width (in DROP_ORDER)."""
+
+    text: str
+    dropped: tuple[str, ...] = ()
+
+
+def elide(cell: str, width: int) -> str:
+    """``cell`` in ``width`` columns: its middle replaced by an ellipsis. Two thirds head (the workload's name), one
+    third tail (a pod's or ReplicaSet's own suffix): together they still tell the rows apart."""
+    if len(cell) <= width:
+        return cell
+    tail = (width - 1) // 3
+    return cell[: width - 1 - tail] + ELLIPSIS + (cell[-tail:] if tail else "")
+
+
+def _min_width(header: str) -> int:
+    return MIN_NAME if header in ("NAME", "WORKLOADS") else len(header)
+
+
+def fit(header: Sequence[str], rows: Sequence[Sequence[str]], *, left: int, width: int | None) -> Fitted:
+    """Lay out the table within ``width`` columns (None: as wide as it needs) by the steps above."""
+    if width is None:
+        return Fitted(layout(header, rows, left=left))
+    natural = {h: max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(header)}
+    gap = 3 if sum(natural.values()) + 3 * (len(header) - 1) <= width else 2
+    droppable = [h for h in DROP_ORDER if h in natural]
+    whole_until = len([h for h in DROP_ORDER[:WHOLE_NAMES_UNTIL] if h in natural])
+    for dropped_count in range(len(droppable) + 1):
+        keep = [h for h in header if h not in droppable[:dropped_count]]
+        widths = {h: natural[h] for h in keep}
+        excess = sum(widths.values()) + gap * (len(keep) - 1) - width
+        for h in ELIDE_ORDER if dropped_count >= whole_until else ():
+            if excess > 0 and h in widths:
+                cut = min(excess, max(0, widths[h] - _min_width(h)))
+                widths[h] -= cut
+                excess -= cut
+        if excess <= 0:
+            break
+    index = [header.index(h) for h in keep]
+    cells = [[elide(r[i], widths[header[i]]) for i in index] for r in rows]
+    kept_left = sum(1 for i in index if i < left)
+    dropped = tuple(h for h in header if h not in keep)
+    return Fitted(layout(keep, cells, left=kept_left, gap=gap), dropped)
 
 
 def _meshed(row: StatRow) -> str:
@@ -60,12 +126,14 @@ def _meshed(row: StatRow) -> str:
     return f"{row.meshed_pods}/{row.total_pods}"
 
 
-def stat_table(table: StatTable, *, wide: bool, all_namespaces: bool, prefix: bool) -> str:
+def stat_table(table: StatTable, *, wide: bool, all_namespaces: bool, prefix: bool, width: int | None = None) -> Fitted:
+    """One type's table; ``width``: fit it in that many columns (never with ``wide``)."""
     kind = table.kind
     show_ns = all_namespaces and kind.resource != "namespaces"
     show_status = kind.resource == "pods"
     header = (["NAMESPACE"] if show_ns else []) + ["NAME"] + (["STATUS"] if show_status else [])
-    header += ["MESHED", "SUCCESS", "RPS", "LATENCY_P50", "LATENCY_P95", "LATENCY_P99", "TCP_CONN"]
+    # Latency percentiles as P50/P95/P99 (Linkerd's LATENCY_P50...): eighteen columns less, the table fits 80
+    header += ["MESHED", "SUCCESS", "RPS", "P50", "P95", "P99", "TCP_CONN"]
     if wide:
         header += ["READ_BYTES/SEC", "WRITE_BYTES/SEC", "MTLS"]
     rows = []
@@ -81,14 +149,20 @@ def stat_table(table: StatTable, *, wide: bool, all_namespaces: bool, prefix: bo
             cells += [_bps(r.tcp_read_bytes_rate), _bps(r.tcp_write_bytes_rate), _pct(r.mtls_share, 0)]
         rows.append(cells)
     # NAMESPACE, NAME and STATUS read best left-aligned; the figures right-aligned
-    return layout(header, rows, left=(2 if show_ns else 1) + (1 if show_status else 0))
+    left = (2 if show_ns else 1) + (1 if show_status else 0)
+    return fit(header, rows, left=left, width=None if wide else width)
 
 
-def tables(result: StatResult, *, wide: bool) -> str:
-    """Every non-empty table, separated by a blank line ("" when nothing matched)."""
+def tables(result: StatResult, *, wide: bool, width: int | None = None) -> Fitted:
+    """Every non-empty table, separated by a blank line ("" when nothing matched), each fitted to ``width``."""
     shown = [t for t in result.tables if t.rows]
     prefix = len(result.tables) > 1
-    return "\n".join(stat_table(t, wide=wide, all_namespaces=result.all_namespaces, prefix=prefix) for t in shown)
+    parts = [stat_table(t, wide=wide, all_namespaces=result.all_namespaces, prefix=prefix, width=width) for t in shown]
+    return Fitted("\n".join(p.text for p in parts), _dropped(parts))
+
+
+def _dropped(parts: Sequence[Fitted]) -> tuple[str, ...]:
+    return tuple(h for h in DROP_ORDER if any(h in p.dropped for p in parts))
 
 
 def row_json(row: StatRow) -> dict[str, object]:
@@ -124,9 +198,8 @@ def to_json(result: StatResult) -> str:
 # ---- canary ----------------------------------------------------------------------------------------------------
 
 
-def canary_table(table: CanaryTable) -> str:
-    header = ["VERSION", "WORKLOADS", "WEIGHT", "SHARE", "MESHED", "SUCCESS", "RPS", "LATENCY_P50", "LATENCY_P95",
-              "LATENCY_P99"]  # fmt: skip
+def canary_table(table: CanaryTable, width: int | None = None) -> Fitted:
+    header = ["VERSION", "WORKLOADS", "WEIGHT", "SHARE", "MESHED", "SUCCESS", "RPS", "P50", "P95", "P99"]
     rows = [
         [
             v.version,
@@ -142,7 +215,7 @@ def canary_table(table: CanaryTable) -> str:
         ]  # fmt: skip
         for v in table.rows
     ]
-    return layout(header, rows, left=2)
+    return fit(header, rows, left=2, width=width)
 
 
 def canary_caption(table: CanaryTable) -> str:
@@ -172,8 +245,37 @@ def canary_json(table: CanaryTable) -> list[dict[str, object]]:
     ]
 
 
-def text(result: StatResult, *, wide: bool) -> str:
-    """The table text for stdout ("" when nothing matched: the caller prints NO_TRAFFIC on stderr)."""
+def render(result: StatResult, *, wide: bool, width: int | None = None) -> Fitted:
+    """The table text for stdout ("" when nothing matched: the caller prints NO_TRAFFIC on stderr), fitted to
+    ``width`` columns unless ``wide``, and the columns that were left out for it."""
     if result.canary is not None:
-        return canary_table(result.canary) if result.canary.rows else ""
-    return tables(result, wide=wide)
+        return canary_table(result.canary, None if wide else width) if result.canary.rows else Fitted("")
+    return tables(result, wide=wide, width=width)
+
+
+def text(result: StatResult, *, wide: bool, width: int | None = None) -> str:
+    return render(result, wide=wide, width=width).text
+
+
+def dropped_note(dropped: Sequence[str], width: int) -> str:
+    return f"note: {', '.join(dropped)} left out to fit {width} columns; -o wide shows every column"
+
+
+# ---- when the figures were taken ---------------------------------------------------------------------------------
+
+
+def taken_caption(at: float, window: str) -> str:
+    """One-shot, on a terminal's stderr: the window the figures cover and when it ended (local time)."""
+    return f"figures over the last {window}, up to {time.strftime('%H:%M:%S %Z', time.localtime(at))}"
+
+
+def live_caption(at: float, window: str, interval: float) -> str:
+    """The live view's first line, redrawn with every refresh."""
+    when = time.strftime("%H:%M:%S %Z", time.localtime(at))
+    return f"{when}  window {window}, every {interval:g}s (Ctrl-C to stop)"
+
+
+def stamp_line(at: float, window: str) -> str:
+    """Piped --watch: the line before each table (ISO 8601 with the UTC offset, then the window)."""
+    stamp = datetime.fromtimestamp(at).astimezone().isoformat(timespec="seconds")
+    return f"# {stamp} window {window}\n"

@@ -64,7 +64,9 @@ def test_pre_with_the_read_only_user_names_what_is_denied(empty_bed, mesh):
         f'cannot create serviceaccounts, services, deployments, configmaps, secrets in namespace "{ns}"'
     )
     assert checks["pre-read-secrets"]["result"] == "success"  # the read-only role may get and list everything
-    assert checks["pre-cluster-rbac"]["hint"].endswith("see docs/checks.md#pre-cluster-rbac for hints")
+    assert checks["pre-cluster-rbac"]["hint"].endswith(
+        "see https://github.com/meshctl/meshctl/blob/main/docs/checks.md#pre-cluster-rbac for hints"
+    )
 
 
 def test_pre_table_output_for_the_read_only_user(empty_bed):

@@ -20,6 +20,6 @@ def test_every_check_has_an_anchor_a_docstring_and_a_present_tense_description()
     text = DOCS.read_text()
     for c in all_checks():
         assert f'<a id="{c.id}"></a>' in text
-        assert c.hint_anchor == f"docs/checks.md#{c.id}"
+        assert c.hint_anchor == f"https://github.com/meshctl/meshctl/blob/main/docs/checks.md#{c.id}"
         assert c.func.__doc__, f"check {c.id} has no docstring (it becomes its docs section)"
         assert c.description[0].islower() and not c.description.endswith("."), c.description

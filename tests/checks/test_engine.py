@@ -38,7 +38,7 @@ def test_results_come_in_report_order_and_pass_or_fail():
     assert [r.check.id for r in out] == ["a-first", "b-later", "c-warn"]
     assert [r.result for r in out] == [Result.ERROR, Result.SUCCESS, Result.WARNING]
     assert out[0].error == "it is broken"
-    assert out[0].hint == "see docs/checks.md#a-first for hints"
+    assert out[0].hint == "see https://github.com/meshctl/meshctl/blob/main/docs/checks.md#a-first for hints"
     assert out[1].hint is None
 
 

@@ -79,7 +79,10 @@ def test_json_golden_is_one_document_with_the_contract_fields(golden):
     assert [c["name"] for c in doc["categories"]] == ["kubernetes-api", "control-plane", "identity"]
     check = doc["categories"][1]["checks"][1]
     assert set(check) == {"id", "description", "result", "error", "hint", "duration_ms"}
-    assert check["hint"] == "look at the pods' events; see docs/checks.md#cp-pods-ready for hints"
+    assert (
+        check["hint"]
+        == "look at the pods' events; see https://github.com/meshctl/meshctl/blob/main/docs/checks.md#cp-pods-ready for hints"
+    )
     assert doc["categories"][0]["checks"][0]["hint"] is None
 
 
@@ -115,4 +118,4 @@ def test_list_table_and_json():
     assert "cp-pods-ready" in table and "error, retryable" in table
     doc = json.loads(render_list(checks, "json"))
     assert doc["checks"][2]["depends_on"] == ["cp-namespace"]
-    assert doc["checks"][2]["hint"] == "docs/checks.md#cp-pods-ready"
+    assert doc["checks"][2]["hint"] == "https://github.com/meshctl/meshctl/blob/main/docs/checks.md#cp-pods-ready"

@@ -28,11 +28,11 @@ def row(kind=DEPLOY, name="web", ns="shop", **kw):
 
 
 def test_table_matches_linkerd_golden_layout():
-    # viz/cmd/testdata/stat_one_output.golden
+    # viz/cmd/testdata/stat_one_output.golden, with P50/P95/P99 for Linkerd's LATENCY_P50... (fits 80 columns)
     result = StatResult(tables=(StatTable(DEPLOY, (row(name="emoji"),)),))
     assert render.text(result, wide=False) == (
-        "NAME    MESHED   SUCCESS      RPS   LATENCY_P50   LATENCY_P95   LATENCY_P99   TCP_CONN\n"
-        "emoji      1/2   100.00%   2.0rps         123ms         123ms         123ms        123\n"
+        "NAME    MESHED   SUCCESS      RPS     P50     P95     P99   TCP_CONN\n"
+        "emoji      1/2   100.00%   2.0rps   123ms   123ms   123ms        123\n"
     )
 
 
@@ -46,14 +46,14 @@ def test_dashes_namespace_status_wide_and_prefixes():
         all_namespaces=True,
     )
     assert render.text(result, wide=True) == (
-        "NAMESPACE   NAME         MESHED   SUCCESS      RPS   LATENCY_P50   LATENCY_P95   LATENCY_P99   TCP_CONN"
+        "NAMESPACE   NAME         MESHED   SUCCESS      RPS     P50     P95     P99   TCP_CONN"
         "   READ_BYTES/SEC   WRITE_BYTES/SEC   MTLS\n"
-        "shop        deploy/web      1/2   100.00%   2.0rps         123ms         123ms         123ms        123"
+        "shop        deploy/web      1/2   100.00%   2.0rps   123ms   123ms   123ms        123"
         "          12.5B/s            3.0B/s    50%\n"
         "\n"
-        "NAMESPACE   NAME       STATUS    MESHED   SUCCESS   RPS   LATENCY_P50   LATENCY_P95   LATENCY_P99   TCP_CONN"
+        "NAMESPACE   NAME       STATUS    MESHED   SUCCESS   RPS   P50   P95   P99   TCP_CONN"
         "   READ_BYTES/SEC   WRITE_BYTES/SEC   MTLS\n"
-        "shop        po/web-1   Running      1/1         -     -             -             -             -          -"
+        "shop        po/web-1   Running      1/1         -     -     -     -     -          -"
         "                -                 -      -\n"
     )
 
@@ -100,11 +100,63 @@ def test_canary_table_and_json():
     )
     result = StatResult(canary=table)
     assert render.text(result, wide=False) == (
-        "VERSION   WORKLOADS   WEIGHT   SHARE   MESHED   SUCCESS       RPS   LATENCY_P50   LATENCY_P95   LATENCY_P99\n"
-        "v1        movies-v1      80%   78.0%      3/3   100.00%   11.7rps           7ms          75ms          95ms\n"
-        "v2        movies-v2      10%   12.0%      1/1    95.00%    1.8rps           7ms          75ms          95ms\n"
-        "v4        -              10%       -      0/0         -         -             -             -             -\n"
+        "VERSION   WORKLOADS   WEIGHT   SHARE   MESHED   SUCCESS       RPS   P50    P95    P99\n"
+        "v1        movies-v1      80%   78.0%      3/3   100.00%   11.7rps   7ms   75ms   95ms\n"
+        "v2        movies-v2      10%   12.0%      1/1    95.00%    1.8rps   7ms   75ms   95ms\n"
+        "v4        -              10%       -      0/0         -         -     -      -      -\n"
     )
     assert render.canary_caption(table) == "svc/movies in shop: weights from VirtualService shop/movies"
     items = json.loads(render.to_json(result))
     assert items[0]["weight"] == 0.8 and items[0]["share"] == 0.78 and items[2]["share"] is None
+
+
+# ---- fitting a width (the steps in meshctl/render/stat.py) -------------------------------------------------------
+
+
+def _long(name: str, ns: str = "linkerd-viz") -> StatRow:
+    return row(name=name, ns=ns, latency_ms_p99=7500.0, rps=40.0)
+
+
+def test_fit_steps_gap_then_elide_then_drop_in_order():
+    names = ["linkerd-proxy-injector-qgtz4sd8hn", "linkerd-destination-mp9mj5dj5r"]
+    result = StatResult(tables=(StatTable(DEPLOY, tuple(_long(n) for n in names)),), all_namespaces=True)
+    natural = render.render(result, wide=False)
+    assert max(map(len, natural.text.splitlines())) > 80 and natural.dropped == ()
+    for width in (200, 100, 80):
+        fitted = render.render(result, wide=False, width=width)
+        lines = fitted.text.splitlines()
+        assert max(map(len, lines)) <= width, (width, fitted.text)
+        header = lines[0].split()
+        assert [h for h in render.DROP_ORDER if h not in header] == list(fitted.dropped)  # dropped in order
+        assert {"NAMESPACE", "NAME", "SUCCESS", "RPS", "P99"} <= set(header)
+    assert render.render(result, wide=False, width=200).text == natural.text  # room enough: nothing changes
+    at80 = render.render(result, wide=False, width=80)
+    assert at80.text.splitlines() == [
+        "NAMESPACE    NAME                        MESHED  SUCCESS      RPS    P95     P99",
+        "linkerd-viz  linkerd-proxy-inj\u2026tz4sd8hn     1/2  100.00%  40.0rps  123ms  7500ms",
+        "linkerd-viz  linkerd-destinati\u20269mj5dj5r     1/2  100.00%  40.0rps  123ms  7500ms",
+    ]
+    assert at80.dropped == ("TCP_CONN", "P50")
+    # narrower than the columns that always stay: everything droppable went, names at their minimum
+    assert render.render(result, wide=False, width=40).dropped == render.DROP_ORDER
+    assert render.render(result, wide=True, width=80).text == render.render(result, wide=True).text
+
+
+def test_elide_keeps_head_and_tail():
+    assert render.elide("linkerd-proxy-injector-qgtz4sd8hn-crhxv", 24) == "linkerd-proxy-in\u2026n-crhxv"
+    assert render.elide("short", 24) == "short"
+    assert len(render.elide("x" * 100, 24)) == 24
+
+
+def test_canary_fits_80_columns_by_dropping_nothing():
+    table = CanaryTable("shop", "svc/movies", None, (VersionRow("v1", ("movies-v1",), 0.8, 0.78, 11.7, 1.0, 7.0,
+                        75.0, 95.0, 3, 3),))  # fmt: skip
+    fitted = render.render(StatResult(canary=table), wide=False, width=80)
+    assert fitted.dropped == () and max(map(len, fitted.text.splitlines())) <= 80
+
+
+def test_names_stay_whole_while_tcp_conn_and_p50_can_go():
+    pods = tuple(row(kind=POD, name=f"frontpage-4wv74rl8qt-{s}", status="Running") for s in ("fmxp5", "wlfcz"))
+    fitted = render.render(StatResult(tables=(StatTable(POD, pods),)), wide=False, width=80)
+    assert fitted.dropped == ("TCP_CONN", "P50") and "\u2026" not in fitted.text
+    assert fitted.text.splitlines()[1].startswith("frontpage-4wv74rl8qt-fmxp5  Running")

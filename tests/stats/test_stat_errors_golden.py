@@ -130,7 +130,7 @@ def _rounded(value):
     ],
 )
 def test_golden_tables(bed, golden, name, args):
-    r = run(["stat", *args], env=bed.env())
+    r = run(["stat", *args], env=dict(bed.env(), COLUMNS="80"))  # fitted to 80 columns (test_stat_output.py: 200)
     assert r.code == 0, r.stderr
     golden.check(f"stat/{bed.mesh}-{name}.txt", r.stdout)
 
