@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO
 
+from meshctl import redact
 from meshctl.errors import InputError, UnreachableError, UsageError
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
@@ -240,7 +241,7 @@ def fetch_url(url: str, *, allow_http: bool = False, timeout: float = 30.0) -> S
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(f"cannot read {url}: not UTF-8 text (byte {exc.start})") from exc
-    return Source(url, text)
+    return Source(redact.url(url), text)  # the name is shown in findings and reports; the request kept the userinfo
 
 
 def _read_capped(response, url: str, deadline: float, timeout: float) -> bytes:  # noqa: ANN001

@@ -8,7 +8,7 @@ import pytest
 
 from meshctl.errors import InputError, UnreachableError, UsageError
 from meshctl.manifests.sources import read_sources
-from tests.helpers import run
+from tests.helpers import ROOT, run
 from tests.manifests.https_server import HttpsServer, make_ca_and_cert
 
 DEPLOY = "kind: Deployment\nmetadata:\n  name: {name}\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n        image: app\n"
@@ -180,3 +180,14 @@ def test_symlink_loop_in_a_directory_is_one_line_and_exit_65(tmp_path, command):
     result = run([*command, str(tmp_path)])
     assert (result.code, result.stdout) == (65, "")
     assert result.stderr == f"Error: cannot read {tmp_path}/loop.yaml: too many levels of symbolic links\n"
+
+
+def test_url_source_name_shows_no_userinfo(https):
+    # findings name their file: a URL with user:password@ must be shown without it (the request still carries it)
+    (https.root / "routing.yaml").write_text(
+        (ROOT / "tests/data/analyze/broken-app/routing.yaml").read_text(encoding="utf-8")
+    )
+    url = https.url.replace("https://", "https://deployer:s3cr3t@") + "/routing.yaml"
+    result = run(["analyze", url, "-o", "json"], env={"REQUESTS_CA_BUNDLE": str(https.ca)})
+    assert '"file": "https://127.0.0.1:' in result.stdout, result.stderr
+    assert "s3cr3t" not in result.stdout + result.stderr
