@@ -8,7 +8,7 @@ from meshctl.meshes.telemetry import Excluding, selector, telemetry_for
 from meshctl.stats import queries_istio, queries_linkerd
 from meshctl.stats.request import StatRequest
 
-L, I = telemetry_for("linkerd"), telemetry_for("istio")
+L, ISTIO = telemetry_for("linkerd"), telemetry_for("istio")
 
 
 def test_selector_renders_negative_regex_sorted():
@@ -42,15 +42,18 @@ def test_every_linkerd_stat_query_excludes_the_admin_port(kind):
 
 
 def test_istio_views_and_classification():
-    assert I.tcp_opened({}, "1m", ["source_workload"], view="server") == (
+    assert ISTIO.tcp_opened({}, "1m", ["source_workload"], view="server") == (
         'sum(increase(istio_tcp_connections_opened_total{reporter="destination"}[1m])) by (source_workload)'
     )
-    assert I.tcp_read({}, "1m", ["a"], view="client").startswith("sum(increase(istio_tcp_sent_bytes_total")
-    assert I.mtls({"connection_security_policy": "unknown"}) is None
-    assert I.mtls({"connection_security_policy": "none"}) is False
-    assert I.mtls({"connection_security_policy": "mutual_tls"}) is True
-    assert I.protocol({"request_protocol": "grpc"}) == "grpc"
-    assert I.identities({"source_principal": "unknown", "destination_principal": "spiffe://x"}) == (None, "spiffe://x")
+    assert ISTIO.tcp_read({}, "1m", ["a"], view="client").startswith("sum(increase(istio_tcp_sent_bytes_total")
+    assert ISTIO.mtls({"connection_security_policy": "unknown"}) is None
+    assert ISTIO.mtls({"connection_security_policy": "none"}) is False
+    assert ISTIO.mtls({"connection_security_policy": "mutual_tls"}) is True
+    assert ISTIO.protocol({"request_protocol": "grpc"}) == "grpc"
+    assert ISTIO.identities({"source_principal": "unknown", "destination_principal": "spiffe://x"}) == (
+        None,
+        "spiffe://x",
+    )
     assert L.protocol({"grpc_status": "0"}) == "grpc" and L.protocol({}) == "http"
 
 
@@ -59,4 +62,4 @@ def test_stat_planners_compose_from_the_vocabulary():
     req = StatRequest.parse(["deploy"])
     kind = req.selections[0].kind
     assert queries_linkerd.plan(kind, (), req, "x").success == L.success
-    assert queries_istio.plan(kind, (), req, "x").mtls == I.mtls
+    assert queries_istio.plan(kind, (), req, "x").mtls == ISTIO.mtls
