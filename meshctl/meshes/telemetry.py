@@ -9,7 +9,8 @@ mesh's metric shape is made once.
 
 Stable API (add, don't rename): ``telemetry_for(mesh)`` and the ``Telemetry`` methods ``requests``, ``latency``,
 ``latency_buckets``, ``tcp_open``, ``tcp_opened``, ``tcp_read``, ``tcp_write``, ``success``, ``mtls``,
-``protocol``, ``workload_labels``, ``base``; ``selector``, ``Excluding``, ``names_matcher``, ``QUANTILES``.
+``protocol``, ``identities``, ``workload_labels``, ``base`` and the attributes ``class_labels``, ``edge_labels``,
+``security_labels``; ``selector``, ``Excluding``, ``names_matcher``, ``QUANTILES``.
 
 A ``view`` is whose proxy reported the series: ``"server"`` (Linkerd ``direction="inbound"``, Istio
 ``reporter="destination"``) or ``"client"`` (``direction="outbound"``, ``reporter="source"``). Every query a
@@ -74,6 +75,8 @@ class Telemetry:
     class_labels: tuple[str, ...] = ()
     # extra labels an edge query needs to report identities and protocol (see Telemetry.identities)
     edge_labels: tuple[str, ...] = ()
+    # labels of TCP series that ``mtls`` reads (group TCP queries by them to split secured bytes from plaintext)
+    security_labels: tuple[str, ...] = ()
 
     def base(self, view: str) -> dict[str, MatchValue]:
         """Matchers every query of this view carries: the reporting side and the admin-port exclusion."""

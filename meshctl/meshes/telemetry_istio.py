@@ -33,6 +33,7 @@ class IstioTelemetry(Telemetry):
     name = "istio"
     class_labels = ("response_code", "grpc_response_status", "connection_security_policy")
     edge_labels = ("request_protocol", "source_principal", "destination_principal")
+    security_labels = ("connection_security_policy",)
 
     def base(self, view: str) -> dict[str, MatchValue]:
         return {"reporter": REPORTER[view]}

@@ -31,6 +31,7 @@ class LinkerdTelemetry(Telemetry):
     name = "linkerd"
     class_labels = ("classification", "tls")
     edge_labels = ("grpc_status", "server_id")
+    security_labels = ("tls",)
 
     def base(self, view: str) -> dict[str, MatchValue]:
         return {"direction": DIRECTION[view], **ADMIN_EXCLUSION}
