@@ -51,6 +51,9 @@ class Acc:
     client_id: str | None = None
 
     def minus(self, other: Acc) -> Acc:
+        """What this (a server's inbound total) counted beyond ``other`` (what meshed callers sent it). TCP bytes are
+        compared as totals: the server reads what the client writes, so read/write swap between the two views."""
+
         def sub(a: float | None, b: float | None) -> float | None:
             if a is None:
                 return None
@@ -63,8 +66,8 @@ class Acc:
             mtls_known=max(0.0, self.mtls_known - other.mtls_known),
             grpc=self.grpc,
             has_requests=self.has_requests and self.requests - other.requests > EPSILON,
-            tcp_read=sub(self.tcp_read, other.tcp_read),
-            tcp_write=sub(self.tcp_write, other.tcp_write),
+            tcp_read=sub(self.tcp_bytes, other.tcp_bytes),
+            tcp_write=None,
             tcp_opened=sub(self.tcp_opened, other.tcp_opened),
             tcp_mtls_bytes=max(0.0, self.tcp_mtls_bytes - other.tcp_mtls_bytes),
             tcp_known_bytes=max(0.0, self.tcp_known_bytes - other.tcp_known_bytes),

@@ -39,6 +39,8 @@ class Thresholds:
     def rate(self, error_ratio: float | None) -> str:
         if error_ratio is None:
             return UNKNOWN
+        # 1 - 0.9 is 0.09999999999999998: compare with room for float noise, or 10 % errors would not be Failure
+        error_ratio = round(error_ratio, 9)
         if error_ratio >= self.failure:
             return FAILURE
         if error_ratio <= 0:

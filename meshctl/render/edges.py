@@ -213,7 +213,7 @@ def _ids(result: EdgesResult) -> dict[Node, str]:
 
 
 def _dot_quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
 def dot(result: EdgesResult, *, label: str = "rps") -> str:
