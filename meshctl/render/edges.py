@@ -134,7 +134,8 @@ def table(result: EdgesResult, *, wide: bool = False) -> str:
 
 
 def tree(result: EdgesResult) -> str:
-    """One block per caller; its edges hang below with ├─ / └─ (as `linkerd viz stat-outbound` draws backends)."""
+    """One block per caller; its edges hang below with ├─ / └─ (as `linkerd viz stat-outbound` draws backends):
+    protocol, rate, success ("ok"), p99, mTLS share, and the health when it is not healthy."""
     if not result.edges:
         return ""
     by_src: dict[Node, list[EdgeRow]] = {}
@@ -146,20 +147,26 @@ def tree(result: EdgesResult) -> str:
         edges = by_src[src]
         for i, e in enumerate(edges):
             branch = "└─" if i == len(edges) - 1 else "├─"
-            bits = [f"{branch} {_name(e.dst, result)}", e.protocol, _rate(e)]
+            bits = [e.protocol, _rate(e)]
             if e.success is not None:
-                bits.append(f"success {_pct(e.success)}")
+                bits.append(f"ok {_pct(e.success)}")
             if e.latency_ms_p99 is not None:
                 bits.append(f"p99 {_ms(e.latency_ms_p99)}")
             bits.append(f"mTLS {e.secured}")
             if e.health in ("degraded", "failure"):
                 bits.append(e.health.upper())
-            lines.append("  ".join(bits))
+            lines.append(f"{branch} {_name(e.dst, result)}  " + " ".join(bits))
     return "\n".join(lines) + "\n"
 
 
 def _node_json(n: Node, health: str) -> dict[str, object]:
     return {"namespace": n.namespace, "kind": n.kind, "name": n.name, "meshed": n.meshed, "health": health}
+
+
+def _num(v: float | None) -> float | None:
+    """12 significant digits: Prometheus' extrapolation leaves float noise (1.199999999999818 connections) that
+    would make the output differ between two evaluations of the same data."""
+    return None if v is None else float(f"{v:.12g}")
 
 
 def to_json(result: EdgesResult) -> str:
@@ -175,13 +182,13 @@ def to_json(result: EdgesResult) -> str:
                 "src": end(e.src),
                 "dst": end(e.dst),
                 "protocol": e.protocol,
-                "requests": e.requests,
-                "requests_per_second": e.rps,
-                "success_ratio": e.success,
-                "latency_ms_p99": e.latency_ms_p99,
-                "tcp_bytes_per_second": e.tcp_bytes_rate,
-                "tcp_connections_opened": e.tcp_connections_opened,
-                "mtls_share": e.mtls_share,
+                "requests": _num(e.requests),
+                "requests_per_second": _num(e.rps),
+                "success_ratio": _num(e.success),
+                "latency_ms_p99": _num(e.latency_ms_p99),
+                "tcp_bytes_per_second": _num(e.tcp_bytes_rate),
+                "tcp_connections_opened": _num(e.tcp_connections_opened),
+                "mtls_share": _num(e.mtls_share),
                 "secured": e.secured,
                 "client_id": e.client_id,
                 "server_id": e.server_id,
