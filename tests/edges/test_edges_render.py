@@ -108,3 +108,33 @@ def test_thresholds_configurable():
 def test_secured_text(share, text):
     n = Node("a", "deploy", "x")
     assert EdgeRow(n, n, "http", mtls_share=share).secured == text
+
+
+MERMAID_LINE = re.compile(
+    r'^(flowchart LR|  n\d+\["[^"]*"\]|  n\d+ (-->|-\.->)\|"[^"]*"\| n\d+|  classDef \w+ fill:#[0-9a-f]{6}'
+    r"|  class n\d+(,n\d+)* \w+|---|title: [^\n]*)$"
+)
+
+
+@pytest.mark.bed
+def test_mermaid_lines_follow_the_flowchart_grammar(bed_istio):
+    # Mermaid's own parser needs a browser; check each line against the subset of the flowchart grammar we emit
+    out = edges(bed_istio, "-A", "-o", "mermaid").stdout
+    bad = [line for line in out.splitlines() if not MERMAID_LINE.match(line)]
+    assert not bad
+    ids = set(re.findall(r"^  (n\d+)\[", out, re.M))
+    assert set(re.findall(r"(n\d+)", "\n".join(line for line in out.splitlines() if "->" in line))) <= ids
+
+
+@pytest.mark.bed
+def test_no_edges_is_exit_0_with_a_note_and_json_stays_a_document(bed_linkerd):
+    r = run(["edges", "-n", "nowhere"], env=bed_linkerd.env())
+    assert (r.code, r.stdout) == (0, "") and "No edges found." in r.stderr
+    r = run(["edges", "-n", "nowhere", "-o", "json"], env=bed_linkerd.env())
+    assert r.code == 0 and json.loads(r.stdout)["edges"] == []
+
+
+def test_unreachable_prometheus_is_exit_3(bed_linkerd):
+    env = {**bed_linkerd.env(), "MESHCTL_PROMETHEUS_URL": "http://127.0.0.1:9"}
+    r = run(["edges", "-n", "shop", "-o", "json"], env=env)
+    assert r.code == 3 and not r.stdout and "Traceback" not in r.stderr
