@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 # Debian packages for the test bed, then kube-apiserver built once from Debian's `kubernetes` source package
 # and cached in ~/.cache/meshctl (tests/bed/build_apiserver.sh). Both steps are no-ops when already done.
 # prometheus is installed for its binaries only (--no-install-recommends); its packaged service is never used.
-APT_PACKAGES := etcd-server prometheus openssl golang-1.19-go rsync jq dpkg-dev golang-github-modern-go-reflect2-dev tmux
+APT_PACKAGES := etcd-server prometheus openssl golang-1.19-go rsync jq dpkg-dev golang-github-modern-go-reflect2-dev tmux graphviz
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 apt-packages:
 	@missing=$$(for p in $(APT_PACKAGES); do \

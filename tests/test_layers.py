@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "meshctl"
-CORE = ("analyze", "checks", "inject", "stats", "tap", "manifests", "meshes", "kube", "prom")
+CORE = ("analyze", "checks", "inject", "stats", "tap", "manifests", "meshes", "kube", "prom", "edges")
 PRESENTATION = ("typer", "rich")
 HEAVY = ("kubernetes", "requests")
 MAX_LINES = 450

@@ -28,6 +28,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "meshctl.cli.inject:uninject",
         "Remove injection markers and manually injected sidecars from manifests.",
     ),
+    "edges": ("meshctl.cli.edges:edges", "Who calls whom: RPS, success, p99, TCP and mTLS share per edge."),
+    "graph": ("meshctl.cli.edges:edges", "Alias of edges (-o dot / mermaid draw the graph)."),
     "stat": ("meshctl.cli.stat:stat", "Golden signals per workload (success, RPS, latency, TCP) from Prometheus."),
     "tap": ("meshctl.cli.tap:tap", "Watch requests through the proxies live, from their access logs."),
     "top": ("meshctl.cli.top:top", "Live table of the busiest paths, from the proxies' access logs."),

@@ -122,6 +122,22 @@ def tour(env: dict[str, str], mesh: str, steps: int | None = None, default_timeo
     return failed
 
 
+def graph_svg(env: dict[str, str], path: Path) -> bool:
+    """Render the demo's graph (`meshctl graph -A -o dot`) to an SVG with Graphviz' `dot` (Debian package
+    graphviz, installed by `make setup`); False when dot is missing or meshctl fails."""
+    import shutil
+
+    if shutil.which("dot") is None:
+        print("(graphviz' dot is missing: no SVG of the graph; `make setup` installs it)", file=sys.stderr)
+        return False
+    src = subprocess.run([*_meshctl(), "graph", "-A", "-o", "dot"], env=env, capture_output=True, text=True)
+    if src.returncode != 0:
+        print(src.stderr, file=sys.stderr, end="")
+        return False
+    subprocess.run(["dot", "-Tsvg", "-o", str(path)], input=src.stdout, text=True, check=True)
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m tests.bed.demo", description=__doc__.splitlines()[0])
     ap.add_argument("--down", action="store_true", help="stop a running demo bed")
@@ -130,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-wait", action="store_true", help="stop after the tour instead of waiting for Ctrl-C")
     ap.add_argument("--tour-steps", type=int, default=None, help="run only the first N steps of the tour")
     ap.add_argument("--topology", default="demo", choices=["demo", "minimal"], help="minimal: for the smoke test")
+    ap.add_argument("--graph-svg", type=Path, default=None, help="where to write the graph's SVG (default: next to"
+                    " the pid file, ~/.cache/meshctl/demo-MESH-graph.svg)")  # fmt: skip
     args = ap.parse_args(argv)
     if args.down:
         return down()
@@ -171,6 +189,9 @@ def main(argv: list[str] | None = None) -> int:
         print("Ctrl-C here, or `make demo-down`, stops it.", flush=True)
         if not args.no_tour:
             tour({**os.environ, **exports}, args.mesh, args.tour_steps)
+        svg = args.graph_svg or STATE / f"demo-{args.mesh}-graph.svg"
+        if graph_svg({**os.environ, **exports}, svg):
+            print(f"\nThe demo's graph (meshctl graph -A -o dot | dot -Tsvg): {svg}", flush=True)
         if args.no_wait:
             return 0
         print("\nThe bed stays up until Ctrl-C or `make demo-down`.", flush=True)

@@ -13,6 +13,8 @@ TOUR: list[str | tuple[str, float]] = [
     "check --proxy",
     "stat deploy -n shop",
     "stat svc/movies -n shop --by version",
+    "edges -n shop",
+    "graph -n shop -o tree",
     "inject docs/examples/shop/frontend.yaml",
     "inject docs/examples/shop --diff",
     "analyze docs/examples/ -A",

@@ -144,7 +144,8 @@ def test_openmetrics_shape_and_size():
             "tcp_write_bytes_total", "proxy_build_info"} <= set(data)  # fmt: skip
     ts = data["response_total"][0].ts
     assert ts[0] <= NOW - 60 and ts[-1] >= NOW + 55 and all(int(x) % 5 == 0 for x in ts)
-    assert metrics.series_count(topo, "linkerd") < 1500 and metrics.series_count(topo, "istio") < 1000
+    # Linkerd: admin-port traffic (probes, scrapes) adds ~14 series per meshed pod, tcp_open_total 2 per flow
+    assert metrics.series_count(topo, "linkerd") < 1700 and metrics.series_count(topo, "istio") < 1000
 
 
 def test_control_plane_signals_are_zero_on_the_healthy_mesh():

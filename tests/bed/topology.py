@@ -129,6 +129,8 @@ class Edge:
     HTTP/gRPC: `rps` requests per second in total. TCP: `tx_bps`/`rx_bps` bytes per second sent by the client /
     received by it (HTTP edges derive them from the server's request/response sizes). `connections` are open
     connections per (client pod, server pod) pair. `mtls=None` means "mutual TLS when both ends are meshed".
+    `opens_per_s`: connections opened per second over the whole edge (None: connections / 100, the churn of
+    long-lived pools); with `connections=0` they open and close again between two scrapes.
     """
 
     src: str
@@ -139,6 +141,7 @@ class Edge:
     rx_bps: Fraction | None = None
     mtls: bool | None = None
     method: str = "GET"
+    opens_per_s: Fraction | None = None
 
 
 @dataclass(frozen=True)

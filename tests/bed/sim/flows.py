@@ -27,6 +27,11 @@ class Flow:
     rx_bps: Fraction  # bytes per second server -> client
     connections: int
     tls: bool
+    opens_per_s: Fraction | None = None  # connections opened per second on this pod pair; None: connections / 100
+
+    @property
+    def opens(self) -> Fraction:
+        return self.opens_per_s if self.opens_per_s is not None else Fraction(self.connections, 100)
 
     @property
     def protocol(self) -> str:
@@ -67,6 +72,7 @@ def flows(topo: Topology, mesh: str) -> list[Flow]:
             for s in srcs:
                 for d in dsts:
                     tls = e.mtls if e.mtls is not None else (s.meshed and d.meshed)
-                    out.append(Flow(e, s, d, svc, port, rps, rps * w.error_rate, tx, rx, e.connections, tls))
+                    opens = e.opens_per_s * k if e.opens_per_s is not None else None
+                    out.append(Flow(e, s, d, svc, port, rps, rps * w.error_rate, tx, rx, e.connections, tls, opens))
     topo._index[key] = out
     return out

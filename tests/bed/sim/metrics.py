@@ -88,6 +88,8 @@ def linkerd_families(topo: Topology, now: float) -> Families:
             f.add("tcp_open_connections", "tcp_open_connections", tl, gauge=Fraction(fl.connections))
             f.add("tcp_read_bytes", "tcp_read_bytes_total", tl, rate=read)
             f.add("tcp_write_bytes", "tcp_write_bytes_total", tl, rate=write)
+    _linkerd_tcp_opens(f, topo)
+    _linkerd_admin_traffic(f, topo)
     f.declare("proxy_build_info", "gauge", "Proxy build info.")
     for p in pods(topo, "linkerd"):
         if p.meshed and p.serving:
@@ -96,6 +98,51 @@ def linkerd_families(topo: Topology, now: float) -> Families:
             f.add("proxy_build_info", "proxy_build_info", lab, gauge=1)
     _linkerd_control_plane(f, topo)
     return f
+
+
+def _linkerd_tcp_opens(f: Families, topo: Topology) -> None:
+    """tcp_open_total: connections opened, on both proxies of a flow (labels as the tcp_* gauges and byte counters;
+    linkerd/website proxy-metrics.md). tcp_close_total is left out: nothing reads it, and series cost bed start-up."""
+    f.declare("tcp_open", "counter", "Total count of opened connections.")
+    for fl in flows(topo, "linkerd"):
+        sides = []
+        if fl.dst.meshed:
+            sides.append(("src", L.linkerd_inbound(fl, topo)))
+        if fl.src.meshed:
+            sides.append(("dst", L.linkerd_outbound(fl, topo)))
+        for peer, base in sides:
+            tl = f'{base},peer="{peer}"'
+            f.add("tcp_open", "tcp_open_total", tl, rate=fl.opens, gauge=Fraction(fl.connections))
+
+
+# Admin-port traffic as a real linkerd-proxy counts it: the kubelet's liveness and readiness probes (GET /live and
+# /ready every 10 s each) and viz Prometheus' scrape of /metrics (every 10 s) reach the proxy's admin server on :4191,
+# plaintext, and show as inbound traffic with target_addr="<pod ip>:4191" (tls="no_identity",
+# no_tls_reason="no_tls_from_remote": neither the kubelet nor the scrape presents an identity).
+ADMIN_PORT = 4191
+ADMIN_RPS = Fraction(3, 10)  # 2 probes + 1 scrape per 10 s
+ADMIN_BYTES = (Fraction(30), Fraction(2000))  # per second read (requests) / written (mostly the scrape's body)
+
+
+def _linkerd_admin_traffic(f: Families, topo: Topology) -> None:
+    from tests.bed.sim.buckets import cumulative as _cum
+
+    fast = _layout(topo, "linkerd")
+    for p in pods(topo, "linkerd"):
+        if not (p.meshed and p.serving):
+            continue
+        addr = f"{p.ip}:{ADMIN_PORT}"
+        base = (f'direction="inbound",authority="{addr}",target_addr="{addr}",tls="no_identity",'
+                f'no_tls_reason="no_tls_from_remote",{L.linkerd_pod(p)}')  # fmt: skip
+        f.add("response", "response_total", base + ',status_code="200",classification="success"', rate=ADMIN_RPS)
+        for le, share in _cum(p.workload.latency, "linkerd", fast):
+            f.add("response_latency_ms", "response_latency_ms_bucket", f'{base},status_code="200",le="{le_label(le)}"',
+                  rate=ADMIN_RPS * share)  # fmt: skip
+        tl = f'{base},peer="src"'
+        f.add("tcp_open_connections", "tcp_open_connections", tl, gauge=Fraction(1))  # the scrape's keep-alive
+        f.add("tcp_open", "tcp_open_total", tl, rate=Fraction(2, 10), gauge=Fraction(1))  # one per probe
+        f.add("tcp_read_bytes", "tcp_read_bytes_total", tl, rate=ADMIN_BYTES[0])
+        f.add("tcp_write_bytes", "tcp_write_bytes_total", tl, rate=ADMIN_BYTES[1])
 
 
 def _linkerd_control_plane(f: Families, topo: Topology) -> None:
@@ -144,7 +191,7 @@ def istio_families(topo: Topology, now: float) -> Families:
             lab = base + ',response_flags="-"'
             f.add("istio_tcp_sent_bytes", "istio_tcp_sent_bytes_total", lab, rate=fl.rx_bps)
             f.add("istio_tcp_received_bytes", "istio_tcp_received_bytes_total", lab, rate=fl.tx_bps)
-            churn = Fraction(fl.connections, 100)  # connections come and go; opened - closed stays constant
+            churn = fl.opens  # connections come and go; opened - closed stays constant
             f.add("istio_tcp_connections_opened", "istio_tcp_connections_opened_total", lab, rate=churn,
                   gauge=Fraction(fl.connections))  # fmt: skip
             f.add("istio_tcp_connections_closed", "istio_tcp_connections_closed_total", lab, rate=churn)

@@ -28,9 +28,12 @@ def selector(mesh: str, view: str, sel: tuple[str, str, str], other: tuple[str, 
     traffic, to `other` when given (kind deploy or svc); "svc": client view of the service `sel`."""
     kind, ns, name = sel
     if mesh == "linkerd":
+        # the proxy's admin port (:4191) serves probes and scrapes: not application traffic (sim/metrics.py)
+        admin = ("target_addr", "!~", ".*:4191")
         if view == "svc":
-            return [("direction", "=", "outbound"), ("authority", "=~", re.escape(f"{name}.{ns}.svc.{domain}") + ":.*")]
-        m = _eq(direction="inbound" if view == "server" else "outbound")
+            return [("direction", "=", "outbound"), ("authority", "=~", re.escape(f"{name}.{ns}.svc.{domain}") + ":.*"),
+                    admin]  # fmt: skip
+        m = _eq(direction="inbound" if view == "server" else "outbound") + [admin]
         m += _linkerd_res("", kind, ns, name)
         if other is not None:
             okind, ons, oname = other
