@@ -1,0 +1,111 @@
+"""Core layer: one definition of healthy / degraded / failing, compatible with Kiali's (pure).
+
+Shared by `meshctl health`, `meshctl edges` (node and edge colours) and anything else that judges traffic.
+Kiali's defaults (``business/health_calculator.go``, ``config/config.go`` AddHealthDefault; see
+../shared/reference/next-wave-observe.md A3b), applied to the requests of one window:
+
+| class        | protocol   | degraded at | failing at |
+|--------------|------------|-------------|------------|
+| 5xx          | http       | > 0 %       | 10 %       |
+| 4xx          | http       | 10 %        | 20 %       |
+| grpc (1-16)  | grpc       | > 0 %       | 10 %       |
+| no_response  | http, grpc | > 0 %       | 10 %       |
+
+A ratio of 0 is healthy; at or above "failing" the window is failing; at or above "degraded" (and above 0) it is
+degraded. The worst class wins. No request at all is "no_traffic" (Kiali shows such nodes grey).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+HEALTHY, DEGRADED, FAILING, NO_TRAFFIC = "healthy", "degraded", "failing", "no_traffic"
+# worst first; "no_traffic" ranks below healthy: an idle bucket is not a problem
+SEVERITY = {FAILING: 3, DEGRADED: 2, HEALTHY: 1, NO_TRAFFIC: 0}
+ERROR_CLASSES = ("5xx", "4xx", "grpc", "no_response")
+GRPC_ERRORS = frozenset(str(n) for n in range(1, 17))  # gRPC status codes other than OK
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    code_class: str  # one of ERROR_CLASSES
+    degraded: float  # ratio (0..1); 0 means "any error"
+    failure: float
+
+
+DEFAULT_TOLERANCES = (
+    Tolerance("5xx", 0.0, 0.10),
+    Tolerance("4xx", 0.10, 0.20),
+    Tolerance("grpc", 0.0, 0.10),
+    Tolerance("no_response", 0.0, 0.10),
+)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: str
+    cause: str | None  # the error class that decided it (None when healthy or idle)
+    error_rate: float | None  # share of requests in that class (None without traffic)
+
+
+def apply_threshold(ratio: float, tol: Tolerance) -> str:
+    """Kiali's applyThresholds: <= 0 healthy, >= failure failing, >= degraded degraded."""
+    if ratio <= 0:
+        return HEALTHY
+    if ratio >= tol.failure:
+        return FAILING
+    if ratio >= tol.degraded:
+        return DEGRADED
+    return HEALTHY
+
+
+def judge(total: float, errors: Mapping[str, float], tolerances: tuple[Tolerance, ...] = DEFAULT_TOLERANCES) -> Verdict:
+    """The status of one window from its request count and the failed requests per error class."""
+    if total <= 0:
+        return Verdict(NO_TRAFFIC, None, None)
+    best = Verdict(HEALTHY, None, 0.0)
+    for tol in tolerances:
+        ratio = errors.get(tol.code_class, 0.0) / total
+        status = apply_threshold(ratio, tol)
+        if SEVERITY[status] > SEVERITY[best.status] or (
+            status == best.status != HEALTHY and ratio > (best.error_rate or 0.0)
+        ):
+            best = Verdict(status, tol.code_class, ratio)
+    if best.status == HEALTHY:
+        # healthy: report the share of 5xx/grpc/no-response failures (4xx under its threshold is not an error)
+        failed = sum(errors.get(c, 0.0) for c in ("5xx", "grpc", "no_response"))
+        return Verdict(HEALTHY, None, failed / total)
+    return best
+
+
+def worst(statuses: list[str]) -> str:
+    return max(statuses, key=SEVERITY.__getitem__) if statuses else NO_TRAFFIC
+
+
+def istio_error_class(labels: Mapping[str, str]) -> str | None:
+    """The error class of an istio_requests_total series (None: not an error)."""
+    code = labels.get("response_code", "")
+    if code == "0":
+        return "no_response"
+    if code.startswith("5"):
+        return "5xx"
+    if code.startswith("4"):
+        return "4xx"
+    if labels.get("grpc_response_status", "") in GRPC_ERRORS:
+        return "grpc"
+    return None
+
+
+def linkerd_error_class(labels: Mapping[str, str]) -> str | None:
+    """The error class of a Linkerd response_total series (None: not an error)."""
+    if labels.get("grpc_status", "") in GRPC_ERRORS:
+        return "grpc"
+    code = labels.get("status_code", "")
+    if code.startswith("5"):
+        return "5xx"
+    if code.startswith("4"):
+        return "4xx"
+    if labels.get("classification") == "failure":
+        return "no_response" if not code else "5xx"
+    return None
