@@ -1,0 +1,68 @@
+"""`meshctl health` core (pure): bucket alignment, folding range-query series, change detection."""
+
+from __future__ import annotations
+
+import pytest
+
+from meshctl.errors import UsageError
+from meshctl.prom.client import Series
+from meshctl.stats import health, health_queries
+
+T0 = 1_800_000_000.0  # a multiple of every nice step up to an hour
+
+
+@pytest.mark.parametrize(
+    ("at", "since", "step", "end", "count"),
+    [
+        (T0, 3600, None, T0, 30),  # default: 1h in 2m buckets
+        (T0 + 119, 3600, 120, T0, 30),  # --at between bucket ends: the last whole bucket
+        (T0 + 61, 900, 60, T0 + 60, 15),
+        (T0, 1000, 300, T0, 4),  # --since not a multiple of --step: one more bucket
+        (T0, 6 * 3600, None, T0, 24),  # 6h -> 15m
+    ],
+)
+def test_grid_is_aligned_to_the_step(at, since, step, end, count):
+    g = health.make_grid(at, since, step)
+    assert (g.end, g.count) == (end, count)
+    assert g.start % g.step == 0
+    assert g.index_of_end(g.start + g.step) == 0 and g.index_of_end(g.end) == count - 1
+    assert g.index_of_end(g.end + g.step) is None
+
+
+@pytest.mark.parametrize(("since", "step"), [(3600, 5), (60, 120), (86400 * 200, 60), (0, None)])
+def test_bad_grids_are_usage_errors(since, step):
+    with pytest.raises(UsageError):
+        health.make_grid(T0, since, step)
+
+
+def _series(labels, values, grid):
+    return Series(labels, [(grid.start + (i + 1) * grid.step, v) for i, v in enumerate(values)])
+
+
+def test_fold_and_changes_linkerd_labels():
+    g = health.make_grid(T0, 300, 60)
+    plan = health_queries.plan("linkerd", "shop", 60)
+    web = {"namespace": "shop", "deployment": "web", "statefulset": "", "daemonset": "", "k8s_job": ""}
+    ok = {**web, "classification": "success", "status_code": "200"}
+    bad = {**web, "classification": "failure", "status_code": "503"}
+    requests = [_series(ok, [600, 600, 540, 0, 600], g), _series(bad, [0, 0, 60, 0, 6], g)]
+    latency = [_series(web, [95, 95, 950, None, 95], g)]
+    rows = health.build_rows(g, plan, requests, latency)
+    assert [(r.namespace, r.name) for r in rows] == [("shop", "web")]
+    cells = rows[0].cells
+    assert [c.status for c in cells] == ["healthy", "healthy", "failing", "no_traffic", "degraded"]
+    assert cells[2].rps == 10.0 and cells[2].error_rate == pytest.approx(0.1) and cells[2].cause == "5xx"
+    changes = health.detect_changes(g, rows)
+    assert [(c.at - g.start, c.kind, c.before, c.after) for c in changes] == [
+        (120, "latency", "95 ms", "950 ms"),
+        (120, "status", "healthy", "failing"),
+        (180, "status", "failing", "no_traffic"),
+        (240, "status", "no_traffic", "degraded"),
+    ]
+
+
+def test_istio_rows_skip_unknown_workloads():
+    plan = health_queries.plan("istio", None, 60)
+    assert plan.key_of({"destination_workload_namespace": "shop", "destination_workload": "web"}) == ("shop", "web")
+    assert plan.key_of({"destination_workload_namespace": "unknown", "destination_workload": "unknown"}) is None
+    assert 'reporter="destination"' in plan.requests and "[1m]" in plan.requests
