@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Annotated, Any
 
 import typer
 
 from meshctl.cli.env import Env, get_env
+from meshctl.errors import UsageError
 from meshctl.render import stat as render
 from meshctl.stats.model import StatResult
 from meshctl.stats.request import StatRequest
@@ -72,6 +74,10 @@ def stat(
         count=count,
         by=by,
     )
+    if env.settings.at is not None:
+        if request.watch:
+            raise UsageError("--at and --watch do not go together", hint="--at shows one past moment; drop --watch")
+        request = dataclasses.replace(request, at=env.settings.at)
     if request.watch:
         _watch(env, request)
     else:

@@ -15,7 +15,7 @@ from typing import Any
 
 from meshctl.errors import UsageError
 from meshctl.stats import health_queries
-from meshctl.stats.health_rules import DEGRADED, FAILING, HEALTHY, NO_TRAFFIC, SEVERITY, judge, worst
+from meshctl.stats.health_rules import DEGRADED, FAILING, HEALTHY, NO_DATA, NO_TRAFFIC, SEVERITY, judge, worst
 
 MAX_BUCKETS = 11_000  # Prometheus refuses range queries of more points per series
 MIN_STEP = 10.0  # increase() needs two samples in the window; scrapes are rarely more often than every 5 s
@@ -68,7 +68,7 @@ def make_grid(at: float, since: float, step: float | None) -> Grid:
 class Cell:
     status: str
     cause: str | None = None  # error class that decided a degraded/failing status
-    rps: float = 0.0
+    rps: float | None = 0.0
     error_rate: float | None = None  # share of requests of the deciding class (healthy: of all failures)
     latency_ms_p99: float | None = None
 
@@ -123,6 +123,7 @@ class HealthMatrix:
 @dataclass
 class _Acc:
     total: list[float]
+    seen: list[bool]  # some requests series had a point in the bucket (else: no data, not "no traffic")
     errors: list[dict[str, float]]
     p99: list[float | None]
 
@@ -134,7 +135,7 @@ def build_rows(grid: Grid, plan: health_queries.HealthPlan, requests: list[Any],
     def get(key: tuple[str, str]) -> _Acc:
         if key not in acc:
             n = grid.count
-            acc[key] = _Acc([0.0] * n, [{} for _ in range(n)], [None] * n)
+            acc[key] = _Acc([0.0] * n, [False] * n, [{} for _ in range(n)], [None] * n)
         return acc[key]
 
     for series in requests:
@@ -147,6 +148,7 @@ def build_rows(grid: Grid, plan: health_queries.HealthPlan, requests: list[Any],
             if i is None or v is None:
                 continue
             a.total[i] += v
+            a.seen[i] = True
             if cls is not None:
                 a.errors[i][cls] = a.errors[i].get(cls, 0.0) + v
     for series in latency:
@@ -161,6 +163,9 @@ def build_rows(grid: Grid, plan: health_queries.HealthPlan, requests: list[Any],
     for (ns, name), a in sorted(acc.items()):
         cells = []
         for i in range(grid.count):
+            if not a.seen[i]:
+                cells.append(Cell(NO_DATA, rps=None))
+                continue
             v = judge(a.total[i], a.errors[i])
             p99 = a.p99[i] if v.status != NO_TRAFFIC else None
             cells.append(Cell(v.status, v.cause, a.total[i] / grid.step, v.error_rate, p99))
@@ -179,6 +184,8 @@ def detect_changes(grid: Grid, rows: list[HealthRow]) -> list[Change]:
     for row in rows:
         prev: Cell | None = None
         for t, cell in zip(starts, row.cells, strict=True):
+            if cell.status == NO_DATA:  # unknown: neither a change nor a reference for the next bucket
+                continue
             if prev is not None and cell.status != prev.status:
                 out.append(
                     Change(row.namespace, row.name, t, "status", prev.status, cell.status,
@@ -226,4 +233,15 @@ def run(*, prom: Any, mesh: str, namespace: str | None, at: float, since: float,
     )
 
 
-__all__ = ["DEGRADED", "FAILING", "HEALTHY", "NO_TRAFFIC", "Cell", "Change", "Grid", "HealthMatrix", "HealthRow"]
+__all__ = [
+    "NO_DATA",
+    "DEGRADED",
+    "FAILING",
+    "HEALTHY",
+    "NO_TRAFFIC",
+    "Cell",
+    "Change",
+    "Grid",
+    "HealthMatrix",
+    "HealthRow",
+]

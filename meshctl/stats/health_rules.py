@@ -21,8 +21,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 HEALTHY, DEGRADED, FAILING, NO_TRAFFIC = "healthy", "degraded", "failing", "no_traffic"
+NO_DATA = "no_data"  # no series at all (not scraped yet, a scrape gap): unknown, unlike a measured 0
 # worst first; "no_traffic" ranks below healthy: an idle bucket is not a problem
-SEVERITY = {FAILING: 3, DEGRADED: 2, HEALTHY: 1, NO_TRAFFIC: 0}
+SEVERITY = {FAILING: 3, DEGRADED: 2, HEALTHY: 1, NO_TRAFFIC: 0, NO_DATA: -1}
 ERROR_CLASSES = ("5xx", "4xx", "grpc", "no_response")
 GRPC_ERRORS = frozenset(str(n) for n in range(1, 17))  # gRPC status codes other than OK
 
