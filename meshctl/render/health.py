@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from itertools import groupby
 from typing import Any
 
 from meshctl.stats.health import Change, HealthMatrix, HealthRow
@@ -104,8 +105,8 @@ def table(m: HealthMatrix, *, width: int = 80, color: bool = False) -> Any:
         out.append(head.rstrip() + "\n")
         for row, name in zip(m.rows, names, strict=True):
             out.append(name.ljust(name_w + 1))
-            for cell in row.cells[first : first + len(chunk)]:
-                out.append(GLYPH[cell.status], style=STYLE[cell.status] if color else None)
+            for status, run in groupby(c.status for c in row.cells[first : first + len(chunk)]):
+                out.append(GLYPH[status] * len(list(run)), style=STYLE[status] if color else None)
             if last:
                 values = (_whole_pct(_healthy_share(row)), _pct(row.peak_error_rate), _ms(row.peak_latency_ms_p99))
                 out.append("".join(v.rjust(w) for v, w in zip(values, MARGIN_WIDTHS, strict=True)))
@@ -137,6 +138,11 @@ def change_line(c: Change, all_namespaces: bool, pad: int = 0) -> str:
     return f"{_utc(c.at)}  {name}  {c.before.replace('_', ' ')} -> {c.after.replace('_', ' ')}{detail}"
 
 
+def _num(v: float | None) -> float | None:
+    """Prometheus' float noise (94.99999999999996) off: 9 decimals are far below any figure's precision."""
+    return None if v is None else round(v, 9)
+
+
 def to_dict(m: HealthMatrix) -> dict[str, Any]:
     g = m.grid
     return {
@@ -145,7 +151,7 @@ def to_dict(m: HealthMatrix) -> dict[str, Any]:
         "namespace": m.namespace,
         "start": rfc3339(g.start),
         "end": rfc3339(g.end),
-        "step_s": g.step,
+        "step_s": int(g.step) if g.step == int(g.step) else g.step,
         "queried_at": rfc3339(m.taken_at),
         "buckets": [rfc3339(t) for t in g.bucket_starts()],
         "thresholds": [
@@ -157,16 +163,16 @@ def to_dict(m: HealthMatrix) -> dict[str, Any]:
                 "namespace": r.namespace,
                 "name": r.name,
                 "worst": r.worst,
-                "healthy_share": _healthy_share(r),
-                "max_error_rate": r.peak_error_rate,
-                "max_latency_ms_p99": r.peak_latency_ms_p99,
+                "healthy_share": _num(_healthy_share(r)),
+                "max_error_rate": _num(r.peak_error_rate),
+                "max_latency_ms_p99": _num(r.peak_latency_ms_p99),
                 "cells": [
                     {
                         "status": c.status,
                         "cause": c.cause,
-                        "rps": c.rps,
-                        "error_rate": c.error_rate,
-                        "latency_ms_p99": c.latency_ms_p99,
+                        "rps": _num(c.rps),
+                        "error_rate": _num(c.error_rate),
+                        "latency_ms_p99": _num(c.latency_ms_p99),
                     }
                     for c in r.cells
                 ],
@@ -181,10 +187,10 @@ def to_dict(m: HealthMatrix) -> dict[str, Any]:
                 "kind": c.kind,
                 "before": c.before,
                 "after": c.after,
-                "error_rate_before": c.error_rate_before,
-                "error_rate_after": c.error_rate_after,
-                "latency_ms_p99_before": c.latency_ms_p99_before,
-                "latency_ms_p99_after": c.latency_ms_p99_after,
+                "error_rate_before": _num(c.error_rate_before),
+                "error_rate_after": _num(c.error_rate_after),
+                "latency_ms_p99_before": _num(c.latency_ms_p99_before),
+                "latency_ms_p99_after": _num(c.latency_ms_p99_after),
             }
             for c in m.changes
         ],
