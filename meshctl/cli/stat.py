@@ -92,6 +92,10 @@ def _refresh(env: Env, request: StatRequest, kube: Any = None) -> StatResult:
 
 
 def _notes(env: Env, result: StatResult) -> None:
+    if env.settings.at is not None:
+        from meshctl.timeparse import rfc3339
+
+        env.note(f"note: figures as of {rfc3339(round(env.settings.at))} (--at)")
     if env.settings.verbose:
         env.note(f"prometheus: {env.prom().describe()}, {result.prometheus_requests} queries")
     if result.canary is not None and result.canary.rows:

@@ -74,14 +74,14 @@ def header(m: HealthMatrix) -> str:
     return f"{scope}, {span}, {_step_text(g.step)} buckets, queried {_utc(m.taken_at, '%H:%M:%S')} UTC"
 
 
-def _ticks(starts: list[float], offset: int, width: int) -> str:
-    """Time labels above the cells: one every few buckets, never overlapping."""
-    line = [" "] * (offset + width)
-    every = 6 if len(starts) > 6 else 3
+def _ticks(starts: list[float], offset: int, cell_w: int) -> str:
+    """Time labels above the cells: one every few buckets (at least 6 columns apart), never overlapping."""
+    line = [" "] * (offset + len(starts) * cell_w)
+    every = -(-6 // cell_w)
     for i in range(0, len(starts), every):
-        label = _utc(starts[i])
-        if offset + i + len(label) <= len(line):
-            line[offset + i : offset + i + len(label)] = label
+        label, col = _utc(starts[i]), offset + i * cell_w
+        if col + len(label) <= len(line):
+            line[col : col + len(label)] = label
     return "".join(line).rstrip()
 
 
@@ -96,17 +96,20 @@ def table(m: HealthMatrix, *, width: int = 80, color: bool = False) -> Any:
     starts = m.grid.bucket_starts()
     out = Text()
     out.append(header(m) + "\n", style="dim" if color else None)
-    for first in range(0, len(starts), room):
-        chunk = starts[first : first + room]
+    # a few buckets get wider cells (up to 3 columns), so that time ticks fit above them
+    cell_w = max(1, min(3, room // len(starts)))
+    per_block = room // cell_w
+    for first in range(0, len(starts), per_block):
+        chunk = starts[first : first + per_block]
         last = first + len(chunk) >= len(starts)
         margin_head = "".join(h.rjust(w) for h, w in zip(MARGIN, MARGIN_WIDTHS, strict=True)) if last else ""
-        ticks = _ticks(chunk, name_w + 1, len(chunk))
-        head = ("WORKLOAD".ljust(name_w + 1) + ticks[name_w + 1 :]).ljust(name_w + 1 + len(chunk)) + margin_head
-        out.append(head.rstrip() + "\n")
+        ticks = _ticks(chunk, name_w + 1, cell_w)
+        head = ("WORKLOAD".ljust(name_w + 1) + ticks[name_w + 1 :]).ljust(name_w + 1 + len(chunk) * cell_w)
+        out.append((head + margin_head).rstrip() + "\n")
         for row, name in zip(m.rows, names, strict=True):
             out.append(name.ljust(name_w + 1))
             for status, run in groupby(c.status for c in row.cells[first : first + len(chunk)]):
-                out.append(GLYPH[status] * len(list(run)), style=STYLE[status] if color else None)
+                out.append(GLYPH[status] * (len(list(run)) * cell_w), style=STYLE[status] if color else None)
             if last:
                 values = (_whole_pct(_healthy_share(row)), _pct(row.peak_error_rate), _ms(row.peak_latency_ms_p99))
                 out.append("".join(v.rjust(w) for v, w in zip(values, MARGIN_WIDTHS, strict=True)))

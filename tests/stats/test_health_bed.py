@@ -112,6 +112,7 @@ def test_stat_at_equals_the_truth_at_that_time(hbed, ago):
     now = time.time()
     r = run(["--at", f"-{ago // 60}m", "stat", "deploy", "-n", NS, "-o", "json"], env=hbed.env())
     assert r.code == 0, r.stderr
+    assert r.stderr.startswith(f"note: figures as of {rfc3339(round(now - ago))[:15]}")  # the minute of --at
     want = _truth(hbed, now - ago)
     rows = {row["name"]: row for row in json.loads(r.stdout)}
     for (_, name), s in want.items():
@@ -190,6 +191,7 @@ def normalise(text: str, anchor: float) -> str:
         ("table-no-color", True, {"NO_COLOR": "1"}, []),
         ("json", False, {}, ["-o", "json"]),
         ("wrapped-all", False, {}, ["-A", "--step", "1m"]),
+        ("few-buckets", False, {}, ["--since", "30m", "--step", "5m", "--sort", "worst"]),
     ],
 )
 def test_goldens(hbed, golden, variant, tty, extra_env, args):
