@@ -66,3 +66,22 @@ def test_istio_rows_skip_unknown_workloads():
     assert plan.key_of({"destination_workload_namespace": "shop", "destination_workload": "web"}) == ("shop", "web")
     assert plan.key_of({"destination_workload_namespace": "unknown", "destination_workload": "unknown"}) is None
     assert 'reporter="destination"' in plan.requests and "[1m]" in plan.requests
+
+
+def test_table_fits_80_columns_elides_long_names_and_wraps():
+    from meshctl.render import health as render
+
+    g = health.make_grid(T0, 6000, 60)  # 100 buckets: more than fit
+    cells = tuple(health.Cell("healthy", rps=1.0, error_rate=0.0, latency_ms_p99=95.0) for _ in range(g.count))
+    rows = (
+        health.HealthRow("shop", "a-very-long-workload-name-that-goes-on-and-on", cells),
+        health.HealthRow("shop", "web", cells[:-1] + (health.Cell("no_data", rps=None),)),
+    )
+    m = health.HealthMatrix("linkerd", "shop", g, taken_at=T0 + 5, rows=rows)
+    text = render.table(m, width=80).plain
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert sum(line.startswith("WORKLOAD") for line in lines) == 3  # 100 buckets in blocks of 47, 47, 6
+    assert "a-very-long-workload-na…" in text
+    web = [line for line in lines if line.startswith("web")]
+    assert "".join(line[25:].split(" ")[0] for line in web).count("░") == 99 and web[-1].count("?") == 1
