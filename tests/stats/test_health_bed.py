@@ -201,3 +201,9 @@ def test_goldens(hbed, golden, variant, tty, extra_env, args):
     assert r.code == 0, r.stderr
     ext = "json" if variant == "json" else "txt"
     golden.check(f"health/{hbed.mesh}-{variant}.{ext}", normalise(r.stdout, anchor))
+
+
+def test_prometheus_unreachable_is_exit_3(hbed):
+    r = run(["health", "-n", NS], env=dict(hbed.env(), MESHCTL_PROMETHEUS_URL="http://127.0.0.1:1"))
+    assert r.code == 3 and r.stdout == "" and "Traceback" not in r.stderr
+    assert r.stderr.startswith("Error: ") and "127.0.0.1:1" in r.stderr

@@ -7,6 +7,7 @@ import pytest
 from meshctl.errors import UsageError
 from meshctl.prom.client import Series
 from meshctl.stats import health, health_queries
+from tests.helpers import run
 
 T0 = 1_800_000_000.0  # a multiple of every nice step up to an hour
 
@@ -85,3 +86,19 @@ def test_table_fits_80_columns_elides_long_names_and_wraps():
     assert "a-very-long-workload-na…" in text
     web = [line for line in lines if line.startswith("web")]
     assert "".join(line[25:].split(" ")[0] for line in web).count("░") == 99 and web[-1].count("?") == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["health", "--step", "5s"], "Error: --step 5s is below 10s"),
+        (["health", "--since", "1m", "--step", "2m"], "Error: --step (120s) is longer than --since (60s)"),
+        (["health", "-o", "yaml"], "Error: unknown output format 'yaml'"),
+        (["--at", "2026-11-20T14:05:00", "health"], "Error: --at: '2026-11-20T14:05:00' has no time zone"),
+        (["--at", "-15m", "stat", "deploy", "-w"], "Error: --at and --watch do not go together"),
+    ],
+)
+def test_usage_errors_need_no_cluster(args, message):
+    r = run(args, env={"KUBECONFIG": "/nonexistent"})
+    assert r.code == 2 and r.stdout == ""
+    assert r.stderr.splitlines()[0] == message
