@@ -52,6 +52,8 @@ class Verdict:
 
 def apply_threshold(ratio: float, tol: Tolerance) -> str:
     """Kiali's applyThresholds: <= 0 healthy, >= failure failing, >= degraded degraded."""
+    # ratios computed from Prometheus floats carry noise (1 - 0.9 = 0.09999999999999998): 10 % must be 10 %
+    ratio = round(ratio, 9)
     if ratio <= 0:
         return HEALTHY
     if ratio >= tol.failure:

@@ -37,3 +37,8 @@ def test_error_classes_per_mesh():
     assert H.linkerd_error_class({"status_code": "200", "classification": "failure", "grpc_status": "14"}) == "grpc"
     assert H.linkerd_error_class({"status_code": "404", "classification": "success"}) == "4xx"
     assert H.linkerd_error_class({"status_code": "200", "classification": "success"}) is None
+
+
+def test_ten_percent_is_failing_despite_float_noise():
+    # a success share of 0.9 read back as an error ratio: 1 - 0.9 = 0.09999999999999998
+    assert H.judge(1.0, {"5xx": 1 - 0.9}).status == H.FAILING
