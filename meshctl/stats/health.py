@@ -4,12 +4,13 @@ Buckets are aligned to multiples of the step (end = floor(at / step) * step), so
 shared; bucket i covers (start + i*step, start + (i+1)*step] and is labelled by its start. Each bucket is judged on
 its own requests (meshctl.stats.health_rules). Below the matrix, the moments where something changed: a bucket
 whose status differs from the previous bucket with traffic, or whose p99 is at least twice (or at most half) the
-previous one. `run` is the one function that does I/O, through the PromClient it is given: two range queries.
+previous one. `run` is the one function that does I/O, through the PromClient it is given: two range queries, sent at once.
 """
 
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -138,13 +139,17 @@ def build_rows(grid: Grid, plan: health_queries.HealthPlan, requests: list[Any],
             acc[key] = _Acc([0.0] * n, [False] * n, [{} for _ in range(n)], [None] * n)
         return acc[key]
 
+    # bucket index of each evaluation time (the range query's points are at the bucket ends)
+    index = {grid.start + (i + 1) * grid.step: i for i in range(grid.count)}
     for series in requests:
         key = plan.key_of(series.labels)
         if key is None:
             continue
         a, cls = get(key), plan.error_class(series.labels)
         for t, v in series.points:
-            i = grid.index_of_end(t)
+            i = index.get(t)
+            if i is None:
+                i = grid.index_of_end(t)  # a time that is not exactly an end (float rounding): nearest end
             if i is None or v is None:
                 continue
             a.total[i] += v
@@ -156,7 +161,7 @@ def build_rows(grid: Grid, plan: health_queries.HealthPlan, requests: list[Any],
         if key is None or key not in acc:
             continue
         for t, v in series.points:
-            i = grid.index_of_end(t)
+            i = index[t] if t in index else grid.index_of_end(t)
             if i is not None and v is not None:
                 acc[key].p99[i] = v
     rows = []
@@ -217,8 +222,12 @@ def run(*, prom: Any, mesh: str, namespace: str | None, at: float, since: float,
     plan = health_queries.plan(mesh, namespace, grid.step)
     before = getattr(prom, "request_count", 0)
     first_end = grid.start + grid.step
-    requests = prom.query_range(plan.requests, first_end, grid.end, grid.step)
-    latency = prom.query_range(plan.latency_p99, first_end, grid.end, grid.step)
+    # both at once: a run then costs about the slower query, as for stat
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="meshctl-prom") as pool:
+        pending = [
+            pool.submit(prom.query_range, q, first_end, grid.end, grid.step) for q in (plan.requests, plan.latency_p99)
+        ]
+        requests, latency = (f.result() for f in pending)
     rows = sort_rows(build_rows(grid, plan, requests, latency), sort)
     notes = [f"warning: Prometheus: {w}" for w in dict.fromkeys([*requests.warnings, *latency.warnings])]
     return HealthMatrix(

@@ -69,7 +69,10 @@ def judge(total: float, errors: Mapping[str, float], tolerances: tuple[Tolerance
         return Verdict(NO_TRAFFIC, None, None)
     best = Verdict(HEALTHY, None, 0.0)
     for tol in tolerances:
-        ratio = errors.get(tol.code_class, 0.0) / total
+        count = errors.get(tol.code_class)
+        if not count:  # a ratio of 0 is healthy: nothing to compare (the common case, kept cheap)
+            continue
+        ratio = count / total
         status = apply_threshold(ratio, tol)
         if SEVERITY[status] > SEVERITY[best.status] or (
             status == best.status != HEALTHY and ratio > (best.error_rate or 0.0)
@@ -77,7 +80,7 @@ def judge(total: float, errors: Mapping[str, float], tolerances: tuple[Tolerance
             best = Verdict(status, tol.code_class, ratio)
     if best.status == HEALTHY:
         # healthy: report the share of 5xx/grpc/no-response failures (4xx under its threshold is not an error)
-        failed = sum(errors.get(c, 0.0) for c in ("5xx", "grpc", "no_response"))
+        failed = sum(n for c, n in errors.items() if c != "4xx") if errors else 0.0
         return Verdict(HEALTHY, None, failed / total)
     return best
 
