@@ -23,6 +23,14 @@ def health(
     ] = None,
     sort: Annotated[str, typer.Option("--sort", metavar="KEY", help="name or worst.")] = "name",
     output: Annotated[str, typer.Option("--output", "-o", metavar="FORMAT", help="table or json.")] = "table",
+    degraded: Annotated[
+        float | None,
+        typer.Option("--degraded", metavar="PCT", help="Server errors (5xx, gRPC, none) above PCT % degrade (0: any)."),
+    ] = None,
+    failure: Annotated[
+        float | None,
+        typer.Option("--failure", metavar="PCT", help="Server errors at PCT % or more fail (default 10)."),
+    ] = None,
 ) -> None:
     """Health of each workload over time: a workloads x time matrix (Kiali's rules), and what changed when.
 
@@ -31,6 +39,7 @@ def health(
     """
     from meshctl.settings import parse_duration
     from meshctl.stats import health as core
+    from meshctl.stats.health_rules import tolerances
 
     env = get_env(ctx)
     if output not in ("table", "json"):
@@ -39,12 +48,13 @@ def health(
         raise UsageError(f"unknown sort key {sort!r}", hint="use --sort name or --sort worst")
     since_s = parse_duration(since, option="--since")
     step_s = None if step is None else parse_duration(step, option="--step")
+    rules = tolerances(degraded, failure)
     now = time.time()
     at = now if env.settings.at is None else env.settings.at
     core.make_grid(at, since_s, step_s)  # usage errors before any connection
     namespace = None if all_namespaces else env.namespace()
     matrix = core.run(prom=env.prom(), mesh=env.mesh().name, namespace=namespace, at=at, since=since_s,
-                      step=step_s, sort=sort, now=now)  # fmt: skip
+                      step=step_s, sort=sort, now=now, tolerances=rules)  # fmt: skip
     from meshctl.render import health as render
 
     if env.settings.verbose:

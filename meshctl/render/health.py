@@ -12,7 +12,7 @@ from itertools import groupby
 from typing import Any
 
 from meshctl.stats.health import Change, HealthMatrix, HealthRow
-from meshctl.stats.health_rules import DEFAULT_TOLERANCES, DEGRADED, FAILING, HEALTHY, NO_DATA, NO_TRAFFIC
+from meshctl.stats.health_rules import DEGRADED, FAILING, HEALTHY, NO_DATA, NO_TRAFFIC
 from meshctl.timeparse import rfc3339
 
 GLYPH = {HEALTHY: "░", DEGRADED: "▓", FAILING: "█", NO_TRAFFIC: "·", NO_DATA: "?"}
@@ -158,8 +158,7 @@ def to_dict(m: HealthMatrix) -> dict[str, Any]:
         "queried_at": rfc3339(m.taken_at),
         "buckets": [rfc3339(t) for t in g.bucket_starts()],
         "thresholds": [
-            {"code_class": t.code_class, "degraded_ratio": t.degraded, "failure_ratio": t.failure}
-            for t in DEFAULT_TOLERANCES
+            {"code_class": t.code_class, "degraded_ratio": t.degraded, "failure_ratio": t.failure} for t in m.tolerances
         ],
         "rows": [
             {

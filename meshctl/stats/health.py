@@ -16,7 +16,18 @@ from typing import Any
 
 from meshctl.errors import UsageError
 from meshctl.stats import health_queries
-from meshctl.stats.health_rules import DEGRADED, FAILING, HEALTHY, NO_DATA, NO_TRAFFIC, SEVERITY, judge, worst
+from meshctl.stats.health_rules import (
+    DEFAULT_TOLERANCES,
+    DEGRADED,
+    FAILING,
+    HEALTHY,
+    NO_DATA,
+    NO_TRAFFIC,
+    SEVERITY,
+    Tolerance,
+    judge,
+    worst,
+)
 
 MAX_BUCKETS = 11_000  # Prometheus refuses range queries of more points per series
 MIN_STEP = 10.0  # increase() needs two samples in the window; scrapes are rarely more often than every 5 s
@@ -117,6 +128,7 @@ class HealthMatrix:
     taken_at: float  # when the queries ran (wall clock)
     rows: tuple[HealthRow, ...] = ()
     changes: tuple[Change, ...] = ()
+    tolerances: tuple[Tolerance, ...] = DEFAULT_TOLERANCES
     notes: tuple[str, ...] = ()
     prometheus_requests: int = field(default=0, compare=False)
 
@@ -129,7 +141,13 @@ class _Acc:
     p99: list[float | None]
 
 
-def build_rows(grid: Grid, plan: health_queries.HealthPlan, requests: list[Any], latency: list[Any]) -> list[HealthRow]:
+def build_rows(
+    grid: Grid,
+    plan: health_queries.HealthPlan,
+    requests: list[Any],
+    latency: list[Any],
+    tolerances: tuple[Tolerance, ...] = DEFAULT_TOLERANCES,
+) -> list[HealthRow]:
     """Fold the two range queries' series (meshctl.prom.client.Series) into rows of cells."""
     acc: dict[tuple[str, str], _Acc] = {}
 
@@ -171,7 +189,7 @@ def build_rows(grid: Grid, plan: health_queries.HealthPlan, requests: list[Any],
             if not a.seen[i]:
                 cells.append(Cell(NO_DATA, rps=None))
                 continue
-            v = judge(a.total[i], a.errors[i])
+            v = judge(a.total[i], a.errors[i], tolerances)
             p99 = a.p99[i] if v.status != NO_TRAFFIC else None
             cells.append(Cell(v.status, v.cause, a.total[i] / grid.step, v.error_rate, p99))
         rows.append(HealthRow(ns, name, tuple(cells)))
@@ -216,7 +234,7 @@ def sort_rows(rows: list[HealthRow], key: str) -> list[HealthRow]:
 
 
 def run(*, prom: Any, mesh: str, namespace: str | None, at: float, since: float, step: float | None,
-        sort: str, now: float) -> HealthMatrix:  # fmt: skip
+        sort: str, now: float, tolerances: tuple[Tolerance, ...] = DEFAULT_TOLERANCES) -> HealthMatrix:  # fmt: skip
     """Two range queries (constant in the number of workloads), evaluated at the grid's bucket ends."""
     grid = make_grid(at, since, step)
     plan = health_queries.plan(mesh, namespace, grid.step)
@@ -228,7 +246,7 @@ def run(*, prom: Any, mesh: str, namespace: str | None, at: float, since: float,
             pool.submit(prom.query_range, q, first_end, grid.end, grid.step) for q in (plan.requests, plan.latency_p99)
         ]
         requests, latency = (f.result() for f in pending)
-    rows = sort_rows(build_rows(grid, plan, requests, latency), sort)
+    rows = sort_rows(build_rows(grid, plan, requests, latency, tolerances), sort)
     notes = [f"warning: Prometheus: {w}" for w in dict.fromkeys([*requests.warnings, *latency.warnings])]
     return HealthMatrix(
         mesh=mesh,
@@ -237,6 +255,7 @@ def run(*, prom: Any, mesh: str, namespace: str | None, at: float, since: float,
         taken_at=now,
         rows=tuple(rows),
         changes=tuple(detect_changes(grid, rows)),
+        tolerances=tolerances,
         notes=tuple(notes),
         prometheus_requests=getattr(prom, "request_count", 0) - before,
     )

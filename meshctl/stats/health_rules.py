@@ -18,7 +18,9 @@ degraded. The worst class wins. No request at all is "no_traffic" (Kiali shows s
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+from meshctl.errors import UsageError
 
 HEALTHY, DEGRADED, FAILING, NO_TRAFFIC = "healthy", "degraded", "failing", "no_traffic"
 NO_DATA = "no_data"  # no series at all (not scraped yet, a scrape gap): unknown, unlike a measured 0
@@ -41,6 +43,23 @@ DEFAULT_TOLERANCES = (
     Tolerance("grpc", 0.0, 0.10),
     Tolerance("no_response", 0.0, 0.10),
 )
+
+
+SERVER_ERRORS = ("5xx", "grpc", "no_response")  # the classes --degraded/--failure set (4xx keeps Kiali's 10/20 %)
+
+
+def tolerances(degraded_pct: float | None = None, failure_pct: float | None = None) -> tuple[Tolerance, ...]:
+    """Kiali's defaults, with the degraded/failure ratios of server errors (5xx, gRPC, no response) replaced by the
+    given percentages (`--degraded`, `--failure`)."""
+    if degraded_pct is None and failure_pct is None:
+        return DEFAULT_TOLERANCES
+    d = 0.0 if degraded_pct is None else degraded_pct / 100
+    f = 0.10 if failure_pct is None else failure_pct / 100
+    if not (0 <= d <= 1 and 0 < f <= 1):
+        raise UsageError("--degraded and --failure are percentages (0-100; --failure above 0)")
+    if d >= f:
+        raise UsageError(f"--degraded {d * 100:g} must be below --failure {f * 100:g}")
+    return tuple(replace(t, degraded=d, failure=f) if t.code_class in SERVER_ERRORS else t for t in DEFAULT_TOLERANCES)
 
 
 @dataclass(frozen=True)

@@ -34,12 +34,12 @@ def _anchor(bed) -> float:
     return bed.prometheus.anchor
 
 
-def kiali_status(rps: float | None, failures: float | None) -> str:
-    """Kiali's default for 5xx (the only errors of this topology): any -> degraded, >= 10 % -> failing."""
+def kiali_status(rps: float | None, failures: float | None, degraded: float = 0.0, failure: float = 0.1) -> str:
+    """Kiali's rule for 5xx (the only errors of this topology); defaults: any -> degraded, >= 10 % -> failing."""
     if not rps:
         return "no_traffic"
     ratio = (failures or 0) / rps
-    return "failing" if ratio >= 0.1 else "degraded" if ratio > 0 else "healthy"
+    return "failing" if ratio >= failure else "degraded" if ratio > 0 and ratio >= degraded else "healthy"
 
 
 def _truth(bed, t: float):
@@ -65,6 +65,23 @@ def test_matrix_equals_the_truth_of_every_bucket(hbed):
             assert cell["rps"] == pytest.approx(want.rps, rel=1e-6)
             assert cell["error_rate"] == pytest.approx((want.failures_per_s or 0) / want.rps, abs=1e-9)
             assert cell["latency_ms_p99"] == pytest.approx(want.latency_ms_p99, rel=1e-6)
+
+
+@pytest.mark.parametrize(("degraded", "failure"), [(5, 10), (0, 20)])
+def test_thresholds_are_configurable(hbed, degraded, failure):
+    """--degraded 5: ratings' 2 % is healthy; --failure 20: movies-v2's 15 % only degraded."""
+    args = ["health", "-n", NS, "--step", "5m", "--degraded", str(degraded), "--failure", str(failure), "-o", "json"]
+    doc = json.loads(run(args, env=hbed.env()).stdout)
+    from datetime import datetime
+
+    for row in doc["rows"]:
+        for start, cell in zip(doc["buckets"], row["cells"], strict=True):
+            t = datetime.fromisoformat(start.replace("Z", "+00:00")).timestamp()
+            want = _truth(hbed, t + 60)[(NS, row["name"])]
+            assert cell["status"] == kiali_status(want.rps, want.failures_per_s, degraded / 100, failure / 100)
+    assert [t for t in doc["thresholds"] if t["code_class"] == "5xx"] == [
+        {"code_class": "5xx", "degraded_ratio": degraded / 100, "failure_ratio": failure / 100}
+    ]
 
 
 def test_changes_name_the_moment_and_the_workload(hbed):

@@ -94,6 +94,8 @@ def test_table_fits_80_columns_elides_long_names_and_wraps():
         (["health", "--step", "5s"], "Error: --step 5s is below 10s"),
         (["health", "--since", "1m", "--step", "2m"], "Error: --step (120s) is longer than --since (60s)"),
         (["health", "-o", "yaml"], "Error: unknown output format 'yaml'"),
+        (["health", "--degraded", "10", "--failure", "5"], "Error: --degraded 10 must be below --failure 5"),
+        (["health", "--failure", "0"], "Error: --degraded and --failure are percentages (0-100; --failure above 0)"),
         (["--at", "2026-11-20T14:05:00", "health"], "Error: --at: '2026-11-20T14:05:00' has no time zone"),
         (["--at", "-15m", "stat", "deploy", "-w"], "Error: --at and --watch do not go together"),
     ],
