@@ -15,6 +15,7 @@ TOUR: list[str | tuple[str, float]] = [
     "stat svc/movies -n shop --by version",
     "edges -n shop",
     "graph -n shop -o tree",
+    "health -n shop --since 10m --step 1m",
     "inject docs/examples/shop/frontend.yaml",
     "inject docs/examples/shop --diff",
     "analyze docs/examples/ -A",
