@@ -24,7 +24,7 @@ DASH = "-"
 NO_EDGES = "No edges found."
 MAX_WIDTH = 80
 LOCK = "\U0001f512"
-COLOURS = {"healthy": "#3f9c35", "degraded": "#ec7a08", "failure": "#c9190b", "unknown": "#d2d2d2"}
+COLOURS = {"healthy": "#3f9c35", "degraded": "#ec7a08", "failing": "#c9190b", "unknown": "#d2d2d2"}
 
 
 def timestamp(epoch: float) -> str:
@@ -153,7 +153,7 @@ def tree(result: EdgesResult) -> str:
             if e.latency_ms_p99 is not None:
                 bits.append(f"p99 {_ms(e.latency_ms_p99)}")
             bits.append(f"mTLS {e.secured}")
-            if e.health in ("degraded", "failure"):
+            if e.health in ("degraded", "failing"):
                 bits.append(e.health.upper())
             lines.append(f"{branch} {_name(e.dst, result)}  " + " ".join(bits))
     return "\n".join(lines) + "\n"

@@ -45,7 +45,7 @@ def test_linkerd_unmeshed_callers_are_the_inbound_remainder():
     assert set(edges) == {(Node("shop", "deploy", "web"), api), (Node(None, None, "unmeshed"), api)}
     rest = row((Node(None, None, "unmeshed"), api), edges[(Node(None, None, "unmeshed"), api)], 60, Thresholds())
     assert (rest.rps, rest.success, rest.mtls_share, rest.latency_ms_p99) == (0.5, 0.0, 0.0, None)
-    assert rest.health == "failure" and rest.tcp_bytes_rate == 0.0
+    assert rest.health == "failing" and rest.tcp_bytes_rate == 0.0
 
 
 def test_istio_prefers_the_servers_report_and_keeps_client_only_edges():

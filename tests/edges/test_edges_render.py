@@ -92,7 +92,7 @@ def test_usage_errors(args, message):
 
 @pytest.mark.parametrize(
     "ratio, state",
-    [(None, "unknown"), (0.0, "healthy"), (0.001, "degraded"), (0.0999, "degraded"), (1 - 0.9, "failure")],
+    [(None, "unknown"), (0.0, "healthy"), (0.001, "degraded"), (0.0999, "degraded"), (1 - 0.9, "failing")],
 )
 def test_kiali_default_thresholds(ratio, state):
     assert Thresholds().rate(ratio) == state
@@ -100,7 +100,7 @@ def test_kiali_default_thresholds(ratio, state):
 
 def test_thresholds_configurable():
     t = Thresholds.parse(5, 20)
-    assert (t.rate(0.01), t.rate(0.05), t.rate(0.2)) == ("healthy", "degraded", "failure")
+    assert (t.rate(0.01), t.rate(0.05), t.rate(0.2)) == ("healthy", "degraded", "failing")
 
 
 @pytest.mark.parametrize("share, text", [(None, "unknown"), (1.0, "100%"), (0.0, "0%"), (0.8, "partial 80%"),
