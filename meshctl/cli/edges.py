@@ -65,7 +65,7 @@ def edges(
     from meshctl.edges.service import run
 
     namespace = env.namespace()
-    result = run(request, kube=env.kube(), prom=env.prom(), mesh=env.mesh(), namespace=namespace)
+    result = run(request, kube=env.kube(), prom=env.prom(), mesh=env.mesh(), namespace=namespace, at=env.settings.at)
     if env.settings.verbose:
         env.note(f"prometheus: {env.prom().describe()}, {result.prometheus_requests} queries")
     for note in result.notes:

@@ -224,3 +224,18 @@ def test_prometheus_unreachable_is_exit_3(hbed):
     r = run(["health", "-n", NS], env=dict(hbed.env(), MESHCTL_PROMETHEUS_URL="http://127.0.0.1:1"))
     assert r.code == 3 and r.stdout == "" and "Traceback" not in r.stderr
     assert r.stderr.startswith("Error: ") and "127.0.0.1:1" in r.stderr
+
+
+@pytest.mark.parametrize("ago", [35 * 60, 15 * 60])
+def test_edges_at_equals_the_truth_at_that_time(hbed, ago):
+    """--at reaches edges too: -35m is before movies-v2 began failing, -15m after (both meshes, every field)."""
+    from tests.bed.sim.truth_edges import edges_truth
+    from tests.edges.test_edges_bed import check
+
+    now = time.time()
+    r = run(["--at", f"-{ago // 60}m", "edges", "-n", NS, "-o", "json"], env=hbed.env())
+    assert r.code == 0, r.stderr
+    want = edges_truth(hbed.topology.as_of(now - ago - _anchor(hbed)), hbed.mesh)
+    check(hbed, json.loads(r.stdout), want)
+    failing = [t for (_, dst), t in want.items() if dst[2] == "movies-v2" and t.success is not None and t.success < 1]
+    assert bool(failing) == (ago < 20 * 60)  # the two times really differ
