@@ -90,6 +90,9 @@ class Workload:
     pods: tuple[PodOverride, ...] = ()
     request_bytes: int = 200  # per request, used for the TCP byte counters of HTTP edges
     response_bytes: int = 1500
+    # the proxy runs as a native sidecar: an init container with restartPolicy: Always, its status under
+    # initContainerStatuses (the default of both meshes now: Linkerd proxy.nativeSidecar, Istio ENABLE_NATIVE_SIDECARS)
+    native_sidecar: bool = False
 
     @property
     def key(self) -> str:
@@ -173,6 +176,9 @@ class Topology:
     # the ingress gateway); the demo runs 2 (HA-like, no single-replica warning), small test topologies 1
     control_plane_replicas: int = 1
     cluster_domain: str = "cluster.local"
+    # unix time of one failed proxy injection and (Istio) one rejected configuration: the control plane's failure
+    # counters are born at 1 then (istiod exports them only from the first failure on); None = no failures
+    control_plane_failure_at: float | None = None
     # memo of derived data (pods, flows); init=False so dataclasses.replace() starts a fresh one
     _index: dict = field(default_factory=dict, init=False, compare=False, repr=False, hash=False)
 
