@@ -38,10 +38,7 @@ def _samples(case: str) -> list[str]:
     steps, _ = CASES[case]
     out, t = [], NOW - 1800 if steps is None else NOW - steps[0][0]
     while t <= NOW + 600:
-        if steps is None:
-            v = 1000 + (t - (NOW - 1800)) / 60
-        else:
-            v = [val for ago, val in steps if NOW - ago <= t][-1]
+        v = 1000 + (t - (NOW - 1800)) / 60 if steps is None else [val for ago, val in steps if NOW - ago <= t][-1]
         out.append(f'failures_total{{case="{case}"}} {v} {int(t)}')
         t += STEP
     return out
