@@ -99,11 +99,16 @@ def linkerd_families(topo: Topology, now: float) -> Families:
     f.declare("proxy_build_info", "gauge", "Proxy build info.")
     for p in pods(topo, "linkerd"):
         if p.meshed and p.serving:
-            # the pod's own `version` label would clash with the metric's: keep the metric's (the proxy version)
-            lab = f'namespace="{p.namespace}",pod="{p.name}",control_plane_ns="linkerd",version="{p.proxy_version}"'
-            f.add("proxy_build_info", "proxy_build_info", lab, gauge=1)
+            f.add("proxy_build_info", "proxy_build_info", _linkerd_build_info(p), gauge=1)
     _linkerd_control_plane(f, topo)
     return f
+
+
+def _linkerd_build_info(p: Pod) -> str:
+    """The proxy's `proxy_build_info{version, profile, vendor}` as viz's Prometheus stores it: the pod's labels are
+    copied onto the target (L.linkerd_pod), the pod's `version` label clashes with the proxy's, and Prometheus
+    (honor_labels: false) keeps the target's as `version` and renames the scraped one to `exported_version`."""
+    return L.linkerd_pod(p) + f',exported_version="{p.proxy_version}",profile="release",vendor="linkerd"'
 
 
 def _linkerd_control_plane(f: Families, topo: Topology) -> None:
