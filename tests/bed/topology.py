@@ -172,13 +172,13 @@ class Topology:
     istio_version: str = ISTIO_VERSION
     linkerd_skewed_version: str = LINKERD_SKEWED_VERSION
     istio_skewed_version: str = ISTIO_SKEWED_VERSION
+    # unix time of one failed proxy injection and (Istio) one rejected configuration: the control plane's failure
+    # counters are born at 1 then (istiod exports them only from the first failure on); None = no failures
+    control_plane_failure_at: float | None = None
     # replicas of the required control-plane components (Linkerd destination/identity/proxy-injector, Istio istiod and
     # the ingress gateway); the demo runs 2 (HA-like, no single-replica warning), small test topologies 1
     control_plane_replicas: int = 1
     cluster_domain: str = "cluster.local"
-    # unix time of one failed proxy injection and (Istio) one rejected configuration: the control plane's failure
-    # counters are born at 1 then (istiod exports them only from the first failure on); None = no failures
-    control_plane_failure_at: float | None = None
     # memo of derived data (pods, flows); init=False so dataclasses.replace() starts a fresh one
     _index: dict = field(default_factory=dict, init=False, compare=False, repr=False, hash=False)
 
