@@ -71,6 +71,13 @@ def _statuses(flow: Flow) -> list[tuple[Fraction, bool]]:
     return out
 
 
+def _linkerd_build_info(p: Pod) -> str:
+    """The proxy's `proxy_build_info{version, profile, vendor}` as viz's Prometheus stores it: the pod's labels are
+    copied onto the target (L.linkerd_pod), the pod's `version` label clashes with the proxy's, and Prometheus
+    (honor_labels: false) keeps the target's as `version` and renames the scraped one to `exported_version`."""
+    return L.linkerd_pod(p) + f',exported_version="{p.proxy_version}",profile="release",vendor="linkerd"'
+
+
 def linkerd_families(topo: Topology, now: float) -> Families:
     f = Families()
     f.declare("response", "counter", "A counter of the number of responses the proxy has received.")
@@ -102,13 +109,6 @@ def linkerd_families(topo: Topology, now: float) -> Families:
             f.add("proxy_build_info", "proxy_build_info", _linkerd_build_info(p), gauge=1)
     _linkerd_control_plane(f, topo)
     return f
-
-
-def _linkerd_build_info(p: Pod) -> str:
-    """The proxy's `proxy_build_info{version, profile, vendor}` as viz's Prometheus stores it: the pod's labels are
-    copied onto the target (L.linkerd_pod), the pod's `version` label clashes with the proxy's, and Prometheus
-    (honor_labels: false) keeps the target's as `version` and renames the scraped one to `exported_version`."""
-    return L.linkerd_pod(p) + f',exported_version="{p.proxy_version}",profile="release",vendor="linkerd"'
 
 
 def _linkerd_control_plane(f: Families, topo: Topology) -> None:
