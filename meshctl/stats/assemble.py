@@ -203,6 +203,18 @@ def pod_status(pod: Mapping[str, Any]) -> str:
         return "Terminating"
     reason = status.get("reason")
     phase = status.get("phase") or "Unknown"
+    # init containers first, as kubectl's printer does: native sidecar proxies (both meshes' default now) live
+    # there, and one that crashed or was OOMKilled shows as Init:<reason>; a started sidecar or a finished init
+    # container says nothing
+    for cs in status.get("initContainerStatuses") or []:
+        state = cs.get("state") or {}
+        term, waiting = state.get("terminated"), (state.get("waiting") or {}).get("reason")
+        if cs.get("started") or (term and term.get("exitCode") == 0):
+            continue
+        if term:
+            return "Init:" + (term.get("reason") or (f"Signal:{term['signal']}" if term.get("signal") else "Error"))
+        if waiting and waiting != "PodInitializing":
+            return "Init:" + waiting
     for cs in status.get("containerStatuses") or []:
         state = cs.get("state") or {}
         if state.get("waiting", {}).get("reason"):

@@ -211,3 +211,17 @@ def test_meshed_by_metadata():
     plain = {"metadata": {"labels": {"app": "web"}}}
     assert [linkerd(p) for p in (injected_l, injected_i, plain)] == [True, False, False]
     assert [istio(p) for p in (injected_i, gateway, istiod, injected_l, plain)] == [True, True, False, False, False]
+
+
+def native_proxy(**state) -> dict:
+    """A pod whose proxy is a native sidecar (init container, restartPolicy Always), shaped as both meshes make it."""
+    p = pod()
+    proxy = {"name": "linkerd-proxy", "started": state.pop("started", False), "state": state}
+    p["status"]["initContainerStatuses"] = [{"name": "linkerd-init", "state": {"terminated": {"exitCode": 0}}}, proxy]
+    return p
+
+
+def test_pod_status_reads_native_sidecar_proxies_as_kubectl_does():
+    assert pod_status(native_proxy(running={}, started=True)) == "Running"
+    assert pod_status(native_proxy(waiting={"reason": "CrashLoopBackOff"})) == "Init:CrashLoopBackOff"
+    assert pod_status(native_proxy(terminated={"reason": "OOMKilled", "exitCode": 137})) == "Init:OOMKilled"
