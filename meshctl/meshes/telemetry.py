@@ -142,7 +142,6 @@ class Telemetry:
         both ends (client view for Linkerd, either view for Istio)."""
         raise NotImplementedError
 
-
     # -- added for compare/triage (new functions only: other branches edit the methods above) -------------------------
 
     def latency_bucket_counts(self, matchers: Mapping[str, MatchValue], window: str, by: Sequence[str], *,

@@ -12,6 +12,7 @@ from typing import Any
 
 from meshctl.stats.compare import INSUFFICIENT, QUANTILES, SAME, VERDICT_TEXT, ArmData, Comparison
 from meshctl.stats.request import window_promql
+from meshctl.timeparse import rfc3339
 
 COL = 24  # width of each arm's column
 LABEL = 14
@@ -41,10 +42,6 @@ def p_text(p: float | None) -> str:
     return f"{p:.1e}" if p < 0.001 else f"{p:.3f}"
 
 
-def _elide(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
 def _success(arm: ArmData) -> str:
     ci = arm.success_ci()
     if ci is None:
@@ -54,19 +51,26 @@ def _success(arm: ArmData) -> str:
 
 def header(c: Comparison) -> list[str]:
     return [
-        f"{c.mesh}, namespace {c.namespace}: {window_promql(c.window_s)} window ending "
-        f"{_utc(c.at, '%Y-%m-%d %H:%M:%S')} UTC, queried {_utc(c.taken_at)} UTC",
+        f"namespace {c.namespace}: baseline {c.baseline.ref} vs canary {c.canary.ref}",
+        f"{c.mesh}: {window_promql(c.window_s)} window ending {_utc(c.at, '%Y-%m-%d %H:%M:%S')} UTC, "
+        f"queried {_utc(c.taken_at)} UTC",
     ]
 
 
-def verdict_line(c: Comparison) -> str:
-    who = f"{c.canary.ref} vs {c.baseline.ref}"
+def verdict_lines(c: Comparison) -> list[str]:
+    """The verdict, then why, on its own line (names can be long)."""
     text = VERDICT_TEXT[c.verdict]
     if c.verdict == INSUFFICIENT:
-        return f"verdict: {text} ({who}: need {c.need_requests:,} more requests in the smaller arm, min {c.min_requests:,})"
-    if c.verdict == SAME and c.mde_error_rate is not None:
-        return f"verdict: {text} ({who}; could detect an error-rate difference >= {c.mde_error_rate * 100:.2f}pp)"
-    return f"verdict: {who} is {text} (alpha {c.alpha:g}, Holm-adjusted over {len(c.metrics)} tests)"
+        why = f"need {c.need_requests:,} more requests in the smaller arm (--min-requests {c.min_requests:,})"
+    elif c.verdict == SAME and c.mde_error_rate is not None:
+        why = f"could detect an error-rate difference of {c.mde_error_rate * 100:.2f}pp (power 80 %)"
+    else:
+        worse = [m.name.replace("_", " ") for m in c.metrics if m.verdict == c.verdict]
+        why = f"{' and '.join(worse)}; alpha {c.alpha:g}, Holm-adjusted over {len(c.metrics)} tests"
+    return [f"verdict: {text}", f"  {why}"]
+
+
+RESULT = {"worse": "worse", "better": "better", "no_detectable_difference": "no difference"}
 
 
 def table(c: Comparison) -> str:
@@ -76,25 +80,23 @@ def table(c: Comparison) -> str:
     def row(label: str, left: str, right: str) -> str:
         return (label.ljust(LABEL) + left.ljust(COL) + right).rstrip()
 
-    lines.append(row("", _elide(f"BASELINE {a.ref}", COL - 1), _elide(f"CANARY {b.ref}", 80 - LABEL - COL)))
+    lines.append(row("", "BASELINE", "CANARY"))
     lines.append(row("requests", f"{a.requests:,}", f"{b.requests:,}"))
     lines.append(row("errors", f"{a.errors:,}", f"{b.errors:,}"))
     lines.append(row("success [95%]", _success(a), _success(b)))
     for name, q in QUANTILES:
         lines.append(row(f"latency {name}", bucket_text(a.quantile(q)), bucket_text(b.quantile(q))))
     if c.metrics:
-        lines += ["", "TEST      " + "EFFECT".ljust(26) + "TEST".ljust(16) + "P".ljust(9) + "P HOLM".ljust(9) + "RESULT"]
+        lines += ["", "METRIC   " + "EFFECT".ljust(24) + "TEST".ljust(16) + "P".ljust(9) + "P HOLM".ljust(9) + "RESULT"]
         for m in c.metrics:
             if m.name == "error_rate":
-                effect = f"error rate {m.difference * 100:+.2f}pp"
-                label = "errors"
+                label, effect = "errors", f"error rate {m.difference * 100:+.2f}pp"
             else:
-                effect = f"P(canary slower) {m.statistic:.3f}"
-                label = "latency"
-            cells = (label.ljust(10), effect.ljust(26), TEST_NAME[m.test].ljust(16), p_text(m.p_value).ljust(9),
-                     p_text(m.p_adjusted).ljust(9), VERDICT_TEXT[m.verdict])  # fmt: skip
+                label, effect = "latency", f"P(canary slower) {m.statistic:.3f}"
+            cells = (label.ljust(9), effect.ljust(24), TEST_NAME[m.test].ljust(16), p_text(m.p_value).ljust(9),
+                     p_text(m.p_adjusted).ljust(9), RESULT[m.verdict])  # fmt: skip
             lines.append("".join(cells).rstrip())
-    lines += ["", verdict_line(c)]
+    lines += [""] + verdict_lines(c)
     return "\n".join(lines) + "\n"
 
 
@@ -124,13 +126,19 @@ def to_dict(c: Comparison) -> dict[str, Any]:
         "mesh": c.mesh,
         "namespace": c.namespace,
         "window_s": c.window_s,
-        "at": datetime.fromtimestamp(c.at, UTC).isoformat().replace("+00:00", "Z"),
-        "queried_at": datetime.fromtimestamp(c.taken_at, UTC).isoformat().replace("+00:00", "Z"),
+        "at": rfc3339(c.at),
+        "queried_at": rfc3339(c.taken_at),
         "baseline": _arm(c.baseline),
         "canary": _arm(c.canary),
         "metrics": [
-            {"name": m.name, "test": m.test, "p_value": m.p_value, "p_adjusted": m.p_adjusted, "verdict": m.verdict,
-             **({"diff": m.difference} if m.name == "error_rate" else {"cles": m.statistic})}  # fmt: skip
+            {
+                "name": m.name,
+                "test": m.test,
+                "p_value": m.p_value,
+                "p_adjusted": m.p_adjusted,
+                "verdict": m.verdict,
+                **({"diff": m.difference} if m.name == "error_rate" else {"cles": m.statistic}),
+            }  # fmt: skip
             for m in c.metrics
         ],
         "alpha": c.alpha,

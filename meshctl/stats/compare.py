@@ -122,7 +122,9 @@ def plan(mesh: str, namespace: str, baseline: Arm, canary: Arm, window_s: float)
     t = telemetry_for(mesh)
     if mesh == "linkerd" and baseline.kind != canary.kind:
         # Linkerd names a server by a kind-specific label: one selector cannot match two kinds
-        raise UsageError("compare needs two workloads of the same kind on Linkerd", hint=f"{baseline.ref} vs {canary.ref}")
+        raise UsageError(
+            "compare needs two workloads of the same kind on Linkerd", hint=f"{baseline.ref} vs {canary.ref}"
+        )
     # Linkerd's inbound series carry the server's own labels (the vocabulary's "src" end); Istio's the destination
     ns_label, name_label = t.workload_labels(baseline.kind, "src" if mesh == "linkerd" else "dst")
     names = (baseline.name,) if baseline.name == canary.name else (baseline.name, canary.name)

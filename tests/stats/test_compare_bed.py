@@ -139,9 +139,13 @@ def test_table_fits_80_columns_and_says_when(cbed):
     assert r.code == 1, r.stderr
     lines = r.stdout.splitlines()
     assert all(len(line) <= 80 for line in lines), lines
-    assert lines[0].startswith(f"{cbed.mesh}, namespace {NS}: 10m window ending ")
-    assert "queried" in lines[0]
-    assert lines[-1] == "verdict: deploy/checkout-v2 vs deploy/checkout-v1 is WORSE (alpha 0.05, Holm-adjusted over 2 tests)"
+    assert lines[0] == f"namespace {NS}: baseline deploy/checkout-v1 vs canary deploy/checkout-v2"
+    assert (
+        lines[1]
+        == f"{cbed.mesh}: 10m window ending {_at(cbed).replace('T', ' ').replace('Z', '')} UTC, queried "
+        + lines[1][-12:]
+    )
+    assert lines[-2:] == ["verdict: WORSE", "  error rate and latency; alpha 0.05, Holm-adjusted over 2 tests"]
     p99 = next(line for line in lines if line.startswith("latency p99"))
     assert p99.split() == ["latency", "p99", "(50,", "100]", "ms", "(500,", "1000]", "ms"]
 
@@ -149,3 +153,40 @@ def test_table_fits_80_columns_and_says_when(cbed):
 def test_prometheus_requests_per_run_are_constant(cbed):
     r = compare(cbed, "checkout-v1", "checkout-v2", "-v")
     assert "2 queries" in r.stderr
+
+
+def test_prometheus_unreachable_is_exit_3(cbed):
+    r = run(
+        ["compare", "deploy/a", "deploy/b", "-n", NS], env=dict(cbed.env(), MESHCTL_PROMETHEUS_URL="http://127.0.0.1:1")
+    )
+    assert r.code == 3 and r.stdout == "" and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize(
+    "bad", [["svc/x", "deploy/y"], ["deploy/x", "deploy/y", "-o", "yaml"], ["x", "y", "--alpha", "2"]]
+)
+def test_bad_arguments_are_usage_errors(cbed, bad):
+    r = run(["compare", *bad, "-n", NS], env=cbed.env())
+    assert r.code == 2 and r.stdout == "" and r.stderr.startswith("Error: ")
+
+
+# ---- goldens: real runs at --at = the series' anchor, times shifted as health's goldens are -------------------
+
+
+@pytest.mark.parametrize(
+    ("variant", "arms", "args", "code"),
+    [
+        ("worse", ("checkout-v1", "checkout-v2"), [], 1),
+        ("worse", ("checkout-v1", "checkout-v2"), ["-o", "json"], 1),
+        ("same", ("search-v1", "search-v2"), [], 0),
+        ("same", ("search-v1", "search-v2"), ["-o", "json"], 0),
+        ("insufficient", ("quote-v1", "quote-v2"), [], 1),
+    ],
+)
+def test_goldens(cbed, golden, variant, arms, args, code):
+    from tests.stats.test_health_bed import normalise
+
+    r = compare(cbed, *arms, *args)
+    assert r.code == code, r.stderr
+    ext = "json" if args else "txt"
+    golden.check(f"compare/{cbed.mesh}-{variant}.{ext}", normalise(r.stdout, cbed.prometheus.anchor))
