@@ -39,6 +39,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "tap": ("meshctl.cli.tap:tap", "Watch requests through the proxies live, from their access logs."),
     "top": ("meshctl.cli.top:top", "Live table of the busiest paths, from the proxies' access logs."),
+    "triage": (
+        "meshctl.cli.triage:triage",
+        "Is the mesh sick, or one workload? Error rate, top workloads by requests and errors, a verdict.",
+    ),
     "analyze": (
         "meshctl.cli.analyze:analyze",
         "Find mesh misconfigurations in manifests and (with -k) the live cluster.",
@@ -217,7 +221,7 @@ def root(
         typer.Option(
             "--at",
             metavar="TIME",
-            help="Evaluate every Prometheus query at TIME: RFC3339 or relative (-15m). stat, health, compare.",
+            help="Evaluate every Prometheus query at TIME: RFC3339 or relative (-15m). stat, health, compare, triage.",
         ),
     ] = None,
     no_color: Annotated[bool, typer.Option("--no-color", help="Disable colour (also NO_COLOR).")] = False,
