@@ -57,12 +57,13 @@ def table(t: Triage, top: int = 5) -> str:
     rho = "-" if t.spearman_rho is None else f"{t.spearman_rho:.2f}"
     lines.append(f"verdict: {t.verdict}")
     lines.append(f"  {t.reason}")
-    lines.append(f"  suspects explain {_pct(t.suspect_coverage)} of errors; Spearman rho(requests, errors) {rho}")
     lines.append(
-        f"  {_pct(t.affected_traffic_share)} of requests go to workloads at >= {t.thresholds.ok_error_rate:.2%} errors"
+        f"  evidence: {_pct(t.affected_traffic_share)} of requests see >= {t.thresholds.ok_error_rate:.2%} errors; "
+        f"Spearman rho {rho}"
     )
     if t.excluded:
-        lines.append(f"  ({t.excluded} workloads below {t.thresholds.min_requests:g} requests left out)")
+        few = "1 workload" if t.excluded == 1 else f"{t.excluded} workloads"
+        lines.append(f"  ({few} below {t.thresholds.min_requests:g} requests left out)")
     if not t.rows:
         return "\n".join(lines) + "\n"
     all_ns = t.namespace is None
