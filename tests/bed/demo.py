@@ -111,7 +111,8 @@ def main(argv: list[str] | None = None) -> int:
         "--topology",
         default="demo",
         choices=["demo", "minimal", "health", "compare"],
-        help="minimal: for the smoke test; health: workloads that degraded 20-30 minutes ago (meshctl health)",
+        help="minimal: for the smoke test; health: workloads that degraded 20-30 minutes ago (meshctl health); "
+        "compare: canary versions side by side (meshctl compare, triage)",
     )
     args = ap.parse_args(argv)
     if args.down:
