@@ -53,7 +53,7 @@ def compare(
     now = time.time()
     at = now if env.settings.at is None else env.settings.at
     result = core.run(prom=env.prom(), mesh=env.mesh().name, namespace=env.namespace(), baseline=a, canary=b,
-                      window_s=window_s, at=at, now=now, alpha=alpha, min_requests=min_requests)  # fmt: skip
+                      window_s=window_s, at=at, now=now, alpha=alpha, min_requests=min_requests, kube=env.kube)  # fmt: skip
     from meshctl.render import compare as render
 
     if env.settings.verbose:

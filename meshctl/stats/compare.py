@@ -191,15 +191,23 @@ def judge(baseline: ArmData, canary: ArmData, alpha: float, min_requests: int) -
     return out, WORSE if WORSE in verdicts else BETTER if BETTER in verdicts else SAME
 
 
+RESOURCES = {"deployment": "deployments", "statefulset": "statefulsets", "daemonset": "daemonsets", "k8s_job": "jobs"}
+
+
 def run(*, prom: Any, mesh: str, namespace: str, baseline: Arm, canary: Arm, window_s: float, at: float,
-        now: float, alpha: float = 0.05, min_requests: int = 100) -> Comparison:  # fmt: skip
-    """Two instant queries at ``at``, sent at once."""
+        now: float, alpha: float = 0.05, min_requests: int = 100, kube: Any = None) -> Comparison:  # fmt: skip
+    """Two instant queries at ``at``, sent at once. ``kube`` (a callable returning a KubeClient) is asked only
+    when an arm saw no request: a workload that does not exist is NotFoundError (exit 4), not INSUFFICIENT DATA."""
     p = plan(mesh, namespace, baseline, canary, window_s)
     before = getattr(prom, "request_count", 0)
     got = prom.query_many({"requests": p.requests, "buckets": p.buckets}, at=at)
     req, bkt = got["requests"], got["buckets"]
     a = fold(mesh, p, baseline, list(req), list(bkt))
     b = fold(mesh, p, canary, list(req), list(bkt))
+    if kube is not None:
+        for arm, data in ((baseline, a), (canary, b)):
+            if data.requests == 0:
+                kube().get(RESOURCES[arm.kind], arm.name, namespace)  # raises NotFoundError
     metrics, verdict = judge(a, b, alpha, min_requests)
     mde = need = None
     if verdict == SAME:

@@ -190,3 +190,10 @@ def test_goldens(cbed, golden, variant, arms, args, code):
     assert r.code == code, r.stderr
     ext = "json" if args else "txt"
     golden.check(f"compare/{cbed.mesh}-{variant}.{ext}", normalise(r.stdout, cbed.prometheus.anchor))
+
+
+def test_a_workload_that_does_not_exist_is_not_found(cbed):
+    """A typo must not read as INSUFFICIENT DATA (which --on-no-data pass would let through): exit 4."""
+    r = compare(cbed, "checkout-v1", "checkout-v9", "--on-no-data", "pass")
+    assert r.code == 4 and r.stdout == "", r.stderr
+    assert r.stderr.startswith("Error: ") and "checkout-v9" in r.stderr and "Traceback" not in r.stderr
