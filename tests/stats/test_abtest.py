@@ -89,3 +89,34 @@ def test_mde_shrinks_with_traffic():
     assert small is not None and big is not None and big < small / 5
     # the textbook formula at z(0.975) + z(0.8) = 2.8016
     assert small == pytest.approx(2.80158 * math.sqrt(0.01 * 0.99 * 2 / 1000), rel=1e-4)
+
+
+# ---- random tables and histograms against scipy (hypothesis) ----------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 60), st.integers(0, 300), st.integers(0, 60), st.integers(0, 300))
+def test_fisher_exact_random_tables(a, b, c, d):
+    want = scipy_stats.fisher_exact([[a, b], [c, d]], alternative="two-sided").pvalue
+    assert abtest.fisher_exact(a, b, c, d) == pytest.approx(want, rel=1e-7, abs=1e-300)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 30), st.integers(0, 30)), min_size=2, max_size=8))
+def test_mann_whitney_random_histograms(bins):
+    a, b = [x for x, _ in bins], [y for _, y in bins]
+    got = abtest.mann_whitney_binned(a, b)
+    if sum(a) == 0 or sum(b) == 0:
+        assert got is None
+        return
+    xs = [i for i, c in enumerate(a) for _ in range(c)]
+    ys = [i for i, c in enumerate(b) for _ in range(c)]
+    assert got is not None
+    if len(set(xs + ys)) == 1:  # one value only: scipy returns NaN, meshctl "no difference"
+        assert got.p_value == 1.0
+        return
+    want = scipy_stats.mannwhitneyu(ys, xs, alternative="two-sided", method="asymptotic")
+    assert got.p_value == pytest.approx(want.pvalue, rel=1e-9, abs=1e-12)
