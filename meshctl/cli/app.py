@@ -35,8 +35,16 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "meshctl.cli.health:health",
         "Health of each workload over time (a workloads x time matrix), and when it changed.",
     ),
+    "compare": (
+        "meshctl.cli.compare:compare",
+        "Is a canary worse than its baseline? Errors and latency tested, with a verdict and exit code.",
+    ),
     "tap": ("meshctl.cli.tap:tap", "Watch requests through the proxies live, from their access logs."),
     "top": ("meshctl.cli.top:top", "Live table of the busiest paths, from the proxies' access logs."),
+    "triage": (
+        "meshctl.cli.triage:triage",
+        "Is the mesh sick, or one workload? Error rate, top workloads by requests and errors, a verdict.",
+    ),
     "analyze": (
         "meshctl.cli.analyze:analyze",
         "Find mesh misconfigurations in manifests and (with -k) the live cluster.",
@@ -215,7 +223,7 @@ def root(
         typer.Option(
             "--at",
             metavar="TIME",
-            help="Evaluate every Prometheus query at TIME: RFC3339 or relative (-15m). stat and health.",
+            help="Evaluate every Prometheus query at TIME: RFC3339 or relative (-15m). stat, health, compare, triage.",
         ),
     ] = None,
     no_color: Annotated[bool, typer.Option("--no-color", help="Disable colour (also NO_COLOR).")] = False,

@@ -9,8 +9,8 @@ mesh's metric shape is made once.
 
 Stable API (add, don't rename): ``telemetry_for(mesh)`` and the ``Telemetry`` methods ``requests``, ``latency``,
 ``latency_buckets``, ``tcp_open``, ``tcp_opened``, ``tcp_read``, ``tcp_write``, ``success``, ``mtls``,
-``protocol``, ``identities``, ``workload_labels``, ``base`` and the attributes ``class_labels``, ``edge_labels``,
-``security_labels``; ``selector``, ``Excluding``, ``names_matcher``, ``QUANTILES``.
+``protocol``, ``identities``, ``workload_labels``, ``base``, ``latency_bucket_counts`` and the attributes
+``class_labels``, ``edge_labels``, ``security_labels``; ``selector``, ``Excluding``, ``names_matcher``, ``QUANTILES``.
 
 A ``view`` is whose proxy reported the series: ``"server"`` (Linkerd ``direction="inbound"``, Istio
 ``reporter="destination"``) or ``"client"`` (``direction="outbound"``, ``reporter="source"``). Every query a
@@ -143,6 +143,14 @@ class Telemetry:
         """(namespace label, name label) naming the ``end`` ("src"/"dst") of a request as a workload of the kind
         whose Linkerd label is ``kind_label`` (deployment, statefulset, daemonset, k8s_job), in the view that names
         both ends (client view for Linkerd, either view for Istio)."""
+        raise NotImplementedError
+
+    # -- added for compare/triage (new functions only: other branches edit the methods above) -------------------------
+
+    def latency_bucket_counts(self, matchers: Mapping[str, MatchValue], window: str, by: Sequence[str], *,
+                              view: str) -> str:  # fmt: skip
+        """Requests per cumulative latency bucket counted over the whole window (``increase``, not a rate), per
+        ``by`` group and ``le``: the counts a rank test compares (compare), unlike latency_buckets' rates."""
         raise NotImplementedError
 
 

@@ -96,5 +96,9 @@ class IstioTelemetry(Telemetry):
         side = "source" if end == "src" else "destination"
         return f"{side}_workload_namespace", f"{side}_workload"
 
+    def latency_bucket_counts(self, matchers, window, by, *, view) -> str:  # type: ignore[override]
+        sel = self._sel(matchers, view)
+        return f"sum(increase(istio_request_duration_milliseconds_bucket{sel}[{window}])) by ({by_clause(['le', *by])})"
+
 
 ISTIO_TELEMETRY = IstioTelemetry()
