@@ -75,6 +75,8 @@ def _run(request: StatRequest, *, kube: Any, prom: Any, mesh: Any, namespace: st
         StatTable(sel.kind, tuple(build_rows(plan, objs, collector.metrics(), request)))
         for sel, plan, objs, collector in zip(request.selections, plans, objects, collectors, strict=True)
     ]
+    if request.peer is not None and not any(t.rows for t in tables):
+        require_peer(kube, request.peer, namespace)
     notes = [f"warning: Prometheus: {w}" for w in dict.fromkeys(getattr(prom, "warnings", []))]
     if request.peer is None:
         silent = [(t.kind, r) for t in tables for r in silent_meshed(t.rows)]
@@ -103,6 +105,20 @@ def require_namespace(kube: Any, namespace: str, request: StatRequest) -> None:
         kube.get("namespaces", namespace)
     except NotFoundError:
         raise NotFoundError(f'namespace "{namespace}" not found') from None
+    except UnreachableError:
+        raise
+    except MeshctlError:
+        pass
+
+
+def require_peer(kube: Any, peer: Any, namespace: str) -> None:
+    """No traffic to or from the --to/--from resource: if it does not exist, that is a typo (exit 4), not "No
+    traffic found". One GET, made only when every table came back empty; other errors keep the empty answer."""
+    where = peer.namespace or namespace
+    try:
+        kube.get(peer.kind.resource, peer.name, where)
+    except NotFoundError:
+        raise NotFoundError(f'{peer.kind.short}/{peer.name} not found in namespace "{where}"') from None
     except UnreachableError:
         raise
     except MeshctlError:

@@ -56,3 +56,19 @@ def test_selector_the_api_server_cannot_parse_is_a_usage_error(bed, selector, ou
     assert first.startswith(f"Error: invalid label selector {selector!r}: "), r.stderr
     assert rest == ["hint: -l/--selector takes kubectl's syntax, e.g. app=web,tier!=db or 'app in (web,api)'"]
     assert r.stdout == "" and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("flag", ["--to", "--from"])
+@pytest.mark.parametrize("output", [[], ["-o", "json"]], ids=["table", "json"])
+def test_missing_peer_is_not_found(bed, flag, output):
+    # the demo's payments lives in shop: in data it is a typo, not a workload nobody calls
+    r = run(["stat", "deploy", "-n", "data", flag, "deploy/payments", *output], env=bed.env())
+    assert r.code == ExitCode.NOT_FOUND, r.stderr
+    assert r.stderr == 'Error: deploy/payments not found in namespace "data"\n'
+    assert r.stdout == ""
+
+
+def test_existing_peer_without_traffic_is_still_no_traffic(bed):
+    r = run(["stat", "job", "-n", "data", "--to", "deploy/payments", "--to-namespace", "shop"], env=bed.env())
+    assert (r.code, r.stdout) == (0, ""), r.stderr
+    assert "No traffic found" in r.stderr
