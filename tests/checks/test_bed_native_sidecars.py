@@ -62,7 +62,7 @@ def test_the_proxy_is_an_init_container_reporting_under_init_container_statuses(
 
 
 def test_proxy_checks_read_native_sidecars(bed):
-    r = run(["check", "--proxy", "-n", "app", "--category", "data-plane", "-o", "json"], env=bed.env())
+    r = run(["check", "--proxy", "-n", "app", "--category", "data-plane", "-o", "json", "--wait", "0"], env=bed.env())
     checks = by_id(json.loads(r.stdout))
     proxy = PROXY[bed.mesh]
     api, cache, batch = (_pod_name(bed, p) for p in ("api-", "cache-", "batch-"))
@@ -81,7 +81,7 @@ def test_proxy_checks_read_native_sidecars(bed):
     assert checks["dp-uninjected"]["result"] == "warning"  # late: no proxy at all
     # every ready native-sidecar pod (web, api, worker x2, batch; cache is not ready) has its proxy's series
     assert checks["dp-metrics"]["result"] == "success"
-    v = run(["check", "--proxy", "-n", "app", "--category", "data-plane", "-v"], env=bed.env())
+    v = run(["check", "--proxy", "-n", "app", "--category", "data-plane", "-v", "--wait", "0"], env=bed.env())
     metric = {"linkerd": 'proxy_build_info{namespace="app"}', "istio": 'istio_build{component="proxy",namespace="app"}'}
     assert f"    5 ready meshed pod(s) have {metric[bed.mesh]} series\n" in v.stdout
 
