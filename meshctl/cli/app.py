@@ -33,6 +33,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "meshctl.cli.health:health",
         "Health of each workload over time (a workloads x time matrix), and when it changed.",
     ),
+    "slo": (
+        "meshctl.cli.slo:slo",
+        "SLOs of mesh workloads: SLI, error budget, burn rates and alerts (status); Prometheus rules (rules).",
+    ),
     "tap": ("meshctl.cli.tap:tap", "Watch requests through the proxies live, from their access logs."),
     "top": ("meshctl.cli.top:top", "Live table of the busiest paths, from the proxies' access logs."),
     "analyze": (

@@ -99,6 +99,21 @@ class Telemetry:
         """Cumulative latency bucket rates per ``by`` group and ``le`` (quantiles computed after folding groups)."""
         raise NotImplementedError
 
+    def latency_counts(self, matchers: Mapping[str, MatchValue], window: str, by: Sequence[str], *, view: str) -> str:
+        """Responses in the window at or under each latency bound (cumulative counts by ``le``, ``+Inf`` = all),
+        per ``by`` group: the good events of a latency SLO, counted (not a rate). Added for `meshctl slo`."""
+        raise NotImplementedError
+
+    def first_sample(self, matchers: Mapping[str, MatchValue], window: str, resolution: str, *, view: str) -> str:
+        """The earliest timestamp (unix seconds) at which a requests series of the selection has a sample inside
+        the window, to the subquery's resolution: how much of an SLO period Prometheus covers. Added for slo."""
+        raise NotImplementedError
+
+    def server_workload(self, kind_label: str, namespace: str, name: str) -> dict[str, MatchValue]:
+        """Matchers selecting the requests a workload served, in the server view (``kind_label`` as Linkerd's:
+        deployment, statefulset, daemonset, k8s_job). Added for `meshctl slo`."""
+        raise NotImplementedError
+
     # -- TCP ------------------------------------------------------------------------------------------------------
 
     def tcp_open(self, matchers: Mapping[str, MatchValue], by: Sequence[str], *, view: str) -> str:

@@ -50,6 +50,18 @@ class IstioTelemetry(Telemetry):
         sel = self._sel(matchers, view)
         return f"sum(rate(istio_request_duration_milliseconds_bucket{sel}[{window}])) by ({by_clause(['le', *by])})"
 
+    def latency_counts(self, matchers, window, by, *, view) -> str:  # type: ignore[override]
+        sel = self._sel(matchers, view)
+        return f"sum(increase(istio_request_duration_milliseconds_bucket{sel}[{window}])) by ({by_clause(['le', *by])})"
+
+    def first_sample(self, matchers, window, resolution, *, view) -> str:  # type: ignore[override]
+        sel = self._sel(matchers, view)
+        return f"min(min_over_time(timestamp(istio_requests_total{sel})[{window}:{resolution}]))"
+
+    def server_workload(self, kind_label, namespace, name) -> dict[str, MatchValue]:  # type: ignore[override]
+        # Istio names the server as the destination whatever its kind
+        return {"destination_workload_namespace": namespace, "destination_workload": name}
+
     def tcp_open(self, matchers, by, *, view) -> str:  # type: ignore[override]
         sel, b = self._sel(matchers, view), by_clause(by)
         # open = opened - closed; `or ... * 0` keeps groups that never closed a connection

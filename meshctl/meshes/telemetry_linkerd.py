@@ -47,6 +47,18 @@ class LinkerdTelemetry(Telemetry):
         # irate, as viz does: the last two scrapes of the window
         return f"sum(irate(response_latency_ms_bucket{sel}[{window}])) by ({by_clause(['le', *by])})"
 
+    def latency_counts(self, matchers, window, by, *, view) -> str:  # type: ignore[override]
+        sel = self._sel(matchers, view)
+        return f"sum(increase(response_latency_ms_bucket{sel}[{window}])) by ({by_clause(['le', *by])})"
+
+    def first_sample(self, matchers, window, resolution, *, view) -> str:  # type: ignore[override]
+        sel = self._sel(matchers, view)
+        return f"min(min_over_time(timestamp(response_total{sel})[{window}:{resolution}]))"
+
+    def server_workload(self, kind_label, namespace, name) -> dict[str, MatchValue]:  # type: ignore[override]
+        # inbound series carry the serving pod's own labels
+        return {"namespace": namespace, kind_label: name}
+
     def tcp_open(self, matchers, by, *, view) -> str:  # type: ignore[override]
         return f"sum(tcp_open_connections{self._sel(matchers, view)}) by ({by_clause(by)})"
 

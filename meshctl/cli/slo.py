@@ -1,0 +1,51 @@
+"""CLI layer: `meshctl slo status|rules` (thin: file -> meshctl.stats.slo -> meshctl.render.slo)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from meshctl.cli.env import get_env
+from meshctl.errors import FailedError, InputError, UsageError
+
+ACTIONS = ("status", "rules")
+
+
+def slo(
+    ctx: typer.Context,
+    action: Annotated[str, typer.Argument(metavar="ACTION", help="status or rules.")],
+    file: Annotated[str, typer.Option("--file", "-f", metavar="FILE", help="The SLOs (YAML, see docs/slo.md).")],
+    output: Annotated[str, typer.Option("--output", "-o", metavar="FORMAT", help="table or json.")] = "table",
+) -> None:
+    """Service-level objectives of mesh workloads: SLI, error budget, burn rates and alerts (status), or
+    Prometheus rules for them (rules).
+
+    Examples: `meshctl slo status -f slos.yaml`, `meshctl slo status -f slos.yaml --at -1h -o json`.
+    """
+    from meshctl.stats.slo_spec import parse
+
+    env = get_env(ctx)
+    if action not in ACTIONS:
+        raise UsageError(f"unknown action {action!r}", hint="use `meshctl slo status` or `meshctl slo rules`")
+    if output not in ("table", "json"):
+        raise UsageError(f"unknown output format {output!r}", hint="use -o table or -o json")
+    try:
+        text = Path(file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{file}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
+    slos = parse(text, file)
+    if action == "rules":
+        raise UsageError("`meshctl slo rules` is not implemented yet", hint="see docs/slo.md")
+    from meshctl.stats import slo as core
+
+    at = time.time() if env.settings.at is None else env.settings.at
+    statuses = core.run(env.prom(), env.mesh().name, slos, at)
+    from meshctl.render import slo as render
+
+    env.write(render.to_json(statuses, at) if output == "json" else render.table(statuses, at))
+    failed = [st.slo.name for st in statuses if st.error]
+    if failed:
+        raise FailedError(f"{len(failed)} SLO(s) could not be evaluated: {', '.join(failed)}")

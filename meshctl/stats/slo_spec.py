@@ -1,0 +1,137 @@
+"""Core layer: SLO declarations for `meshctl slo` (pure): meshctl's own YAML form, parsed into ``Slo`` objects.
+
+The form follows Alibaba ASM's Sloth-shaped SLOs with mesh-aware SLIs (../shared/reference/next-wave-operate.md
+a.5, a.9), so one file works on Linkerd and on Istio (the PromQL comes from meshctl/meshes/telemetry*.py):
+
+    slos:
+      - name: api-availability
+        target: deploy/api          # deploy|sts|ds|job / NAME, the workload that serves the requests
+        namespace: store
+        objective: 99.9             # percent of good requests
+        window: 30d                 # the SLO period (rolling)
+        sli: availability           # non-5xx, no-response and gRPC-status aware (the mesh's failure class)
+      - name: api-latency
+        ...
+        sli: {latency: 250ms}       # requests answered at or under 250 ms; the bound must be a histogram bound
+
+Bad input raises InputError naming ``file:line``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from meshctl.errors import InputError
+
+KINDS = {"deploy": "deployment", "deployment": "deployment", "sts": "statefulset", "statefulset": "statefulset",
+         "ds": "daemonset", "daemonset": "daemonset", "job": "k8s_job"}  # fmt: skip
+SHORT = {"deployment": "deploy", "statefulset": "sts", "daemonset": "ds", "k8s_job": "job"}
+UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
+
+
+@dataclass(frozen=True)
+class Slo:
+    name: str
+    namespace: str
+    kind: str  # Linkerd's label for the workload kind: deployment, statefulset, daemonset, k8s_job
+    workload: str
+    objective: float  # a ratio, 0.999
+    period_s: float
+    sli: str  # "availability" or "latency"
+    threshold_ms: float | None = None
+    source: str = ""  # file:line
+
+    @property
+    def target(self) -> str:
+        return f"{SHORT[self.kind]}/{self.workload}"
+
+
+def parse_duration(text: str) -> float | None:
+    """'30d', '1h30m', '250ms' -> seconds; None if it is not a duration."""
+    raw = str(text).strip()
+    pos, total = 0, 0.0
+    for m in _DURATION.finditer(raw):
+        if m.start() != pos:
+            return None
+        total += float(m.group(1)) * UNITS[m.group(2)]
+        pos = m.end()
+    return total if pos == len(raw) and pos else None
+
+
+class _Loader:
+    """yaml's SafeLoader whose mappings remember their line (for file:line errors)."""
+
+    @staticmethod
+    def load(text: str, path: str) -> Any:
+        import yaml
+
+        class Lines(dict):
+            line = 0
+
+        class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+            pass
+
+        def mapping(loader, node):
+            d = Lines(loader.construct_mapping(node, deep=True))
+            d.line = node.start_mark.line + 1
+            return d
+
+        Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+        try:
+            return yaml.load(text, Loader=Loader)  # noqa: S506 - a SafeLoader subclass
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"{path}:{mark.line + 1}" if mark else path
+            raise InputError(f"{where}: not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
+
+
+def parse(text: str, path: str) -> list[Slo]:
+    doc = _Loader.load(text, path)
+    if not isinstance(doc, dict) or not isinstance(doc.get("slos"), list) or not doc["slos"]:
+        raise InputError(f"{path}:1: expected a mapping with a non-empty list 'slos'", hint="see docs/slo.md")
+    out = [_one(item, path, getattr(doc, "line", 1)) for item in doc["slos"]]
+    names = [s.name for s in out]
+    for s in out:
+        if names.count(s.name) > 1:
+            raise InputError(f"{s.source}: SLO name {s.name!r} appears twice")
+    return out
+
+
+def _one(item: Any, path: str, parent_line: int) -> Slo:
+    line = getattr(item, "line", parent_line)
+    where = f"{path}:{line}"
+    if not isinstance(item, dict):
+        raise InputError(f"{where}: each entry of 'slos' must be a mapping")
+
+    def need(key: str) -> Any:
+        if item.get(key) in (None, ""):
+            raise InputError(f"{where}: SLO is missing {key!r}")
+        return item[key]
+
+    name = str(need("name"))
+    target = str(need("target"))
+    kind, _, workload = target.partition("/")
+    if kind not in KINDS or not workload:
+        raise InputError(f"{where}: target {target!r} is not KIND/NAME", hint="e.g. deploy/api (deploy, sts, ds, job)")
+    namespace = str(need("namespace"))
+    try:
+        objective = float(need("objective"))
+    except (TypeError, ValueError):
+        raise InputError(f"{where}: objective {item['objective']!r} is not a number (percent, e.g. 99.9)") from None
+    if not 0 < objective < 100:
+        raise InputError(f"{where}: objective {objective:g} must be a percent between 0 and 100 (e.g. 99.9)")
+    period = parse_duration(str(item.get("window", "30d")))
+    if not period:
+        raise InputError(f"{where}: window {item.get('window')!r} is not a duration (e.g. 30d, 28d, 7d)")
+    sli, threshold = need("sli"), None
+    if isinstance(sli, dict) and set(sli) == {"latency"}:
+        seconds = parse_duration(str(sli["latency"]))
+        if not seconds:
+            raise InputError(f"{where}: latency threshold {sli['latency']!r} is not a duration (e.g. 250ms)")
+        sli, threshold = "latency", seconds * 1000
+    elif sli != "availability":
+        raise InputError(f"{where}: sli must be 'availability' or {{latency: DURATION}}, not {sli!r}")
+    return Slo(name, namespace, KINDS[kind], workload, objective / 100, period, sli, threshold, where)
