@@ -8,6 +8,8 @@ from typing import Any
 from meshctl.stats.slo import SloStatus
 from meshctl.timeparse import rfc3339
 
+WIDTH = 80
+
 
 def duration(seconds: float | None) -> str:
     if seconds is None:
@@ -28,7 +30,7 @@ def _pct(v: float | None, digits: int = 1) -> str:
 
 
 def _num(v: float | None) -> str:
-    return "-" if v is None else f"{v:.2f}"
+    return "-" if v is None else f"{v:.2f}" if abs(v) < 100 else f"{v:.0f}"
 
 
 def _events(v: float) -> str:
@@ -50,8 +52,14 @@ def block(st: SloStatus) -> list[str]:
     left = st.allowed - st.bad
     lines.append(f"  budget {_events(st.allowed)} requests: spent {_events(st.bad)} ({_pct(st.spent)}),"
                  f" remaining {_events(left)} ({_pct(st.remaining)})")  # fmt: skip
-    burns = "  ".join(f"{b.window} {_num(b.rate(st.budget))}{'*' if b.partial else ''}" for b in st.burns)
-    lines.append(f"  burn  {burns}")
+    line = "  burn "
+    for b in st.burns:
+        token = f" {b.window} {_num(b.rate(st.budget))}{'*' if b.partial else ''}"
+        if len(line) + len(token) > WIDTH:  # wrap under the first window
+            lines.append(line)
+            line = "       "
+        line += token
+    lines.append(line)
     if any(b.partial for b in st.burns):
         lines.append("        * over the data there, shorter than the window")
     for a in st.alerts:
@@ -71,6 +79,11 @@ def table(statuses: list[SloStatus], at: float) -> str:
     return "\n".join(out)
 
 
+def _r(v: float | None, digits: int = 12) -> float | None:
+    """Round away float noise of increase() (0.49999999999999956 -> 0.5): figures are exact to far fewer digits."""
+    return None if v is None else round(v, digits)
+
+
 def to_dict(st: SloStatus) -> dict[str, Any]:
     s = st.slo
     d: dict[str, Any] = {
@@ -79,7 +92,7 @@ def to_dict(st: SloStatus) -> dict[str, Any]:
         "mesh": st.mesh,
         "view": "server",
         "sli": {"kind": s.sli, "threshold_ms": s.threshold_ms, "bound_used_ms": st.bound_ms},
-        "objective": s.objective,
+        "objective": _r(s.objective),
         "window_s": s.period_s,
         "budgeting_method": "Occurrences",
         "error": st.error,
@@ -88,17 +101,18 @@ def to_dict(st: SloStatus) -> dict[str, Any]:
         return d
     d.update({
         "coverage": {"first_sample": rfc3339(st.first_sample) if st.first_sample else None,
-                     "covered_s": st.covered_s, "ratio": st.coverage},
+                     "covered_s": _r(st.covered_s, 3), "ratio": _r(st.coverage)},
         "events": {"total": round(st.total), "bad": round(st.bad), "good": round(st.total - st.bad)},
-        "sli_value": st.sli,
-        "error_budget": {"ratio": st.budget, "allowed": st.allowed, "consumed": st.bad, "consumed_ratio": st.spent,
-                         "remaining": st.allowed - st.bad, "remaining_ratio": st.remaining},
-        "burn_rate": {b.window: b.rate(st.budget) for b in st.burns},
-        "burn_windows": [{"window": b.window, "covered_s": b.covered_s, "partial": b.partial,
+        "sli_value": _r(st.sli),
+        "error_budget": {"ratio": _r(st.budget), "allowed": _r(st.allowed, 3), "consumed": _r(st.bad, 3),
+                         "consumed_ratio": _r(st.spent), "remaining": _r(st.allowed - st.bad, 3),
+                         "remaining_ratio": _r(st.remaining)},
+        "burn_rate": {b.window: _r(b.rate(st.budget), 9) for b in st.burns},
+        "burn_windows": [{"window": b.window, "covered_s": _r(b.covered_s, 3), "partial": b.partial,
                           "total": round(b.total), "bad": round(b.bad)} for b in st.burns],
-        "alerts": [{"severity": a.severity, "long": a.long, "short": a.short, "factor": a.factor,
-                    "long_value": a.long_burn, "short_value": a.short_burn, "firing": a.firing} for a in st.alerts],
-        "time_to_exhaustion_s": st.time_to_exhaustion_s,
+        "alerts": [{"severity": a.severity, "long": a.long, "short": a.short, "factor": _r(a.factor, 6),
+                    "long_value": _r(a.long_burn, 9), "short_value": _r(a.short_burn, 9), "firing": a.firing} for a in st.alerts],
+        "time_to_exhaustion_s": _r(st.time_to_exhaustion_s, 0),
         "queries": st.queries,
     })  # fmt: skip
     return d
