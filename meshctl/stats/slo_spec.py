@@ -134,4 +134,4 @@ def _one(item: Any, path: str, parent_line: int) -> Slo:
         sli, threshold = "latency", seconds * 1000
     elif sli != "availability":
         raise InputError(f"{where}: sli must be 'availability' or {{latency: DURATION}}, not {sli!r}")
-    return Slo(name, namespace, KINDS[kind], workload, objective / 100, period, sli, threshold, where)
+    return Slo(name, namespace, KINDS[kind], workload, round(objective / 100, 12), period, sli, threshold, where)
