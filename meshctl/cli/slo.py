@@ -38,7 +38,12 @@ def slo(
         raise InputError(f"{file}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
     slos = parse(text, file)
     if action == "rules":
-        raise UsageError("`meshctl slo rules` is not implemented yet", hint="see docs/slo.md")
+        # offline: the rules are PromQL text; only the mesh (for its metric names) is needed
+        from meshctl.render.slo_rules import to_yaml
+        from meshctl.stats.slo_rules import groups
+
+        env.write(to_yaml(groups(slos, env.mesh().name)))
+        return
     from meshctl.stats import slo as core
 
     at = time.time() if env.settings.at is None else env.settings.at

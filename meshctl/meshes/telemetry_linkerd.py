@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from meshctl.meshes.telemetry import Excluding, MatchValue, Telemetry, by_clause
+from meshctl.meshes.telemetry import Excluding, MatchRegex, MatchValue, Telemetry, by_clause, le_regex
 
 ADMIN_PORT = 4191
 ADMIN_EXCLUSION = {"target_addr": Excluding(f".*:{ADMIN_PORT}")}
@@ -54,6 +54,15 @@ class LinkerdTelemetry(Telemetry):
     def first_sample(self, matchers, window, resolution, *, view) -> str:  # type: ignore[override]
         sel = self._sel(matchers, view)
         return f"min(min_over_time(timestamp(response_total{sel})[{window}:{resolution}]))"
+
+    def request_rate(self, matchers, window, *, view, failed=False) -> str:  # type: ignore[override]
+        # the proxy classifies 5xx and a non-zero grpc-status as failure (unless a ServiceProfile says otherwise)
+        sel = self._sel(matchers, view, {"classification": "failure"} if failed else None)
+        return f"sum(rate(response_total{sel}[{window}]))"
+
+    def latency_under_rate(self, matchers, window, bound_ms, *, view) -> str:  # type: ignore[override]
+        sel = self._sel(matchers, view, {"le": MatchRegex(le_regex(bound_ms))})
+        return f"sum(rate(response_latency_ms_bucket{sel}[{window}]))"
 
     def server_workload(self, kind_label, namespace, name) -> dict[str, MatchValue]:  # type: ignore[override]
         # inbound series carry the serving pod's own labels

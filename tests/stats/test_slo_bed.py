@@ -140,3 +140,59 @@ def test_goldens(sbed, golden, variant, args):
 def test_no_float_noise_in_json(sbed):
     doc = json.loads(_status(sbed, "-o", "json").stdout)
     assert all(isinstance(v, int | float) and math.isfinite(v) for s in doc["slos"] for v in s["burn_rate"].values())
+
+
+# ---- slo rules -----------------------------------------------------------------------------------------------
+
+
+def test_rules_pass_promtool_and_their_slis_equal_the_truth(sbed, tmp_path):
+    """The rule file passes `promtool check rules`; each recorded SLI expression, evaluated on the bed's Prometheus
+    at the anchor, equals the truth's error ratio over that window (the same series shape Linkerd's viz / Istio's
+    Prometheus scrape: response_total / istio_requests_total and their latency buckets)."""
+    import subprocess
+
+    import requests
+    import yaml
+
+    r = run(["slo", "rules", "-f", str(SLOS)], env={"MESHCTL_MESH": sbed.mesh})
+    assert r.code == 0, r.stderr
+    path = tmp_path / "rules.yaml"
+    path.write_text(r.stdout)
+    check = subprocess.run(["promtool", "check", "rules", str(path)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    doc = yaml.safe_load(r.stdout)
+    names = {g["name"] for g in doc["groups"]}
+    assert (
+        "sloth-slo-sli-recordings-api-api-availability" in names
+        and "sloth-slo-alerts-checkout-checkout-availability" in names
+    )
+    kinds = {name: (w, sli) for name, w, sli in CASES}
+    checked = 0
+    for g in doc["groups"]:
+        for rule in g["rules"]:
+            if (
+                rule.get("record") != "slo:sli_error:ratio_rate1h"
+                and rule.get("record") != "slo:sli_error:ratio_rate5m"
+            ):
+                continue
+            workload, sli = kinds[rule["labels"]["sloth_slo"]]
+            seconds = WINDOWS[rule["labels"]["sloth_window"]]
+            total, bad = events(sbed, workload, sli, seconds)
+            got = requests.get(
+                f"{sbed.prometheus_url}/api/v1/query",
+                params={"query": rule["expr"], "time": sbed.prometheus.anchor},
+                timeout=10,
+            ).json()
+            value = float(got["data"]["result"][0]["value"][1])
+            assert value == pytest.approx(bad / total, rel=1e-6), rule["labels"]
+            checked += 1
+    assert checked == 2 * len(CASES)
+    alerts = [r for g in doc["groups"] for r in g["rules"] if "alert" in r]
+    assert sorted(a["labels"]["sloth_severity"] for a in alerts) == [
+        "page",
+        "page",
+        "page",
+        "ticket",
+        "ticket",
+        "ticket",
+    ]
