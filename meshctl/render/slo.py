@@ -108,7 +108,7 @@ def to_dict(st: SloStatus) -> dict[str, Any]:
                          "consumed_ratio": _r(st.spent), "remaining": _r(st.allowed - st.bad, 3),
                          "remaining_ratio": _r(st.remaining)},
         "burn_rate": {b.window: _r(b.rate(st.budget), 9) for b in st.burns},
-        "burn_windows": [{"window": b.window, "covered_s": _r(b.covered_s, 3), "partial": b.partial,
+        "burn_windows": [{"window": b.window, "covered_s": _r(float(b.covered_s), 3), "partial": b.partial,
                           "total": round(b.total), "bad": round(b.bad)} for b in st.burns],
         "alerts": [{"severity": a.severity, "long": a.long, "short": a.short, "factor": _r(a.factor, 6),
                     "long_value": _r(a.long_burn, 9), "short_value": _r(a.short_burn, 9), "firing": a.firing} for a in st.alerts],

@@ -9,7 +9,8 @@ def to_yaml(groups: list[dict[str, Any]]) -> str:
     import yaml
 
     class Dumper(yaml.SafeDumper):
-        pass
+        def ignore_aliases(self, data: Any) -> bool:  # shared label dicts stay spelled out (no &id001 anchors)
+            return True
 
     def text(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if "\n" in value else None)
