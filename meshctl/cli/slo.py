@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from meshctl.cli.env import get_env
-from meshctl.errors import FailedError, InputError, UsageError
+from meshctl.errors import FailedError, InputError, NotFoundError, UsageError
 
 ACTIONS = ("status", "rules")
 
@@ -17,7 +17,15 @@ ACTIONS = ("status", "rules")
 def slo(
     ctx: typer.Context,
     action: Annotated[str, typer.Argument(metavar="ACTION", help="status or rules.")],
-    file: Annotated[str, typer.Option("--file", "-f", metavar="FILE", help="The SLOs (YAML, see docs/slo.md).")],
+    file: Annotated[
+        str | None, typer.Option("--file", "-f", metavar="FILE", help="The SLOs (YAML, see docs/slo.md).")
+    ] = None,
+    from_cluster: Annotated[
+        bool, typer.Option("--from-cluster", help="Also the SLOs of ConfigMaps labelled meshctl.io/slo (-n / -A).")
+    ] = False,
+    all_namespaces: Annotated[
+        bool, typer.Option("--all-namespaces", "-A", help="--from-cluster: every namespace.")
+    ] = False,
     output: Annotated[str, typer.Option("--output", "-o", metavar="FORMAT", help="table or json.")] = "table",
 ) -> None:
     """Service-level objectives of mesh workloads: SLI, error budget, burn rates and alerts (status), or
@@ -32,11 +40,23 @@ def slo(
         raise UsageError(f"unknown action {action!r}", hint="use `meshctl slo status` or `meshctl slo rules`")
     if output not in ("table", "json"):
         raise UsageError(f"unknown output format {output!r}", hint="use -o table or -o json")
-    try:
-        text = Path(file).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{file}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
-    slos = parse(text, file)
+    if file is None and not from_cluster:
+        raise UsageError("no SLOs given", hint="use -f FILE and/or --from-cluster")
+    slos = []
+    if file is not None:
+        try:
+            text = Path(file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"{file}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
+        slos = parse(text, file)
+    if from_cluster:
+        from meshctl.stats.slo_spec import CONFIGMAP_LABEL, from_configmaps
+
+        namespace = None if all_namespaces else env.namespace()
+        slos += from_configmaps(env.kube().list("configmap", namespace, label_selector=CONFIGMAP_LABEL))
+        if not slos:
+            raise NotFoundError(f"no ConfigMap labelled {CONFIGMAP_LABEL} declares an SLO",
+                                hint="see docs/slo.md (the cluster form)")  # fmt: skip
     if action == "rules":
         # offline: the rules are PromQL text; only the mesh (for its metric names) is needed
         from meshctl.render.slo_rules import to_yaml

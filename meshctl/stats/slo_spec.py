@@ -14,7 +14,10 @@ a.5, a.9), so one file works on Linkerd and on Istio (the PromQL comes from mesh
         ...
         sli: {latency: 250ms}       # requests answered at or under 250 ms; the bound must be a histogram bound
 
-Bad input raises InputError naming ``file:line``.
+The cluster form is the same YAML in a ConfigMap labelled ``meshctl.io/slo`` (any value), under any key ending in
+``.yaml``/``.yml``; an SLO without ``namespace`` takes the ConfigMap's (``configmaps`` below).
+
+Bad input raises InputError naming ``file:line`` (``configmap/NS/NAME/KEY:line`` for the cluster form).
 """
 
 from __future__ import annotations
@@ -88,11 +91,12 @@ class _Loader:
             raise InputError(f"{where}: not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
 
 
-def parse(text: str, path: str) -> list[Slo]:
+def parse(text: str, path: str, default_namespace: str | None = None) -> list[Slo]:
+    """``default_namespace``: for SLOs without one (a ConfigMap's own namespace)."""
     doc = _Loader.load(text, path)
     if not isinstance(doc, dict) or not isinstance(doc.get("slos"), list) or not doc["slos"]:
         raise InputError(f"{path}:1: expected a mapping with a non-empty list 'slos'", hint="see docs/slo.md")
-    out = [_one(item, path, getattr(doc, "line", 1)) for item in doc["slos"]]
+    out = [_one(item, path, getattr(doc, "line", 1), default_namespace) for item in doc["slos"]]
     names = [s.name for s in out]
     for s in out:
         if names.count(s.name) > 1:
@@ -100,7 +104,7 @@ def parse(text: str, path: str) -> list[Slo]:
     return out
 
 
-def _one(item: Any, path: str, parent_line: int) -> Slo:
+def _one(item: Any, path: str, parent_line: int, default_namespace: str | None = None) -> Slo:
     line = getattr(item, "line", parent_line)
     where = f"{path}:{line}"
     if not isinstance(item, dict):
@@ -116,7 +120,7 @@ def _one(item: Any, path: str, parent_line: int) -> Slo:
     kind, _, workload = target.partition("/")
     if kind not in KINDS or not workload:
         raise InputError(f"{where}: target {target!r} is not KIND/NAME", hint="e.g. deploy/api (deploy, sts, ds, job)")
-    namespace = str(need("namespace"))
+    namespace = str(item.get("namespace") or default_namespace or need("namespace"))
     try:
         objective = float(need("objective"))
     except (TypeError, ValueError):
@@ -135,3 +139,17 @@ def _one(item: Any, path: str, parent_line: int) -> Slo:
     elif sli != "availability":
         raise InputError(f"{where}: sli must be 'availability' or {{latency: DURATION}}, not {sli!r}")
     return Slo(name, namespace, KINDS[kind], workload, round(objective / 100, 12), period, sli, threshold, where)
+
+
+CONFIGMAP_LABEL = "meshctl.io/slo"
+
+
+def from_configmaps(items: list[dict[str, Any]]) -> list[Slo]:
+    """SLOs declared in ConfigMaps (already selected by ``CONFIGMAP_LABEL``), in name order."""
+    out: list[Slo] = []
+    for cm in sorted(items, key=lambda c: (c["metadata"].get("namespace", ""), c["metadata"]["name"])):
+        ns, name = cm["metadata"].get("namespace", ""), cm["metadata"]["name"]
+        for key, text in sorted((cm.get("data") or {}).items()):
+            if key.endswith((".yaml", ".yml")):
+                out += parse(text, f"configmap/{ns}/{name}/{key}", default_namespace=ns)
+    return out

@@ -196,3 +196,39 @@ def test_rules_pass_promtool_and_their_slis_equal_the_truth(sbed, tmp_path):
         "ticket",
         "ticket",
     ]
+
+
+# ---- the cluster form: ConfigMaps labelled meshctl.io/slo ---------------------------------------------------
+
+
+def _configmap(name: str, text: str) -> dict:
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": NS,
+            "labels": {"meshctl.io/slo": "true"}}, "data": {"slos.yaml": text, "README": "not an SLO file"}}  # fmt: skip
+
+
+def test_configmap_form_gives_the_same_figures_as_the_file(sbed):
+    # the namespace is left out: an SLO in a ConfigMap defaults to the ConfigMap's namespace
+    text = SLOS.read_text().replace(f"    namespace: {NS}\n", "")
+    sbed.create(_configmap("shop-slos", text))
+    try:
+        at = rfc3339(sbed.prometheus.anchor)
+        r = run(["--at", at, "slo", "status", "--from-cluster", "-n", NS, "-o", "json"], env=sbed.env())
+        assert r.code == 0, r.stderr
+        from_file = json.loads(_status(sbed, "-o", "json").stdout)
+        assert json.loads(r.stdout) == from_file
+        r = run(["--at", at, "slo", "status", "--from-cluster", "-A", "-o", "json"], env=sbed.env(readonly=True))
+        assert r.code == 0 and json.loads(r.stdout) == from_file
+    finally:
+        sbed.delete("v1", "ConfigMap", "shop-slos", NS)
+
+
+def test_configmap_errors_name_the_configmap_and_line(sbed):
+    sbed.create(_configmap("bad-slos", "slos:\n- name: x\n  target: pod/x\n  objective: 99\n  sli: availability\n"))
+    try:
+        r = run(["slo", "status", "--from-cluster", "-n", NS], env=sbed.env())
+        assert r.code == 65 and r.stdout == ""
+        assert f"configmap/{NS}/bad-slos/slos.yaml:2: target 'pod/x' is not KIND/NAME" in r.stderr
+    finally:
+        sbed.delete("v1", "ConfigMap", "bad-slos", NS)
+    r = run(["slo", "status", "--from-cluster", "-n", NS], env=sbed.env())
+    assert r.code == 4 and "no ConfigMap labelled meshctl.io/slo" in r.stderr
