@@ -64,7 +64,7 @@ def block(st: SloStatus) -> list[str]:
         lines.append("        * over the data there, shorter than the window")
     for a in st.alerts:
         state = "FIRING" if a.firing else "-"
-        lines.append(f"  {a.severity:<6} {a.long + '/' + a.short:<7} burn > {a.factor:<5g}  long {_num(a.long_burn)}"
+        lines.append(f"  {a.severity:<6} {a.long + '/' + a.short:<7} burn > {format(a.factor, '.4g'):<6}  long {_num(a.long_burn)}"
                      f"  short {_num(a.short_burn)}  {state}")  # fmt: skip
     tte = st.time_to_exhaustion_s
     lines.append("  budget exhausted" if tte == 0 else
