@@ -39,13 +39,18 @@ def _events(v: float) -> str:
 
 def block(st: SloStatus) -> list[str]:
     s = st.slo
-    sli = "availability" if s.sli == "availability" else f"latency <= {s.threshold_ms:g} ms"
-    lines = [f"{s.name}  {s.namespace}/{s.target}  {sli}", f"  objective {s.objective * 100:g}% over "
+    sli = (f"latency <= {s.threshold_ms:g} ms" if s.sli == "latency" else
+           "events (Sloth spec)" if s.sli == "events" else "availability")  # fmt: skip
+    where = f"{s.namespace}/{s.target}" if s.namespace else s.target
+    lines = [f"{s.name}  {where}  {sli}", f"  objective {s.objective * 100:g}% over "
              f"{duration(s.period_s)}, {st.mesh}"]  # fmt: skip
     if st.error:
         return [*lines, f"  error: {st.error}"]
-    lines.append(f"  data: {duration(st.covered_s)} of {duration(s.period_s)} ({_pct(st.coverage, 2)})"
-                 + ("" if st.coverage >= 1 else ": Prometheus holds less than the period"))  # fmt: skip
+    if not st.coverage_checked:
+        lines.append("  data: not checked for Sloth's queries; counts are rate x window")
+    else:
+        lines.append(f"  data: {duration(st.covered_s)} of {duration(s.period_s)} ({_pct(st.coverage, 2)})"
+                     + ("" if st.coverage >= 1 else ": Prometheus holds less than the period"))  # fmt: skip
     if st.bound_ms is not None:
         lines.append(f"  bucket bound used: {st.bound_ms:g} ms")
     lines.append(f"  SLI {_pct(st.sli, 3)}  requests {_events(st.total)}  bad {_events(st.bad)}")
@@ -101,7 +106,7 @@ def to_dict(st: SloStatus) -> dict[str, Any]:
         return d
     d.update({
         "coverage": {"first_sample": rfc3339(st.first_sample) if st.first_sample else None,
-                     "covered_s": _r(st.covered_s, 3), "ratio": _r(st.coverage)},
+                     "covered_s": _r(st.covered_s, 3), "ratio": _r(st.coverage), "checked": st.coverage_checked},
         "events": {"total": round(st.total), "bad": round(st.bad), "good": round(st.total - st.bad)},
         "sli_value": _r(st.sli),
         "error_budget": {"ratio": _r(st.budget), "allowed": _r(st.allowed, 3), "consumed": _r(st.bad, 3),

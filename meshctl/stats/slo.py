@@ -74,6 +74,7 @@ class SloStatus:
     bad: float = 0.0
     burns: list[Burn] = field(default_factory=list)
     bound_ms: float | None = None
+    coverage_checked: bool = True
     error: str | None = None
     queries: dict[str, str] = field(default_factory=dict)
 
@@ -148,15 +149,18 @@ def run(prom, mesh: str, slos: list[Slo], at: float) -> list[SloStatus]:
     cover = {}
     for i, st in enumerate(statuses):
         s = st.slo
+        if s.sli == "events":  # Sloth's own PromQL names no workload: its coverage cannot be looked up
+            st.first_sample, st.coverage_checked = at - s.period_s, False
+            continue
         m = t.server_workload(s.kind, s.namespace, s.workload)
         coarse = max(60, math.ceil(s.period_s / 720))
         cover[i] = t.first_sample(m, window_promql(s.period_s), window_promql(coarse), view=VIEW)
         st.queries["coverage"] = cover[i]
-    first = prom.query_many(cover, at=at)
+    first = prom.query_many(cover, at=at) if cover else {}
     # refine to the scrape: the coarse pass returns a real sample's timestamp at most one coarse step late
     fine = {}
     for i, st in enumerate(statuses):
-        ts = [x.value for x in first[i] if x.value is not None]
+        ts = [x.value for x in first.get(i, []) if x.value is not None]
         if ts:
             s = st.slo
             coarse = max(60, math.ceil(s.period_s / 720))
@@ -171,6 +175,12 @@ def run(prom, mesh: str, slos: list[Slo], at: float) -> list[SloStatus]:
             st.error = "no requests in Prometheus for this workload in the period"
             continue
         s = st.slo
+        if s.sli == "events":
+            for label, _ in (*BURN_WINDOWS, ("period", s.period_s)):
+                w = label if label != "period" else f"{round(s.period_s / 86400)}d"
+                for part, text in (("error", s.error_query), ("total", s.total_query)):
+                    queries[(i, label, part)] = text.replace("{{.window}}", w)  # type: ignore[union-attr]
+            continue
         m = t.server_workload(s.kind, s.namespace, s.workload)
         for label, seconds in (*BURN_WINDOWS, ("period", s.period_s)):
             w = window_promql(round(min(seconds, at - st.first_sample), 3))
@@ -179,7 +189,11 @@ def run(prom, mesh: str, slos: list[Slo], at: float) -> list[SloStatus]:
             if label in ("1h", "period"):
                 st.queries[label] = q
     results = prom.query_many(queries, at=at) if queries else {}
-    for (i, label), samples in results.items():
+    _sloth_events(statuses, results)
+    for key, samples in results.items():
+        if len(key) == 3:
+            continue
+        i, label = key
         st = statuses[i]
         if st.error:
             continue
@@ -204,7 +218,26 @@ def run(prom, mesh: str, slos: list[Slo], at: float) -> list[SloStatus]:
             st.burns.append(Burn(label, total, bad, covered))
     order = [w for w, _ in BURN_WINDOWS]
     for st in statuses:
+        if st.slo.sli == "events" and not st.error and not st.total:
+            st.error = "Sloth's total_query returned no requests in the period"
+    for st in statuses:
         st.burns.sort(key=lambda b: order.index(b.window))
         if st.error:
             st.burns = []
     return statuses
+
+
+def _sloth_events(statuses: list[SloStatus], results: dict) -> None:
+    """Sloth's queries are rates over the window (its convention): events = rate x window seconds."""
+    for st in statuses:
+        if st.slo.sli != "events":
+            continue
+        i = statuses.index(st)
+        for label, seconds in (*BURN_WINDOWS, ("period", st.slo.period_s)):
+            err = sum(x.value or 0 for x in results.get((i, label, "error"), []))
+            tot = sum(x.value or 0 for x in results.get((i, label, "total"), []))
+            total, bad = tot * seconds, err * seconds
+            if label == "period":
+                st.total, st.bad = total, bad
+            else:
+                st.burns.append(Burn(label, total, bad, seconds))

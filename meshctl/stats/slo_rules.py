@@ -33,6 +33,9 @@ def duration(seconds: float) -> str:
 
 def sli_error(slo: Slo, mesh: str, window: str) -> str:
     """The error ratio over ``window`` (bad / total requests), one PromQL expression."""
+    if slo.sli == "events":  # a Sloth spec: its own queries, as Sloth renders them
+        err, tot = (q.replace("{{.window}}", window) for q in (slo.error_query or "", slo.total_query or ""))
+        return f"({err})\n/\n({tot})"
     t = telemetry_for(mesh)
     m = t.server_workload(slo.kind, slo.namespace, slo.workload)
     if slo.sli == "availability":

@@ -46,10 +46,13 @@ class Slo:
     sli: str  # "availability" or "latency"
     threshold_ms: float | None = None
     source: str = ""  # file:line
+    # Sloth's `events` SLI: PromQL with {{.window}}, each a rate over the window (sli == "events")
+    error_query: str | None = None
+    total_query: str | None = None
 
     @property
     def target(self) -> str:
-        return f"{SHORT[self.kind]}/{self.workload}"
+        return f"{SHORT.get(self.kind, self.kind)}/{self.workload}"
 
 
 def parse_duration(text: str) -> float | None:
@@ -94,6 +97,8 @@ class _Loader:
 def parse(text: str, path: str, default_namespace: str | None = None) -> list[Slo]:
     """``default_namespace``: for SLOs without one (a ConfigMap's own namespace)."""
     doc = _Loader.load(text, path)
+    if isinstance(doc, dict) and doc.get("version") == "prometheus/v1":
+        return _sloth(doc, path)
     if not isinstance(doc, dict) or not isinstance(doc.get("slos"), list) or not doc["slos"]:
         raise InputError(f"{path}:1: expected a mapping with a non-empty list 'slos'", hint="see docs/slo.md")
     out = [_one(item, path, getattr(doc, "line", 1), default_namespace) for item in doc["slos"]]
@@ -152,4 +157,31 @@ def from_configmaps(items: list[dict[str, Any]]) -> list[Slo]:
         for key, text in sorted((cm.get("data") or {}).items()):
             if key.endswith((".yaml", ".yml")):
                 out += parse(text, f"configmap/{ns}/{name}/{key}", default_namespace=ns)
+    return out
+
+
+def _sloth(doc: Any, path: str) -> list[Slo]:
+    """Sloth's ``prometheus/v1`` spec (slok/sloth examples/getting-started.yml): ``service`` and ``slos[]`` with
+    ``name``, ``objective`` (percent) and ``sli.events{error_query,total_query}``; the period is Sloth's default,
+    30d. Its queries are the user's PromQL, evaluated as written with ``{{.window}}`` set to each window."""
+    service = doc.get("service")
+    if not service or not isinstance(doc.get("slos"), list) or not doc["slos"]:
+        raise InputError(f"{path}:{getattr(doc, 'line', 1)}: a Sloth spec needs 'service' and a non-empty 'slos'")
+    out = []
+    for item in doc["slos"]:
+        where = f"{path}:{getattr(item, 'line', 1)}"
+        if not isinstance(item, dict) or not item.get("name"):
+            raise InputError(f"{where}: each Sloth SLO needs a 'name'")
+        try:
+            objective = float(item.get("objective"))
+        except (TypeError, ValueError):
+            raise InputError(f"{where}: objective {item.get('objective')!r} is not a number (percent)") from None
+        if not 0 < objective < 100:
+            raise InputError(f"{where}: objective {objective:g} must be a percent between 0 and 100")
+        events = (item.get("sli") or {}).get("events") if isinstance(item.get("sli"), dict) else None
+        if not isinstance(events, dict) or not events.get("error_query") or not events.get("total_query"):
+            raise InputError(f"{where}: only Sloth's sli.events (error_query, total_query) is supported",
+                             hint="raw ratios and plugins carry no request counts for a budget")  # fmt: skip
+        out.append(Slo(str(item["name"]), "", "service", str(service), round(objective / 100, 12), 30 * 86400,
+                       "events", None, where, str(events["error_query"]), str(events["total_query"])))  # fmt: skip
     return out

@@ -90,3 +90,50 @@ def test_cli_missing_file_is_exit_65(tmp_path):
 def test_cli_usage_errors_are_exit_2(args):
     r = run(args)
     assert r.code == 2 and r.stdout == ""
+
+
+SLOTH = """\
+version: "prometheus/v1"
+service: "myservice"
+slos:
+  - name: "requests-availability"
+    objective: 99.9
+    sli:
+      events:
+        error_query: sum(rate(http_request_duration_seconds_count{job="myservice",code=~"(5..|429)"}[{{.window}}]))
+        total_query: sum(rate(http_request_duration_seconds_count{job="myservice"}[{{.window}}]))
+"""
+
+
+def test_sloth_spec_is_read():
+    (s,) = parse(SLOTH, "sloth.yaml")
+    assert (s.name, s.workload, s.target, s.objective, s.period_s, s.sli) == (
+        "requests-availability", "myservice", "service/myservice", 0.999, 30 * 86400, "events")  # fmt: skip
+    assert "{{.window}}" in s.error_query and s.source == "sloth.yaml:4"
+
+
+def test_sloth_rules_use_its_queries_and_pass_promtool(tmp_path):
+    import subprocess
+
+    f = tmp_path / "sloth.yaml"
+    f.write_text(SLOTH)
+    r = run(["slo", "rules", "-f", str(f)], env={"MESHCTL_MESH": "istio"})
+    assert r.code == 0, r.stderr
+    assert 'code=~"(5..|429)"}[1h]' in r.stdout and "slo:sli_error:ratio_rate30d" in r.stdout
+    (tmp_path / "rules.yaml").write_text(r.stdout)
+    check = subprocess.run(["promtool", "check", "rules", str(tmp_path / "rules.yaml")], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('version: "prometheus/v1"\nslos: []\n', "s.yaml:1: a Sloth spec needs 'service' and a non-empty 'slos'"),
+        (SLOTH.replace("objective: 99.9", "objective: high"), "s.yaml:4: objective 'high' is not a number"),
+        (SLOTH.replace("      events:", "      raw:"), "s.yaml:4: only Sloth's sli.events"),
+    ],
+)
+def test_sloth_bad_input(text, message):
+    with pytest.raises(InputError) as exc:
+        parse(text, "s.yaml")
+    assert str(exc.value).startswith(message)
