@@ -217,7 +217,7 @@ def root(
         typer.Option(
             "--at",
             metavar="TIME",
-            help="Evaluate every Prometheus query at TIME: RFC3339 or relative (-15m). stat and health.",
+            help="Evaluate every Prometheus query at TIME: RFC3339 or relative (-15m). stat, health, slo.",
         ),
     ] = None,
     no_color: Annotated[bool, typer.Option("--no-color", help="Disable colour (also NO_COLOR).")] = False,

@@ -138,6 +138,11 @@ class Telemetry:
         ``le`` matcher accepts both spellings (``100`` and Prometheus 3's ``100.0``). Added for slo rules."""
         raise NotImplementedError
 
+    def client_service(self, namespace: str, name: str) -> dict[str, MatchValue]:
+        """Matchers selecting the requests sent to a Service, in the client view (as stat and Kiali read services:
+        only callers with a proxy count). Added for `meshctl slo`."""
+        raise NotImplementedError
+
     def server_workload(self, kind_label: str, namespace: str, name: str) -> dict[str, MatchValue]:
         """Matchers selecting the requests a workload served, in the server view (``kind_label`` as Linkerd's:
         deployment, statefulset, daemonset, k8s_job). Added for `meshctl slo`."""

@@ -70,6 +70,9 @@ class IstioTelemetry(Telemetry):
         sel = self._sel(matchers, view, {"le": MatchRegex(le_regex(bound_ms))})
         return f"sum(rate(istio_request_duration_milliseconds_bucket{sel}[{window}]))"
 
+    def client_service(self, namespace, name) -> dict[str, MatchValue]:  # type: ignore[override]
+        return {"destination_service_namespace": namespace, "destination_service_name": name}
+
     def server_workload(self, kind_label, namespace, name) -> dict[str, MatchValue]:  # type: ignore[override]
         # Istio names the server as the destination whatever its kind
         return {"destination_workload_namespace": namespace, "destination_workload": name}

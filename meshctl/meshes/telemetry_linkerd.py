@@ -64,6 +64,10 @@ class LinkerdTelemetry(Telemetry):
         sel = self._sel(matchers, view, {"le": MatchRegex(le_regex(bound_ms))})
         return f"sum(rate(response_latency_ms_bucket{sel}[{window}]))"
 
+    def client_service(self, namespace, name) -> dict[str, MatchValue]:  # type: ignore[override]
+        # outbound series carry the destination controller's dst_service (stat svc matches on it too)
+        return {"dst_namespace": namespace, "dst_service": name}
+
     def server_workload(self, kind_label, namespace, name) -> dict[str, MatchValue]:  # type: ignore[override]
         # inbound series carry the serving pod's own labels
         return {"namespace": namespace, kind_label: name}

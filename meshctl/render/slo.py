@@ -95,7 +95,7 @@ def to_dict(st: SloStatus) -> dict[str, Any]:
         "name": s.name,
         "target": {"namespace": s.namespace, "kind": s.kind, "name": s.workload},
         "mesh": st.mesh,
-        "view": "server",
+        "view": s.view,
         "sli": {"kind": s.sli, "threshold_ms": s.threshold_ms, "bound_used_ms": st.bound_ms},
         "objective": _r(s.objective),
         "window_s": s.period_s,

@@ -32,7 +32,6 @@ BURN_WINDOWS = (("5m", 300), ("30m", 1800), ("1h", 3600), ("2h", 7200), ("6h", 2
 ALERT_PAIRS = (("page", "1h", "5m", 2), ("page", "6h", "30m", 5), ("ticket", "1d", "2h", 10),
                ("ticket", "3d", "6h", 10))  # fmt: skip
 SECONDS = dict(BURN_WINDOWS)
-VIEW = "server"
 
 
 @dataclass(frozen=True)
@@ -143,6 +142,12 @@ def _le(labels: dict[str, str]) -> float | None:
         return None
 
 
+def _matchers(t, s: Slo) -> dict:
+    if s.kind == "service":
+        return t.client_service(s.namespace, s.workload)
+    return t.server_workload(s.kind, s.namespace, s.workload)
+
+
 def run(prom, mesh: str, slos: list[Slo], at: float) -> list[SloStatus]:
     t = telemetry_for(mesh)
     statuses = [SloStatus(s, mesh, at) for s in slos]
@@ -152,9 +157,9 @@ def run(prom, mesh: str, slos: list[Slo], at: float) -> list[SloStatus]:
         if s.sli == "events":  # Sloth's own PromQL names no workload: its coverage cannot be looked up
             st.first_sample, st.coverage_checked = at - s.period_s, False
             continue
-        m = t.server_workload(s.kind, s.namespace, s.workload)
+        m = _matchers(t, s)
         coarse = max(60, math.ceil(s.period_s / 720))
-        cover[i] = t.first_sample(m, window_promql(s.period_s), window_promql(coarse), view=VIEW)
+        cover[i] = t.first_sample(m, window_promql(s.period_s), window_promql(coarse), view=s.view)
         st.queries["coverage"] = cover[i]
     first = prom.query_many(cover, at=at) if cover else {}
     # refine to the scrape: the coarse pass returns a real sample's timestamp at most one coarse step late
@@ -164,8 +169,8 @@ def run(prom, mesh: str, slos: list[Slo], at: float) -> list[SloStatus]:
         if ts:
             s = st.slo
             coarse = max(60, math.ceil(s.period_s / 720))
-            m = t.server_workload(s.kind, s.namespace, s.workload)
-            fine[i] = (min(ts), t.first_sample(m, window_promql(coarse + 300), "5s", view=VIEW))
+            m = _matchers(t, s)
+            fine[i] = (min(ts), t.first_sample(m, window_promql(coarse + 300), "5s", view=s.view))
     for i, (when, q) in fine.items():
         got = [x.value for x in prom.query(q, at=when) if x.value is not None]
         statuses[i].first_sample = max(min(got or [when]), at - statuses[i].slo.period_s)
@@ -181,10 +186,14 @@ def run(prom, mesh: str, slos: list[Slo], at: float) -> list[SloStatus]:
                 for part, text in (("error", s.error_query), ("total", s.total_query)):
                     queries[(i, label, part)] = text.replace("{{.window}}", w)  # type: ignore[union-attr]
             continue
-        m = t.server_workload(s.kind, s.namespace, s.workload)
+        m = _matchers(t, s)
         for label, seconds in (*BURN_WINDOWS, ("period", s.period_s)):
             w = window_promql(round(min(seconds, at - st.first_sample), 3))
-            q = t.requests(m, w, [], view=VIEW) if s.sli == "availability" else t.latency_counts(m, w, [], view=VIEW)
+            q = (
+                t.requests(m, w, [], view=s.view)
+                if s.sli == "availability"
+                else t.latency_counts(m, w, [], view=s.view)
+            )
             queries[(i, label)] = q
             if label in ("1h", "period"):
                 st.queries[label] = q

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from meshctl.meshes.telemetry import telemetry_for
-from meshctl.stats.slo import ALERT_PAIRS, BURN_WINDOWS, SECONDS, VIEW
+from meshctl.stats.slo import ALERT_PAIRS, BURN_WINDOWS, SECONDS, _matchers
 from meshctl.stats.slo_spec import Slo
 
 SLOTH_VERSION = "meshctl"
@@ -37,13 +37,13 @@ def sli_error(slo: Slo, mesh: str, window: str) -> str:
         err, tot = (q.replace("{{.window}}", window) for q in (slo.error_query or "", slo.total_query or ""))
         return f"({err})\n/\n({tot})"
     t = telemetry_for(mesh)
-    m = t.server_workload(slo.kind, slo.namespace, slo.workload)
+    m = _matchers(t, slo)
     if slo.sli == "availability":
-        bad, total = t.request_rate(m, window, view=VIEW, failed=True), t.request_rate(m, window, view=VIEW)
+        bad, total = t.request_rate(m, window, view=slo.view, failed=True), t.request_rate(m, window, view=slo.view)
         # no failure series at all means no failures, not "no SLI"
         return f"({bad} or vector(0))\n/\n{total}"
-    total = t.latency_under_rate(m, window, None, view=VIEW)
-    good = t.latency_under_rate(m, window, slo.threshold_ms, view=VIEW)
+    total = t.latency_under_rate(m, window, None, view=slo.view)
+    good = t.latency_under_rate(m, window, slo.threshold_ms, view=slo.view)
     return f"({total} - {good})\n/\n{total}"
 
 

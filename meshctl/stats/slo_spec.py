@@ -5,7 +5,8 @@ a.5, a.9), so one file works on Linkerd and on Istio (the PromQL comes from mesh
 
     slos:
       - name: api-availability
-        target: deploy/api          # deploy|sts|ds|job / NAME, the workload that serves the requests
+        target: deploy/api          # deploy|sts|ds|job / NAME: the workload serving the requests (server view);
+                                    # svc/NAME: the requests sent to a Service (client view: meshed callers)
         namespace: store
         objective: 99.9             # percent of good requests
         window: 30d                 # the SLO period (rolling)
@@ -29,8 +30,8 @@ from typing import Any
 from meshctl.errors import InputError
 
 KINDS = {"deploy": "deployment", "deployment": "deployment", "sts": "statefulset", "statefulset": "statefulset",
-         "ds": "daemonset", "daemonset": "daemonset", "job": "k8s_job"}  # fmt: skip
-SHORT = {"deployment": "deploy", "statefulset": "sts", "daemonset": "ds", "k8s_job": "job"}
+         "ds": "daemonset", "daemonset": "daemonset", "job": "k8s_job", "svc": "service"}  # fmt: skip
+SHORT = {"deployment": "deploy", "statefulset": "sts", "daemonset": "ds", "k8s_job": "job", "service": "svc"}
 UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
 
@@ -51,8 +52,15 @@ class Slo:
     total_query: str | None = None
 
     @property
+    def view(self) -> str:
+        """Services are read where the callers' proxies count them (as stat and Kiali read services)."""
+        return "client" if self.kind == "service" else "server"
+
+    @property
     def target(self) -> str:
-        return f"{SHORT.get(self.kind, self.kind)}/{self.workload}"
+        if self.sli == "events":  # Sloth's `service`: a name, not a Kubernetes Service
+            return f"service/{self.workload}"
+        return f"{SHORT[self.kind]}/{self.workload}"
 
 
 def parse_duration(text: str) -> float | None:
@@ -124,7 +132,9 @@ def _one(item: Any, path: str, parent_line: int, default_namespace: str | None =
     target = str(need("target"))
     kind, _, workload = target.partition("/")
     if kind not in KINDS or not workload:
-        raise InputError(f"{where}: target {target!r} is not KIND/NAME", hint="e.g. deploy/api (deploy, sts, ds, job)")
+        raise InputError(
+            f"{where}: target {target!r} is not KIND/NAME", hint="e.g. deploy/api (deploy, sts, ds, job, svc)"
+        )
     namespace = str(item.get("namespace") or default_namespace or need("namespace"))
     try:
         objective = float(need("objective"))
@@ -182,6 +192,6 @@ def _sloth(doc: Any, path: str) -> list[Slo]:
         if not isinstance(events, dict) or not events.get("error_query") or not events.get("total_query"):
             raise InputError(f"{where}: only Sloth's sli.events (error_query, total_query) is supported",
                              hint="raw ratios and plugins carry no request counts for a budget")  # fmt: skip
-        out.append(Slo(str(item["name"]), "", "service", str(service), round(objective / 100, 12), 30 * 86400,
+        out.append(Slo(str(item["name"]), "", "sloth", str(service), round(objective / 100, 12), 30 * 86400,
                        "events", None, where, str(events["error_query"]), str(events["total_query"])))  # fmt: skip
     return out

@@ -38,13 +38,13 @@ def sbed(request):
     bed.stop()
 
 
-def events(bed, workload: str, sli: str, seconds: float) -> tuple[float, float]:
+def events(bed, workload: str, sli: str, seconds: float, kind: str = "deploy") -> tuple[float, float]:
     """(total, bad) requests `workload` served in the `seconds` before the anchor, within the data (the truth)."""
     lo = -min(seconds, SPAN_BEFORE)
     cuts = sorted({lo, 0.0, *(c for c in (BURST_AT,) if lo < c < 0)})
     total = bad = 0.0
     for a, b in zip(cuts, cuts[1:], strict=False):
-        s = truth_at(bed.topology, bed.mesh, (a + b) / 2).stat_one("deploy", NS, workload)
+        s = truth_at(bed.topology, bed.mesh, (a + b) / 2).stat_one(kind, NS, workload)
         total += s.rps * (b - a)
         if sli == "availability":
             bad += (s.failures_per_s or 0) * (b - a)
@@ -282,3 +282,19 @@ def test_sloth_spec_ratios_equal_the_truth(sbed, tmp_path):
     assert doc["alerts"][0]["firing"] is True
     text = run(["--at", rfc3339(sbed.prometheus.anchor), "slo", "status", "-f", str(f)], env=sbed.env()).stdout
     assert "service/checkout  events (Sloth spec)" in text and max(map(len, text.splitlines())) <= 80
+
+
+def test_service_target_is_the_client_view_and_equals_the_truth(sbed, tmp_path):
+    """svc/checkout: the requests meshed callers sent to the Service (Linkerd outbound dst_service, Istio
+    reporter="source" destination_service_name), against the truth's service figures (client view)."""
+    f = tmp_path / "svc.yaml"
+    f.write_text(f"slos:\n- {{name: s, target: svc/checkout, namespace: {NS}, objective: 99, sli: availability}}\n")
+    r = run(["--at", rfc3339(sbed.prometheus.anchor), "slo", "status", "-f", str(f), "-o", "json"], env=sbed.env())
+    assert r.code == 0, r.stderr
+    doc = json.loads(r.stdout)["slos"][0]
+    assert doc["view"] == "client" and doc["coverage"]["covered_s"] == SPAN_BEFORE
+    total, bad = events(sbed, "checkout", "availability", PERIOD, kind="svc")
+    assert doc["events"] == {"total": round(total), "bad": round(bad), "good": round(total - bad)}
+    for w, seconds in WINDOWS.items():
+        t_, b_ = events(sbed, "checkout", "availability", seconds, kind="svc")
+        assert doc["burn_rate"][w] == pytest.approx((b_ / t_) / (1 - OBJECTIVE), rel=1e-6), w
