@@ -21,7 +21,11 @@ def slo(
         str | None, typer.Option("--file", "-f", metavar="FILE", help="The SLOs (YAML, see docs/slo.md).")
     ] = None,
     from_cluster: Annotated[
-        bool, typer.Option("--from-cluster", help="Also the SLOs of ConfigMaps labelled meshctl.io/slo (-n / -A).")
+        bool,
+        typer.Option(
+            "--from-cluster",
+            help="Also the SLOs of ConfigMaps labelled, and workloads annotated, meshctl.io/slo (-n / -A).",
+        ),
     ] = False,
     all_namespaces: Annotated[
         bool, typer.Option("--all-namespaces", "-A", help="--from-cluster: every namespace.")
@@ -50,13 +54,17 @@ def slo(
             raise InputError(f"{file}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
         slos = parse(text, file)
     if from_cluster:
-        from meshctl.stats.slo_spec import CONFIGMAP_LABEL, from_configmaps
+        from meshctl.stats import slo_spec as spec
 
         namespace = None if all_namespaces else env.namespace()
-        slos += from_configmaps(env.kube().list("configmap", namespace, label_selector=CONFIGMAP_LABEL))
+        kube = env.kube()
+        slos += spec.from_configmaps(kube.list("configmap", namespace, label_selector=spec.CONFIGMAP_LABEL))
+        # annotations are not selectable: list the workloads' metadata only (a fraction of the bytes)
+        workloads = [(k, o) for k in spec.WORKLOAD_KINDS for o in kube.list(k, namespace, metadata_only=True)]
+        slos += spec.from_annotations(workloads)
         if not slos:
-            raise NotFoundError(f"no ConfigMap labelled {CONFIGMAP_LABEL} declares an SLO",
-                                hint="see docs/slo.md (the cluster form)")  # fmt: skip
+            raise NotFoundError(f"no ConfigMap labelled {spec.CONFIGMAP_LABEL} and no workload annotated "
+                                f"{spec.ANNOTATION} declares an SLO", hint="see docs/slo.md (the cluster form)")  # fmt: skip
     if action == "rules":
         # offline: the rules are PromQL text; only the mesh (for its metric names) is needed
         from meshctl.render.slo_rules import to_yaml

@@ -117,11 +117,14 @@ def parse(text: str, path: str, default_namespace: str | None = None) -> list[Sl
     return out
 
 
-def _one(item: Any, path: str, parent_line: int, default_namespace: str | None = None) -> Slo:
+def _one(item: Any, path: str, parent_line: int, default_namespace: str | None = None,
+         default_target: str | None = None) -> Slo:  # fmt: skip
     line = getattr(item, "line", parent_line)
     where = f"{path}:{line}"
     if not isinstance(item, dict):
         raise InputError(f"{where}: each entry of 'slos' must be a mapping")
+    if default_target and not item.get("target"):
+        item = {**item, "target": default_target}
 
     def need(key: str) -> Any:
         if item.get(key) in (None, ""):
@@ -194,4 +197,27 @@ def _sloth(doc: Any, path: str) -> list[Slo]:
                              hint="raw ratios and plugins carry no request counts for a budget")  # fmt: skip
         out.append(Slo(str(item["name"]), "", "sloth", str(service), round(objective / 100, 12), 30 * 86400,
                        "events", None, where, str(events["error_query"]), str(events["total_query"])))  # fmt: skip
+    return out
+
+
+ANNOTATION = "meshctl.io/slo"
+WORKLOAD_KINDS = ("deployment", "statefulset", "daemonset")
+
+
+def from_annotations(workloads: list[tuple[str, dict[str, Any]]]) -> list[Slo]:
+    """SLOs declared on the workloads themselves: the annotation ``meshctl.io/slo`` holds one SLO or a list of them
+    (the file's fields; ``target`` and ``namespace`` default to the annotated workload). ``workloads`` are
+    (kind as in KINDS values, object) pairs; errors name ``deploy/NS/NAME[meshctl.io/slo]:line``."""
+    out: list[Slo] = []
+    for kind, obj in sorted(workloads, key=lambda kw: (kw[1]["metadata"].get("namespace", ""), kw[0],
+                                                       kw[1]["metadata"]["name"])):  # fmt: skip
+        meta = obj["metadata"]
+        text = (meta.get("annotations") or {}).get(ANNOTATION)
+        if not text:
+            continue
+        ns, name = meta.get("namespace", ""), meta["name"]
+        where = f"{SHORT[kind]}/{ns}/{name}[{ANNOTATION}]"
+        doc = _Loader.load(text, where)
+        items = doc if isinstance(doc, list) else [doc]
+        out += [_one(item, where, 1, ns, f"{SHORT[kind]}/{name}") for item in items]
     return out

@@ -298,3 +298,26 @@ def test_service_target_is_the_client_view_and_equals_the_truth(sbed, tmp_path):
     for w, seconds in WINDOWS.items():
         t_, b_ = events(sbed, "checkout", "availability", seconds, kind="svc")
         assert doc["burn_rate"][w] == pytest.approx((b_ / t_) / (1 - OBJECTIVE), rel=1e-6), w
+
+
+def test_annotation_form_gives_the_same_figures_as_the_file(sbed):
+    """deploy/api annotated with its two SLOs (target and namespace default to the workload)."""
+    dep = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api", "namespace": NS}}
+    value = ("- {name: api-availability, objective: 99, window: 30d, sli: availability}\n"
+             "- {name: api-latency, objective: 99, sli: {latency: 100ms}}\n")  # fmt: skip
+    sbed.rest.patch(dep, {"metadata": {"annotations": {"meshctl.io/slo": value}}})
+    try:
+        at = rfc3339(sbed.prometheus.anchor)
+        r = run(["--at", at, "slo", "status", "--from-cluster", "-n", NS, "-o", "json"], env=sbed.env(readonly=True))
+        assert r.code == 0, r.stderr
+        got = json.loads(r.stdout)["slos"]
+        want = [s for s in json.loads(_status(sbed, "-o", "json").stdout)["slos"] if s["name"].startswith("api-")]
+        assert got == want
+        sbed.rest.patch(
+            dep, {"metadata": {"annotations": {"meshctl.io/slo": "{name: x, objective: 101, sli: availability}"}}}
+        )
+        r = run(["slo", "status", "--from-cluster", "-n", NS], env=sbed.env())
+        assert r.code == 65 and r.stdout == ""
+        assert f"deploy/{NS}/api[meshctl.io/slo]:1: objective 101 must be a percent" in r.stderr
+    finally:
+        sbed.rest.patch(dep, {"metadata": {"annotations": {"meshctl.io/slo": None}}})
