@@ -32,6 +32,9 @@ BURN_WINDOWS = (("5m", 300), ("30m", 1800), ("1h", 3600), ("2h", 7200), ("6h", 2
 ALERT_PAIRS = (("page", "1h", "5m", 2), ("page", "6h", "30m", 5), ("ticket", "1d", "2h", 10),
                ("ticket", "3d", "6h", 10))  # fmt: skip
 SECONDS = dict(BURN_WINDOWS)
+# The coverage look-up steps through the period at the lookback delta (5m): a coarser step can miss data that no
+# step's lookback reaches (45 minutes of data between two hour boundaries); 8,640 steps for 30 days.
+COARSE_S = 300
 
 
 @dataclass(frozen=True)
@@ -158,7 +161,7 @@ def run(prom, mesh: str, slos: list[Slo], at: float) -> list[SloStatus]:
             st.first_sample, st.coverage_checked = at - s.period_s, False
             continue
         m = _matchers(t, s)
-        coarse = max(60, math.ceil(s.period_s / 720))
+        coarse = COARSE_S
         cover[i] = t.first_sample(m, window_promql(s.period_s), window_promql(coarse), view=s.view)
         st.queries["coverage"] = cover[i]
     first = prom.query_many(cover, at=at) if cover else {}
@@ -168,7 +171,7 @@ def run(prom, mesh: str, slos: list[Slo], at: float) -> list[SloStatus]:
         ts = [x.value for x in first.get(i, []) if x.value is not None]
         if ts:
             s = st.slo
-            coarse = max(60, math.ceil(s.period_s / 720))
+            coarse = COARSE_S
             m = _matchers(t, s)
             fine[i] = (min(ts), t.first_sample(m, window_promql(coarse + 300), "5s", view=s.view))
     for i, (when, q) in fine.items():

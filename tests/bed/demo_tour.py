@@ -14,6 +14,7 @@ TOUR: list[str | tuple[str, float]] = [
     "stat deploy -n shop",
     "stat svc/movies -n shop --by version",
     "health -n shop --since 10m --step 1m",
+    "slo status -f docs/examples/slo/shop.yaml",
     "inject docs/examples/shop/frontend.yaml",
     "inject docs/examples/shop --diff",
     "analyze docs/examples/ -A",

@@ -321,3 +321,19 @@ def test_annotation_form_gives_the_same_figures_as_the_file(sbed):
         assert f"deploy/{NS}/api[meshctl.io/slo]:1: objective 101 must be a percent" in r.stderr
     finally:
         sbed.rest.patch(dep, {"metadata": {"annotations": {"meshctl.io/slo": None}}})
+
+
+@pytest.mark.parametrize("fixture", ["bed_linkerd", "bed_istio"])
+def test_data_shorter_than_an_hour_is_found(request, fixture):
+    """The demo beds hold 45 minutes of series: the coverage look-up must find data that no hour boundary reaches
+    (it once stepped through 30 days an hour at a time and reported "no requests")."""
+    bed = request.getfixturevalue(fixture)
+    r = run(["slo", "status", "-f", str(SLOS.parent / "shop.yaml"), "-o", "json"], env=bed.env())
+    assert r.code == 0, r.stdout + r.stderr
+    doc = {s["name"]: s for s in json.loads(r.stdout)["slos"]}
+    pay = doc["payments-availability"]
+    want = bed.truth.stat_one("deploy", "shop", "payments")
+    assert pay["sli_value"] == pytest.approx(want.success, abs=1e-9)
+    assert 0 < pay["coverage"]["covered_s"] <= 45 * 60 + 60
+    assert doc["frontpage-latency"]["sli_value"] == pytest.approx(1.0)  # FAST: every request at or under 100 ms
+    assert doc["movies-availability"]["sli_value"] == pytest.approx(bed.truth.stat_one("svc", "shop", "movies").success)
