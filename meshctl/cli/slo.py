@@ -76,6 +76,8 @@ def slo(
 
     at = time.time() if env.settings.at is None else env.settings.at
     statuses = core.run(env.prom(), env.mesh().name, slos, at)
+    if env.settings.verbose:
+        env.note(f"prometheus: {env.prom().describe()}, {env.prom().request_count} queries")
     from meshctl.render import slo as render
 
     env.write(render.to_json(statuses, at) if output == "json" else render.table(statuses, at))
