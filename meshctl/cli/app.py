@@ -39,6 +39,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "meshctl.cli.compare:compare",
         "Is a canary worse than its baseline? Errors and latency tested, with a verdict and exit code.",
     ),
+    "slo": (
+        "meshctl.cli.slo:slo",
+        "SLOs of mesh workloads: SLI, error budget, burn rates and alerts (status); Prometheus rules (rules).",
+    ),
     "tap": ("meshctl.cli.tap:tap", "Watch requests through the proxies live, from their access logs."),
     "top": ("meshctl.cli.top:top", "Live table of the busiest paths, from the proxies' access logs."),
     "triage": (
@@ -223,7 +227,8 @@ def root(
         typer.Option(
             "--at",
             metavar="TIME",
-            help="Evaluate every Prometheus query at TIME: RFC3339 or relative (-15m). stat, health, compare, triage.",
+            help="Evaluate every Prometheus query at TIME: RFC3339 or relative (-15m). stat, edges, health, compare,"
+            " triage, slo.",
         ),
     ] = None,
     no_color: Annotated[bool, typer.Option("--no-color", help="Disable colour (also NO_COLOR).")] = False,

@@ -31,8 +31,15 @@ class Excluding:
     regex: str
 
 
+@dataclass(frozen=True)
+class MatchRegex:
+    """A positive regex matcher used as given, ``label=~"regex"`` (Prometheus anchors it)."""
+
+    regex: str
+
+
 # A matcher value: a string means `=`, a tuple of names `=~"a|b"` (one query for any number of names), Excluding `!~`.
-MatchValue = str | tuple[str, ...] | Excluding
+MatchValue = str | tuple[str, ...] | Excluding | MatchRegex
 QUANTILES = (("latency_p50", "0.5"), ("latency_p95", "0.95"), ("latency_p99", "0.99"))
 VIEWS = ("server", "client")
 
@@ -48,6 +55,8 @@ def selector(matchers: Mapping[str, MatchValue]) -> str:
         value = matchers[name]
         if isinstance(value, Excluding):
             parts.append(f"{name}!~{_quote(value.regex)}")
+        elif isinstance(value, MatchRegex):
+            parts.append(f"{name}=~{_quote(value.regex)}")
         elif isinstance(value, tuple):
             if len(value) == 1:
                 parts.append(f"{name}={_quote(value[0])}")
@@ -57,6 +66,15 @@ def selector(matchers: Mapping[str, MatchValue]) -> str:
         else:
             parts.append(f"{name}={_quote(value)}")
     return "{" + ", ".join(parts) + "}"
+
+
+def le_regex(bound: float | None) -> str:
+    """An ``le`` regex that matches a bound however the exporter or Prometheus 3 spells it ("+Inf" for None)."""
+    if bound is None:
+        return r"\+Inf"
+    if float(bound).is_integer():
+        return rf"{int(bound)}(\.0)?"
+    return re.escape(repr(float(bound)))
 
 
 def names_matcher(names: tuple[str, ...]) -> MatchValue:
@@ -100,6 +118,37 @@ class Telemetry:
 
     def latency_buckets(self, matchers: Mapping[str, MatchValue], window: str, by: Sequence[str], *, view: str) -> str:
         """Cumulative latency bucket rates per ``by`` group and ``le`` (quantiles computed after folding groups)."""
+        raise NotImplementedError
+
+    def latency_counts(self, matchers: Mapping[str, MatchValue], window: str, by: Sequence[str], *, view: str) -> str:
+        """Responses in the window at or under each latency bound (cumulative counts by ``le``, ``+Inf`` = all),
+        per ``by`` group: the good events of a latency SLO, counted (not a rate). Added for `meshctl slo`."""
+        raise NotImplementedError
+
+    def first_sample(self, matchers: Mapping[str, MatchValue], window: str, resolution: str, *, view: str) -> str:
+        """The earliest timestamp (unix seconds) at which a requests series of the selection has a sample inside
+        the window, to the subquery's resolution: how much of an SLO period Prometheus covers. Added for slo."""
+        raise NotImplementedError
+
+    def request_rate(self, matchers: Mapping[str, MatchValue], window: str, *, view: str, failed: bool = False) -> str:
+        """One PromQL sum of the per-second request rate over the window (``failed``: only the mesh's failure
+        class, as ``success`` judges a sample, as a series selector for recording rules). Added for slo rules."""
+        raise NotImplementedError
+
+    def latency_under_rate(self, matchers: Mapping[str, MatchValue], window: str, bound_ms: float | None, *,
+                           view: str) -> str:  # fmt: skip
+        """One PromQL sum of the per-second rate of responses at or under ``bound_ms`` (None: all of them). The
+        ``le`` matcher accepts both spellings (``100`` and Prometheus 3's ``100.0``). Added for slo rules."""
+        raise NotImplementedError
+
+    def client_service(self, namespace: str, name: str) -> dict[str, MatchValue]:
+        """Matchers selecting the requests sent to a Service, in the client view (as stat and Kiali read services:
+        only callers with a proxy count). Added for `meshctl slo`."""
+        raise NotImplementedError
+
+    def server_workload(self, kind_label: str, namespace: str, name: str) -> dict[str, MatchValue]:
+        """Matchers selecting the requests a workload served, in the server view (``kind_label`` as Linkerd's:
+        deployment, statefulset, daemonset, k8s_job). Added for `meshctl slo`."""
         raise NotImplementedError
 
     # -- TCP ------------------------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from meshctl.meshes.telemetry import MatchValue, Telemetry, by_clause
+from meshctl.meshes.telemetry import MatchRegex, MatchValue, Telemetry, by_clause, le_regex
 
 REPORTER = {"server": "destination", "client": "source"}
 GRPC_FAILURES = frozenset(str(n) for n in range(1, 17))
@@ -50,6 +50,33 @@ class IstioTelemetry(Telemetry):
     def latency_buckets(self, matchers, window, by, *, view) -> str:  # type: ignore[override]
         sel = self._sel(matchers, view)
         return f"sum(rate(istio_request_duration_milliseconds_bucket{sel}[{window}])) by ({by_clause(['le', *by])})"
+
+    def latency_counts(self, matchers, window, by, *, view) -> str:  # type: ignore[override]
+        sel = self._sel(matchers, view)
+        return f"sum(increase(istio_request_duration_milliseconds_bucket{sel}[{window}])) by ({by_clause(['le', *by])})"
+
+    def first_sample(self, matchers, window, resolution, *, view) -> str:  # type: ignore[override]
+        sel = self._sel(matchers, view)
+        return f"min(min_over_time(timestamp(istio_requests_total{sel})[{window}:{resolution}]))"
+
+    def request_rate(self, matchers, window, *, view, failed=False) -> str:  # type: ignore[override]
+        if not failed:
+            return f"sum(rate(istio_requests_total{self._sel(matchers, view)}[{window}]))"
+        # Kiali's failure rule as a series-level union: `or` keeps a series that matches both matchers once
+        http = self._sel(matchers, view, {"response_code": MatchRegex("5..|0")})
+        grpc = self._sel(matchers, view, {"grpc_response_status": MatchRegex("[1-9]|1[0-6]")})
+        return f"sum(rate(istio_requests_total{http}[{window}]) or rate(istio_requests_total{grpc}[{window}]))"
+
+    def latency_under_rate(self, matchers, window, bound_ms, *, view) -> str:  # type: ignore[override]
+        sel = self._sel(matchers, view, {"le": MatchRegex(le_regex(bound_ms))})
+        return f"sum(rate(istio_request_duration_milliseconds_bucket{sel}[{window}]))"
+
+    def client_service(self, namespace, name) -> dict[str, MatchValue]:  # type: ignore[override]
+        return {"destination_service_namespace": namespace, "destination_service_name": name}
+
+    def server_workload(self, kind_label, namespace, name) -> dict[str, MatchValue]:  # type: ignore[override]
+        # Istio names the server as the destination whatever its kind
+        return {"destination_workload_namespace": namespace, "destination_workload": name}
 
     def tcp_open(self, matchers, by, *, view) -> str:  # type: ignore[override]
         sel, b = self._sel(matchers, view), by_clause(by)

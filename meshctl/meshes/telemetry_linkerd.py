@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from meshctl.meshes.telemetry import Excluding, MatchValue, Telemetry, by_clause
+from meshctl.meshes.telemetry import Excluding, MatchRegex, MatchValue, Telemetry, by_clause, le_regex
 
 ADMIN_PORT = 4191
 ADMIN_EXCLUSION = {"target_addr": Excluding(f".*:{ADMIN_PORT}")}
@@ -47,6 +47,31 @@ class LinkerdTelemetry(Telemetry):
         sel = self._sel(matchers, view)
         # irate, as viz does: the last two scrapes of the window
         return f"sum(irate(response_latency_ms_bucket{sel}[{window}])) by ({by_clause(['le', *by])})"
+
+    def latency_counts(self, matchers, window, by, *, view) -> str:  # type: ignore[override]
+        sel = self._sel(matchers, view)
+        return f"sum(increase(response_latency_ms_bucket{sel}[{window}])) by ({by_clause(['le', *by])})"
+
+    def first_sample(self, matchers, window, resolution, *, view) -> str:  # type: ignore[override]
+        sel = self._sel(matchers, view)
+        return f"min(min_over_time(timestamp(response_total{sel})[{window}:{resolution}]))"
+
+    def request_rate(self, matchers, window, *, view, failed=False) -> str:  # type: ignore[override]
+        # the proxy classifies 5xx and a non-zero grpc-status as failure (unless a ServiceProfile says otherwise)
+        sel = self._sel(matchers, view, {"classification": "failure"} if failed else None)
+        return f"sum(rate(response_total{sel}[{window}]))"
+
+    def latency_under_rate(self, matchers, window, bound_ms, *, view) -> str:  # type: ignore[override]
+        sel = self._sel(matchers, view, {"le": MatchRegex(le_regex(bound_ms))})
+        return f"sum(rate(response_latency_ms_bucket{sel}[{window}]))"
+
+    def client_service(self, namespace, name) -> dict[str, MatchValue]:  # type: ignore[override]
+        # outbound series carry the destination controller's dst_service (stat svc matches on it too)
+        return {"dst_namespace": namespace, "dst_service": name}
+
+    def server_workload(self, kind_label, namespace, name) -> dict[str, MatchValue]:  # type: ignore[override]
+        # inbound series carry the serving pod's own labels
+        return {"namespace": namespace, kind_label: name}
 
     def tcp_open(self, matchers, by, *, view) -> str:  # type: ignore[override]
         return f"sum(tcp_open_connections{self._sel(matchers, view)}) by ({by_clause(by)})"

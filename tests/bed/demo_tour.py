@@ -16,6 +16,7 @@ TOUR: list[str | tuple[str, float]] = [
     "edges -n shop",
     "graph -n shop -o tree",
     "health -n shop --since 10m --step 1m",
+    "slo status -f docs/examples/slo/shop.yaml",
     "inject docs/examples/shop/frontend.yaml",
     "inject docs/examples/shop --diff",
     "analyze docs/examples/ -A",

@@ -360,9 +360,10 @@ def with_pod_override(topo: Topology, key: str, override: PodOverride) -> Topolo
 from tests.bed.sim.topologies import big_topology, demo_topology, minimal_topology  # noqa: E402  (re-export)
 from tests.bed.sim.topology_compare import compare_topology  # noqa: E402  (re-export)
 from tests.bed.sim.topology_health import health_topology  # noqa: E402  (re-export)
+from tests.bed.sim.topology_slo import slo_topology  # noqa: E402  (re-export)
 
 __all__ = [
     "Canary", "Change", "Edge", "Latency", "Pod", "PodOverride", "Port", "Service", "Topology", "Workload",
-    "big_topology", "compare_topology", "demo_topology", "health_topology", "minimal_topology", "pods", "pods_of", "selects", "service_for",
+    "big_topology", "compare_topology", "demo_topology", "health_topology", "minimal_topology", "slo_topology", "pods", "pods_of", "selects", "service_for",
     "with_pod_override", "uid", "template_hash", "FAST", "SLOW_TAIL", "MEDIUM",
 ]  # fmt: skip

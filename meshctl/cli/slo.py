@@ -1,0 +1,86 @@
+"""CLI layer: `meshctl slo status|rules` (thin: file -> meshctl.stats.slo -> meshctl.render.slo)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from meshctl.cli.env import get_env
+from meshctl.errors import FailedError, InputError, NotFoundError, UsageError
+
+ACTIONS = ("status", "rules")
+
+
+def slo(
+    ctx: typer.Context,
+    action: Annotated[str, typer.Argument(metavar="ACTION", help="status or rules.")],
+    file: Annotated[
+        str | None, typer.Option("--file", "-f", metavar="FILE", help="The SLOs (YAML, see docs/slo.md).")
+    ] = None,
+    from_cluster: Annotated[
+        bool,
+        typer.Option(
+            "--from-cluster",
+            help="Also the SLOs of ConfigMaps labelled, and workloads annotated, meshctl.io/slo (-n / -A).",
+        ),
+    ] = False,
+    all_namespaces: Annotated[
+        bool, typer.Option("--all-namespaces", "-A", help="--from-cluster: every namespace.")
+    ] = False,
+    output: Annotated[str, typer.Option("--output", "-o", metavar="FORMAT", help="table or json.")] = "table",
+) -> None:
+    """Service-level objectives of mesh workloads: SLI, error budget, burn rates and alerts (status), or
+    Prometheus rules for them (rules).
+
+    Examples: `meshctl slo status -f slos.yaml`, `meshctl slo status -f slos.yaml --at -1h -o json`.
+    """
+    from meshctl.stats.slo_spec import parse
+
+    env = get_env(ctx)
+    if action not in ACTIONS:
+        raise UsageError(f"unknown action {action!r}", hint="use `meshctl slo status` or `meshctl slo rules`")
+    if output not in ("table", "json"):
+        raise UsageError(f"unknown output format {output!r}", hint="use -o table or -o json")
+    if file is None and not from_cluster:
+        raise UsageError("no SLOs given", hint="use -f FILE and/or --from-cluster")
+    slos = []
+    if file is not None:
+        try:
+            text = Path(file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"{file}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
+        slos = parse(text, file)
+    if from_cluster:
+        from meshctl.stats import slo_spec as spec
+
+        namespace = None if all_namespaces else env.namespace()
+        kube = env.kube()
+        slos += spec.from_configmaps(kube.list("configmap", namespace, label_selector=spec.CONFIGMAP_LABEL))
+        # annotations are not selectable: list the workloads' metadata only (a fraction of the bytes)
+        workloads = [(k, o) for k in spec.WORKLOAD_KINDS for o in kube.list(k, namespace, metadata_only=True)]
+        slos += spec.from_annotations(workloads)
+        if not slos:
+            raise NotFoundError(f"no ConfigMap labelled {spec.CONFIGMAP_LABEL} and no workload annotated "
+                                f"{spec.ANNOTATION} declares an SLO", hint="see docs/slo.md (the cluster form)")  # fmt: skip
+    if action == "rules":
+        # offline: the rules are PromQL text; only the mesh (for its metric names) is needed
+        from meshctl.render.slo_rules import to_yaml
+        from meshctl.stats.slo_rules import groups
+
+        env.write(to_yaml(groups(slos, env.mesh().name)))
+        return
+    from meshctl.stats import slo as core
+
+    at = time.time() if env.settings.at is None else env.settings.at
+    statuses = core.run(env.prom(), env.mesh().name, slos, at)
+    if env.settings.verbose:
+        env.note(f"prometheus: {env.prom().describe()}, {env.prom().request_count} queries")
+    from meshctl.render import slo as render
+
+    env.write(render.to_json(statuses, at) if output == "json" else render.table(statuses, at))
+    failed = [st.slo.name for st in statuses if st.error]
+    if failed:
+        raise FailedError(f"{len(failed)} SLO(s) could not be evaluated: {', '.join(failed)}")
