@@ -34,6 +34,10 @@ NOT_RUN = {
     "make test": "runs this suite",
     "pip install .": "installs the package",
     "meshctl --install-completion": "edits the user's shell configuration",
+    "meshctl graph -A -o dot --label security | dot -Tsvg > mesh.svg": "writes a file; tests/edges renders the same"
+    " DOT with dot -Tsvg",
+    "meshctl compare deploy/movies-v1 deploy/movies-v2 -n shop && promote": "promote is the reader's own step; the"
+    " same compare runs below",
 }
 # Live commands stop on Ctrl-C (or q); the test bounds them with the option meant for it.
 BOUNDED = {
@@ -43,7 +47,12 @@ BOUNDED = {
     "meshctl top deploy/frontpage -n shop": "--duration 2s",
 }
 # Exit codes other than 0, as the README says: the demo has a mesh installed, and Kubernetes 1.20.
-EXIT = {"meshctl check --pre --mesh istio": 1}
+EXIT = {
+    "meshctl check --pre --mesh istio": 1,
+    # the demo's movies-v2 fails 5 % of its requests, movies-v1 none: the canary verdict is WORSE, exit 1
+    "meshctl compare deploy/movies-v1 deploy/movies-v2 -n shop --window 15m --alpha 0.01 -o json": 1,
+    "meshctl --at -15m compare deploy/movies-v1 deploy/movies-v2 -n shop": 1,
+}
 
 
 @pytest.fixture(scope="module")
