@@ -118,6 +118,20 @@ def native_sidecar_topology() -> Topology:
     return replace(base, name="native-sidecar", workloads=ws, services=(*base.services, service_for(batch)))
 
 
+def size_topology() -> Topology:
+    """For `meshctl size`: the minimal topology plus `hot`, whose proxy uses 3x its requests, and `batch`, whose
+    native-sidecar proxy was OOMKilled (restarted once, `lastState.terminated.reason: OOMKilled` under
+    initContainerStatuses)."""
+    base = minimal_topology()
+    hot = Workload("hot", "app", replicas=2, paths=("/",), proxy_usage=F(3))
+    batch = Workload("batch", "app", paths=("/",), native_sidecar=True,
+                     pods=(PodOverride(0, state="oomkilled", restarts=1),))  # fmt: skip
+    ws = (*base.workloads, hot, batch)
+    edges = (*base.edges, Edge("app/web", "app/hot", rps=F(40)), Edge("app/web", "app/batch", rps=F(2)))
+    return replace(base, name="size", workloads=ws, services=(*base.services, service_for(hot), service_for(batch)),
+                   edges=edges)  # fmt: skip
+
+
 # Two buckets only: p50 = 5 + 5 * (10/60) ms, robust (inside (5,10]) and cheap (3-4 histogram series per workload).
 BIG_LATENCY = Latency(((5, 40), (10, 60)))
 
