@@ -17,8 +17,8 @@ from __future__ import annotations
 from fractions import Fraction
 
 from tests.bed.sim import labels as L
-from tests.bed.sim.cadvisor import add_cadvisor
 from tests.bed.sim.buckets import cumulative, layout, le_label
+from tests.bed.sim.cadvisor import add_cadvisor
 from tests.bed.sim.flows import Flow, flows
 from tests.bed.topology import Pod, Topology, pods
 
