@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "meshctl.cli.health:health",
         "Health of each workload over time (a workloads x time matrix), and when it changed.",
     ),
+    "size": ("meshctl.cli.size:size", "Proxy CPU and memory: measured usage, configured resources, a recommendation."),
     "tap": ("meshctl.cli.tap:tap", "Watch requests through the proxies live, from their access logs."),
     "top": ("meshctl.cli.top:top", "Live table of the busiest paths, from the proxies' access logs."),
     "analyze": (
@@ -213,7 +214,7 @@ def root(
         typer.Option(
             "--at",
             metavar="TIME",
-            help="Evaluate every Prometheus query at TIME: RFC3339 or relative (-15m). stat and health.",
+            help="Evaluate every Prometheus query at TIME: RFC3339 or relative (-15m). stat, health, size.",
         ),
     ] = None,
     no_color: Annotated[bool, typer.Option("--no-color", help="Disable colour (also NO_COLOR).")] = False,
