@@ -45,8 +45,8 @@ def _cells(r: ProxySize, all_namespaces: bool) -> list[str]:
 def header(result: SizeResult) -> str:
     s = result.strategy
     pct = f"p{round(s.cpu_percentile * 100)}"
-    return (f"{result.mesh} proxies, window {result.window} to {rfc3339(round(result.at))}; CPU {pct}, MEM peak; "
-            f"strategy {s.name}")  # fmt: skip
+    # the data's time: the window ends at --at (or when the queries went out)
+    return f"{result.mesh}: {result.window} to {rfc3339(round(result.at))}, CPU {pct}, MEM peak, strategy {s.name}"
 
 
 def table(result: SizeResult, width: int = 80, all_namespaces: bool = False) -> str:
@@ -63,6 +63,10 @@ def table(result: SizeResult, width: int = 80, all_namespaces: bool = False) -> 
     return "\n".join(lines) + "\n"
 
 
+def _int(v: float | None) -> int | None:
+    return None if v is None else int(v)
+
+
 def to_dict(result: SizeResult) -> dict[str, Any]:
     s = result.strategy
     out = []
@@ -73,7 +77,7 @@ def to_dict(result: SizeResult) -> dict[str, Any]:
             "native_sidecar": r.native_sidecar, "rps": r.rps,
             "usage": {"cpu_cores": r.cpu, "cpu_percentile": s.cpu_percentile, "memory_bytes_peak": r.memory},
             "current": {"cpu_request_cores": r.cpu_request, "cpu_limit_cores": r.cpu_limit,
-                        "memory_request_bytes": r.memory_request, "memory_limit_bytes": r.memory_limit},
+                        "memory_request_bytes": _int(r.memory_request), "memory_limit_bytes": _int(r.memory_limit)},
             "oom": {"count": r.oomkills, "limit_at_oom_bytes": r.oom_limit}, "restarts": r.restarts,
             "recommendation": None if rec is None else {
                 "source": rec.source, "cpu_request_cores": rec.cpu_request,

@@ -25,9 +25,9 @@ from meshctl.stats.size_rules import STRATEGIES, Recommendation, Strategy, parse
 
 PROXY = {"linkerd": "linkerd-proxy", "istio": "istio-proxy"}
 MESH_SIZE_NOTE = {
-    "istio": "note: Envoy's memory grows with the clusters and endpoints it holds: every service\n"
-    "  in scope, not only those called. An Istio Sidecar resource whose egress.hosts\n"
-    "  lists what a workload calls (e.g. ./*, istio-system/*) cuts it.",
+    "istio": "note: Envoy's memory grows with the clusters and endpoints it holds: every\n"
+    "  service in scope, not only those called. An Istio Sidecar resource whose\n"
+    "  egress.hosts lists what a workload calls (e.g. ./*, istio-system/*) cuts it.",
     "linkerd": "note: linkerd-proxy resolves destinations on demand: its memory follows the\n"
     "  services it talks to and their endpoints, not the size of the mesh.",
 }
@@ -121,9 +121,11 @@ def build(mesh: str, strategy: Strategy, groups: dict[tuple[str, str, str], list
             continue
         keys = [(ns, meta(p).get("name", "")) for p, *_ in meshed]
         cpu = _max(samples["cpu"].get(k) for k in keys)
+        cpu = None if cpu is None else round(cpu, 6)  # microcores: Prometheus' float noise is not a figure
         mem = _max(samples["memory"].get(k) for k in keys)
+        mem = None if mem is None else int(mem)
         rps_values = [samples["rps"][k] for k in keys if k in samples["rps"]]
-        rps = sum(rps_values) if rps_values else None
+        rps = round(sum(rps_values), 6) if rps_values else None
         spec = meshed[0][1]
         res = spec.get("resources") or {}
         req, lim = res.get("requests") or {}, res.get("limits") or {}
