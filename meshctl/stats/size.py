@@ -206,9 +206,9 @@ def run(*, kube: Any, prom: Any, mesh: str, namespace: str | None, window: str, 
     groups = pods_by_workload(pods, owners)
     rows = build(mesh, strategy, groups, samples)
     notes = []
-    if rows and not any(r.cpu is not None for r in rows):
-        notes.append("note: no cAdvisor usage for any proxy (is the kubelet's /metrics/cadvisor\n"
-                     "  scraped?); recommendations marked * use Istio's published figures")  # fmt: skip
+    if any(r.recommendation is not None and r.recommendation.source == "published" for r in rows):
+        notes.append("note: * no cAdvisor usage (is the kubelet's /metrics/cadvisor scraped?): Istio's\n"
+                     "  published figures, 0.20 vCPU per 1000 rps and 60 MB per proxy")  # fmt: skip
     notes.append(MESH_SIZE_NOTE[mesh])
     used = getattr(prom, "request_count", 0) - before
     return SizeResult(mesh, strategy, window, at, rows, notes, prometheus_requests=used)

@@ -96,6 +96,7 @@ class Workload:
     # the proxy's cAdvisor usage as a multiple of its configured requests (sim/cadvisor.py); None: the mesh's
     # default usage (20m CPU; 16Mi Linkerd, 48Mi Istio)
     proxy_usage: Fraction | None = None
+    cadvisor: bool = True  # its pods' cAdvisor series are scraped (False: `meshctl size` has no usage data)
 
     @property
     def key(self) -> str:

@@ -66,8 +66,10 @@ def _json(bed, *args):
 
 def test_every_figure_equals_the_truth(sbed):
     rows = _json(sbed)
-    assert sorted(rows) == ["api", "batch", "hot", "web"]
+    assert sorted(rows) == ["api", "batch", "blind", "hot", "web"]
     for name, row in rows.items():
+        if name == "blind":
+            continue
         t = truth(sbed, name)
         assert row["pods"] == t["pods"] and row["native_sidecar"] == t["native"]
         assert math.isclose(row["usage"]["cpu_cores"], t["cpu"], rel_tol=1e-6), name
@@ -97,6 +99,19 @@ def test_oomkilled_native_sidecar_gets_at_least_its_limit_bumped(sbed):
     assert batch["recommendation"]["memory_limit_bytes"] == math.ceil(t["lim_mem"] * 1.2 / MI) * MI
     krr = _json(sbed, "--strategy", "krr")["batch"]["recommendation"]
     assert krr["memory_limit_bytes"] == math.ceil(t["lim_mem"] * 1.25 / MI) * MI
+
+
+def test_no_usage_data_falls_back_to_istios_published_figures(sbed):
+    blind, t = _json(sbed)["blind"], truth(sbed, "blind")
+    assert blind["usage"]["cpu_cores"] is None and blind["usage"]["memory_bytes_peak"] is None
+    assert blind["rps"] == t["rps"]
+    rec = blind["recommendation"]
+    # istio.io performance page (1.24): 0.20 vCPU per 1000 rps, 60 MB per sidecar
+    assert rec["source"] == "published"
+    assert math.isclose(rec["cpu_request_cores"], math.ceil(t["rps"] / 1000 * 0.20 * 1000) / 1000)
+    assert rec["memory_request_bytes"] == math.ceil(60_000_000 / MI) * MI
+    r = run(["size", "-n", NS], env=dict(sbed.env(), COLUMNS="80"))
+    assert re.search(r"^blind .* 2m/58Mi\*$", r.stdout, re.M), r.stdout
 
 
 def test_krr_strategy_floors(sbed):

@@ -65,7 +65,7 @@ def add_cadvisor(f, topo: Topology, mesh: str) -> None:
     f.declare("container_memory_working_set_bytes", "gauge", "Current working set in bytes.")
     proxy = "linkerd-proxy" if mesh == "linkerd" else "istio-proxy"
     for p in pods(topo, mesh):
-        if not p.meshed or p.state == "succeeded":
+        if not p.meshed or p.state == "succeeded" or not p.workload.cadvisor:
             continue
         node = (f'beta_kubernetes_io_arch="amd64",beta_kubernetes_io_os="linux",kubernetes_io_arch="amd64",'
                 f'kubernetes_io_hostname="{p.node}",kubernetes_io_os="linux"')  # fmt: skip
