@@ -49,6 +49,17 @@ def header(result: SizeResult) -> str:
     return f"{result.mesh}: {result.window} to {rfc3339(round(result.at))}, CPU {pct}, MEM peak, strategy {s.name}"
 
 
+def _cut(name: str, width: int) -> str:
+    """NAME cut to WIDTH: the namespace's end first, else the middle (a name's start and end stay readable)."""
+    if len(name) <= width:
+        return name
+    ns, _, short = name.rpartition("/")
+    if ns and len(short) + 3 <= width:  # namespace/name: the namespace gives way first
+        return ns[: width - len(short) - 2] + "…/" + short
+    head = (width - 1) // 3
+    return name[:head] + "…" + name[len(name) - (width - 1 - head) :]
+
+
 def table(result: SizeResult, width: int = 80, all_namespaces: bool = False) -> str:
     rows = [_cells(r, all_namespaces) for r in result.rows]
     widths = [max(len(h), *(len(c[i]) for c in rows)) for i, h in enumerate(HEADERS)]
@@ -57,7 +68,7 @@ def table(result: SizeResult, width: int = 80, all_namespaces: bool = False) -> 
         widths[0] = max(len(HEADERS[0]), widths[0] - over)
     lines = []
     for cells in [list(HEADERS), *rows]:
-        first = cells[0] if len(cells[0]) <= widths[0] else cells[0][: widths[0] - 1] + "…"
+        first = _cut(cells[0], widths[0])
         parts = [first.ljust(widths[0])] + [c.rjust(w) for c, w in zip(cells[1:], widths[1:], strict=True)]
         lines.append("  ".join(parts).rstrip())
     return "\n".join(lines) + "\n"

@@ -132,8 +132,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--topology",
         default="demo",
-        choices=["demo", "minimal", "health"],
-        help="minimal: for the smoke test; health: workloads that degraded 20-30 minutes ago (meshctl health)",
+        choices=["demo", "minimal", "health", "size"],
+        help="minimal: for the smoke test; health: workloads that degraded 20-30 minutes ago (meshctl health); "
+        "size: proxies over their requests, an OOMKilled native sidecar (meshctl size)",
     )
     args = ap.parse_args(argv)
     if args.down:
@@ -150,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     print("meshctl demo: checking the kube-apiserver build (the first run builds it, ~3 minutes)", file=sys.stderr)
     apiserver_binary()  # builds with progress on stderr when missing
     from tests.bed.bed import Bed
-    from tests.bed.topology import demo_topology, health_topology, minimal_topology
+    from tests.bed.topology import demo_topology, health_topology, minimal_topology, size_topology
 
     # SIGTERM (make demo-down) unwinds like Ctrl-C, so the bed is always stopped.
     def _term(signum: int, frame: object) -> None:
@@ -159,9 +160,11 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _term)
     print(f"meshctl demo: starting etcd, kube-apiserver, the kubelet and Prometheus ({args.mesh})...", file=sys.stderr)
     t0 = time.monotonic()
-    topology = {"demo": demo_topology, "minimal": minimal_topology, "health": health_topology}[args.topology]()
+    topology = {"demo": demo_topology, "minimal": minimal_topology, "health": health_topology, "size": size_topology}[
+        args.topology
+    ]()
     # the health topology's story is an hour long: series reaching that far back (at a coarser step)
-    span = {"metrics_step": 15, "metrics_span": (4500, 600)} if args.topology == "health" else {}
+    span = {"metrics_step": 15, "metrics_span": (4500, 600)} if args.topology in ("health", "size") else {}
     bed = Bed.start(topology, mesh=args.mesh, **span)
     try:
         pf.write_text(f"{os.getpid()}\n")

@@ -42,3 +42,12 @@ def test_formatting_round_trips_through_quantities():
         assert parse_quantity(fmt_cpu(cores)) == pytest.approx(cores)
     for n in (19 * MI, 1229 * MI, 1024 * MI):
         assert parse_quantity(fmt_memory(n)) == n
+
+
+def test_long_names_are_cut_to_fit_keeping_the_workload_name():
+    from meshctl.render.size import _cut
+
+    assert _cut("app/api", 16) == "app/api"
+    assert _cut("linkerd-viz/metrics-api", 16) == "lin…/metrics-api"
+    assert _cut("linkerd/linkerd-destination", 16) == "linke…estination"
+    assert all(len(_cut(n, 16)) == 16 for n in ("linkerd-viz/metrics-api", "averyveryverylongdeploymentname"))
