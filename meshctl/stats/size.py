@@ -114,7 +114,7 @@ def build(mesh: str, strategy: Strategy, groups: dict[tuple[str, str, str], list
     """Rows from pods grouped by workload and per-pod figures {query: {(namespace, pod): value}} (pure)."""
     rows: list[ProxySize] = []
     annotation_keys = _annotation_keys(mesh)
-    for (ns, kind, name), pods in sorted(groups.items()):
+    for (ns, kind, name), pods in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][2], kv[0][1])):
         meshed = [(p, *proxy_container(p, mesh)) for p in pods]
         meshed = [x for x in meshed if x[1] is not None]
         if not meshed:
@@ -191,14 +191,14 @@ def run(*, kube: Any, prom: Any, mesh: str, namespace: str | None, window: str, 
     """Measure and recommend: one pod list, three Prometheus queries sent at once (evaluated at `at`)."""
     before = getattr(prom, "request_count", 0)
     pending = prom.start_many(queries(mesh, strategy, namespace, window), at=at)
-    pods = kube.list("pods", namespace)
-    owners: dict[tuple[str, str, str], dict[str, Any]] = {}
-    kinds = {(controller_ref(p) or {}).get("kind") for p in pods}
-    if "Job" in kinds:  # a CronJob's pods: name the CronJob (ReplicaSets are named by pod-template-hash)
-        for o in kube.list("jobs", namespace):
-            owners[(meta(o).get("namespace", ""), "Job", meta(o).get("name", ""))] = o
     samples: dict[str, dict[tuple[str, str], float]] = defaultdict(dict)
-    try:
+    try:  # the cluster is listed while Prometheus answers
+        pods = kube.list("pods", namespace)
+        owners: dict[tuple[str, str, str], dict[str, Any]] = {}
+        if "Job" in {(controller_ref(p) or {}).get("kind") for p in pods}:
+            # a CronJob's pods: name the CronJob (ReplicaSets are named by pod-template-hash)
+            for o in kube.list("jobs", namespace):
+                owners[(meta(o).get("namespace", ""), "Job", meta(o).get("name", ""))] = o
         for key, result in pending.as_completed():
             samples[key] = _by_pod(result)
     finally:
