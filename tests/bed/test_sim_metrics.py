@@ -144,7 +144,9 @@ def test_openmetrics_shape_and_size():
             "tcp_write_bytes_total", "proxy_build_info"} <= set(data)  # fmt: skip
     ts = data["response_total"][0].ts
     assert ts[0] <= NOW - 60 and ts[-1] >= NOW + 55 and all(int(x) % 5 == 0 for x in ts)
-    assert metrics.series_count(topo, "linkerd") < 1500 and metrics.series_count(topo, "istio") < 1000
+    # budgets for the bed's start-up time; cAdvisor's CPU and memory series (4 containers per meshed pod, sim/cadvisor.py)
+    # added about 200 to each mesh
+    assert metrics.series_count(topo, "linkerd") < 1500 and metrics.series_count(topo, "istio") < 1100
 
 
 def test_control_plane_signals_are_zero_on_the_healthy_mesh():
