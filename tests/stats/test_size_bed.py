@@ -194,3 +194,20 @@ def test_bad_input_is_one_line_and_a_usage_error(sbed, args, code, words):
 def test_prometheus_unreachable_is_exit_3(sbed):
     r = run(["size", "-n", NS], env=dict(sbed.env(), MESHCTL_PROMETHEUS_URL="http://127.0.0.1:1"))
     assert r.code == 3 and r.stdout == "" and "Traceback" not in r.stderr
+
+
+def test_usage_errors_need_no_cluster():
+    r = run(["size", "--strategy", "guess"], env={"KUBECONFIG": "/nonexistent"})
+    assert r.code == 2 and "unknown strategy" in r.stderr and r.stdout == ""
+
+
+def test_kubernetes_api_down_is_exit_3(sbed, tmp_path):
+    from pathlib import Path
+
+    config = yaml.safe_load(Path(sbed.kubeconfig).read_text())
+    for cluster in config["clusters"]:
+        cluster["cluster"]["server"] = "https://127.0.0.1:1"
+    dead = tmp_path / "kubeconfig"
+    dead.write_text(yaml.safe_dump(config))
+    r = run(["size", "-n", NS, "-o", "json"], env=dict(sbed.env(), KUBECONFIG=str(dead)))
+    assert r.code == 3 and r.stdout == "" and "127.0.0.1:1" in r.stderr and "Traceback" not in r.stderr
