@@ -89,6 +89,7 @@ def to_dict(result: SizeResult) -> dict[str, Any]:
             "usage": {"cpu_cores": r.cpu, "cpu_percentile": s.cpu_percentile, "memory_bytes_peak": r.memory},
             "current": {"cpu_request_cores": r.cpu_request, "cpu_limit_cores": r.cpu_limit,
                         "memory_request_bytes": _int(r.memory_request), "memory_limit_bytes": _int(r.memory_limit)},
+            "config": {"clusters": r.clusters},
             "oom": {"count": r.oomkills, "limit_at_oom_bytes": r.oom_limit}, "restarts": r.restarts,
             "recommendation": None if rec is None else {
                 "source": rec.source, "cpu_request_cores": rec.cpu_request,

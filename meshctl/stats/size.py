@@ -7,9 +7,9 @@ its requests per second from the mesh's own metrics, and from the Kubernetes API
 restarts and OOMKills, native sidecars (proxies in initContainers) included. Then a recommendation by a named
 strategy (meshctl.stats.size_rules).
 
-`run` is the one function that does I/O: one pod list (plus ReplicaSets/Jobs to name owners) and three Prometheus
-queries, sent at once, whatever the number of workloads. Peaks use `max_over_time` over the raw samples, so a spike
-between subquery steps is not missed.
+`run` is the one function that does I/O: one pod list (plus Jobs to name CronJobs) and three Prometheus queries
+(four on Istio: the clusters each Envoy holds), sent at once, whatever the number of workloads. Peaks use
+`max_over_time` over the raw samples, so a spike between subquery steps is not missed.
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ class ProxySize:
     oomkills: int
     oom_limit: int | None  # the memory limit of a proxy that was OOMKilled
     recommendation: Recommendation | None
+    clusters: int | None = None  # Istio: the most clusters one of its Envoys holds (None: Linkerd, or unknown)
     annotations: dict[str, str] = field(default_factory=dict)
 
 
@@ -78,12 +79,16 @@ def queries(mesh: str, strategy: Strategy, namespace: str | None, window: str) -
     reqs = tel.requests(
         {"namespace": namespace} if namespace else {}, SUBQUERY_STEP, ("namespace", "pod"), view="server"
     )
-    return {
+    out = {
         "cpu": f"quantile_over_time({strategy.cpu_percentile}, ({cpu_rate})[{window}:{SUBQUERY_STEP}])",
         "memory": f"max by ({by}) (max_over_time(container_memory_working_set_bytes{sel}[{window}]))",
         # requests per second, averaged over the window: requests per minute / 60
         "rps": f"avg_over_time((sum by ({by}) ({reqs}))[{window}:{SUBQUERY_STEP}]) / 60",
     }
+    if mesh == "istio":  # Envoy receives every cluster in scope; linkerd-proxy resolves on demand (nothing to count)
+        ns = selector({"namespace": namespace}) if namespace else ""
+        out["clusters"] = f"max by ({by}) (max_over_time(envoy_cluster_manager_active_clusters{ns}[{window}]))"
+    return out
 
 
 def proxy_container(pod: dict[str, Any], mesh: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None, bool]:
@@ -143,6 +148,8 @@ def build(mesh: str, strategy: Strategy, groups: dict[tuple[str, str, str], list
                         parse_quantity(req.get("cpu")), parse_quantity(lim.get("cpu")),
                         parse_quantity(req.get("memory")), parse_quantity(lim.get("memory")),
                         restarts, len(ooms), oom_limit, rec)  # fmt: skip
+        held = [samples.get("clusters", {}).get(k) for k in keys]
+        row.clusters = int(_max(held)) if _max(held) is not None else None
         if rec is not None:
             row.annotations = annotations(annotation_keys, rec)
         rows.append(row)
@@ -209,6 +216,9 @@ def run(*, kube: Any, prom: Any, mesh: str, namespace: str | None, window: str, 
     if any(r.recommendation is not None and r.recommendation.source == "published" for r in rows):
         notes.append("note: * no cAdvisor usage (is the kubelet's /metrics/cadvisor scraped?): Istio's\n"
                      "  published figures, 0.20 vCPU per 1000 rps and 60 MB per proxy")  # fmt: skip
+    held = [r.clusters for r in rows if r.clusters is not None]
+    if held:
+        notes.append(f"note: each Envoy holds up to {max(held)} clusters (see -o json, config.clusters)")
     notes.append(MESH_SIZE_NOTE[mesh])
     used = getattr(prom, "request_count", 0) - before
     return SizeResult(mesh, strategy, window, at, rows, notes, prometheus_requests=used)

@@ -114,6 +114,18 @@ def test_no_usage_data_falls_back_to_istios_published_figures(sbed):
     assert re.search(r"^blind .* 2m/58Mi\*$", r.stdout, re.M), r.stdout
 
 
+def test_clusters_each_envoy_holds(sbed):
+    """Istio: envoy_cluster_manager_active_clusters, every Service's ports whether called or not (the reason a
+    Sidecar resource cuts memory); Linkerd's proxy resolves on demand and reports none."""
+    from tests.bed.sim.cadvisor import envoy_clusters
+
+    rows = _json(sbed)
+    for name, row in rows.items():
+        ps = pods_of(sbed.topology, sbed.topology.workload(f"{NS}/{name}"), sbed.mesh)
+        want = max(envoy_clusters(p, sbed.topology) for p in ps) if sbed.mesh == "istio" else None
+        assert row["config"]["clusters"] == want, name
+
+
 def test_krr_strategy_floors(sbed):
     api, t = _json(sbed, "--strategy", "krr")["api"], truth(sbed, "api")
     rec = api["recommendation"]
@@ -139,7 +151,8 @@ def test_prometheus_requests_do_not_grow_with_workloads(sbed):
     one = run(["-v", "size", "-n", NS], env=sbed.env())
     every = run(["-v", "size", "-A"], env=sbed.env())
     assert one.code == every.code == 0
-    assert ", 3 queries" in one.stderr and ", 3 queries" in every.stderr
+    want = {"linkerd": 3, "istio": 4}[sbed.mesh]  # Istio: also the clusters each Envoy holds
+    assert f", {want} queries" in one.stderr and f", {want} queries" in every.stderr
 
 
 def test_table_fits_80_columns_and_says_when(sbed):

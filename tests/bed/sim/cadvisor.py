@@ -81,3 +81,28 @@ def add_cadvisor(f, topo: Topology, mesh: str) -> None:
             lab = _labels(p, container, img, node)
             f.add("container_cpu_usage_seconds", "container_cpu_usage_seconds_total", lab, rate=c)
             f.add("container_memory_working_set_bytes", "container_memory_working_set_bytes", lab, gauge=Fraction(m))
+
+
+# Envoy's static clusters under Istio: BlackHoleCluster, PassthroughCluster, InboundPassthroughCluster, agent,
+# prometheus_stats, sds-grpc, xds-grpc
+ENVOY_STATIC_CLUSTERS = 7
+
+
+def envoy_clusters(p: Pod, topo: Topology) -> int:
+    """Clusters an Istio sidecar holds without a Sidecar resource: one outbound cluster per port of every Service in
+    the mesh (whether it calls it or not), one inbound cluster per port of its own, and Envoy's static ones."""
+    outbound = sum(len(svc.ports) for svc in topo.services)
+    return outbound + len(p.workload.ports) + ENVOY_STATIC_CLUSTERS
+
+
+def add_envoy_clusters(f, topo: Topology) -> None:
+    """`envoy_cluster_manager_active_clusters` of every running Istio sidecar. Shape mirrored: Envoy's stat as the
+    sidecar's merged metrics endpoint (pilot-agent :15020/stats/prometheus; `cluster_manager` is in Istio's default
+    stats inclusion prefixes) serves it, scraped with the pod's namespace and pod name as labels (istio.md 4)."""
+    from tests.bed.sim import labels as L
+
+    f.declare("envoy_cluster_manager_active_clusters", "gauge", "Number of currently active (warmed) clusters.")
+    for p in pods(topo, "istio"):
+        if p.meshed and p.serving:
+            f.add("envoy_cluster_manager_active_clusters", "envoy_cluster_manager_active_clusters", L.istio_pod(p),
+                  gauge=Fraction(envoy_clusters(p, topo)))  # fmt: skip
