@@ -43,6 +43,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "meshctl.cli.slo:slo",
         "SLOs of mesh workloads: SLI, error budget, burn rates and alerts (status); Prometheus rules (rules).",
     ),
+    "size": ("meshctl.cli.size:size", "Proxy CPU and memory: measured usage, configured resources, a recommendation."),
     "tap": ("meshctl.cli.tap:tap", "Watch requests through the proxies live, from their access logs."),
     "top": ("meshctl.cli.top:top", "Live table of the busiest paths, from the proxies' access logs."),
     "triage": (
@@ -228,7 +229,7 @@ def root(
             "--at",
             metavar="TIME",
             help="Evaluate every Prometheus query at TIME: RFC3339 or relative (-15m). stat, edges, health, compare,"
-            " triage, slo.",
+            " triage, slo, size.",
         ),
     ] = None,
     no_color: Annotated[bool, typer.Option("--no-color", help="Disable colour (also NO_COLOR).")] = False,

@@ -148,9 +148,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--topology",
         default="demo",
-        choices=["demo", "minimal", "health", "compare", "slo"],
+        choices=["demo", "minimal", "health", "compare", "slo", "size"],
         help="minimal: for the smoke test; health: workloads that degraded 20-30 minutes ago (meshctl health); "
-        "compare: canary versions side by side (meshctl compare, triage); slo: error budgets (meshctl slo)",
+        "compare: canary versions side by side (meshctl compare, triage); slo: error budgets (meshctl slo); "
+        "size: proxies over their requests, an OOMKilled native sidecar (meshctl size)",
     )
     ap.add_argument("--graph-svg", type=Path, default=None, help="where to write the graph's SVG (default: next to"
                     " the pid file, ~/.cache/meshctl/demo-MESH-graph.svg)")  # fmt: skip
@@ -169,7 +170,14 @@ def main(argv: list[str] | None = None) -> int:
     print("meshctl demo: checking the kube-apiserver build (the first run builds it, ~3 minutes)", file=sys.stderr)
     apiserver_binary()  # builds with progress on stderr when missing
     from tests.bed.bed import Bed
-    from tests.bed.topology import compare_topology, demo_topology, health_topology, minimal_topology, slo_topology
+    from tests.bed.topology import (
+        compare_topology,
+        demo_topology,
+        health_topology,
+        minimal_topology,
+        size_topology,
+        slo_topology,
+    )
 
     # SIGTERM (make demo-down) unwinds like Ctrl-C, so the bed is always stopped.
     def _term(signum: int, frame: object) -> None:
@@ -179,9 +187,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"meshctl demo: starting etcd, kube-apiserver, the kubelet and Prometheus ({args.mesh})...", file=sys.stderr)
     t0 = time.monotonic()
     topologies = {"demo": demo_topology, "minimal": minimal_topology, "health": health_topology}
-    topology = {**topologies, "compare": compare_topology, "slo": slo_topology}[args.topology]()
+    topology = {**topologies, "compare": compare_topology, "slo": slo_topology, "size": size_topology}[args.topology]()
     # the health topology's story is an hour long: series reaching that far back (at a coarser step)
-    span = {"metrics_step": 15, "metrics_span": (4500, 600)} if args.topology in ("health", "slo") else {}
+    span = {"metrics_step": 15, "metrics_span": (4500, 600)} if args.topology in ("health", "slo", "size") else {}
     bed = Bed.start(topology, mesh=args.mesh, **span)
     try:
         pf.write_text(f"{os.getpid()}\n")

@@ -144,8 +144,9 @@ def test_openmetrics_shape_and_size():
             "tcp_write_bytes_total", "proxy_build_info"} <= set(data)  # fmt: skip
     ts = data["response_total"][0].ts
     assert ts[0] <= NOW - 60 and ts[-1] >= NOW + 55 and all(int(x) % 5 == 0 for x in ts)
-    # Linkerd: admin-port traffic (probes, scrapes) adds ~14 series per meshed pod, tcp_open_total 2 per flow
-    assert metrics.series_count(topo, "linkerd") < 1700 and metrics.series_count(topo, "istio") < 1000
+    # budgets for the bed's start-up time. Linkerd: admin-port traffic (probes, scrapes) adds ~14 series per meshed
+    # pod, tcp_open_total 2 per flow; both: cAdvisor's CPU and memory series (sim/cadvisor.py) about 200
+    assert metrics.series_count(topo, "linkerd") < 1900 and metrics.series_count(topo, "istio") < 1100
 
 
 def test_control_plane_signals_are_zero_on_the_healthy_mesh():

@@ -93,6 +93,10 @@ class Workload:
     # the proxy runs as a native sidecar: an init container with restartPolicy: Always, its status under
     # initContainerStatuses (the default of both meshes now: Linkerd proxy.nativeSidecar, Istio ENABLE_NATIVE_SIDECARS)
     native_sidecar: bool = False
+    # the proxy's cAdvisor usage as a multiple of its configured requests (sim/cadvisor.py); None: the mesh's
+    # default usage (20m CPU; 16Mi Linkerd, 48Mi Istio)
+    proxy_usage: Fraction | None = None
+    cadvisor: bool = True  # its pods' cAdvisor series are scraped (False: `meshctl size` has no usage data)
 
     @property
     def key(self) -> str:
@@ -357,13 +361,13 @@ def with_pod_override(topo: Topology, key: str, override: PodOverride) -> Topolo
     return replace(topo, workloads=ws)
 
 
-from tests.bed.sim.topologies import big_topology, demo_topology, minimal_topology  # noqa: E402  (re-export)
+from tests.bed.sim.topologies import big_topology, demo_topology, minimal_topology, size_topology  # noqa: E402  (re-export)
 from tests.bed.sim.topology_compare import compare_topology  # noqa: E402  (re-export)
 from tests.bed.sim.topology_health import health_topology  # noqa: E402  (re-export)
 from tests.bed.sim.topology_slo import slo_topology  # noqa: E402  (re-export)
 
 __all__ = [
     "Canary", "Change", "Edge", "Latency", "Pod", "PodOverride", "Port", "Service", "Topology", "Workload",
-    "big_topology", "compare_topology", "demo_topology", "health_topology", "minimal_topology", "slo_topology", "pods", "pods_of", "selects", "service_for",
+    "big_topology", "compare_topology", "demo_topology", "health_topology", "minimal_topology", "size_topology", "slo_topology", "pods", "pods_of", "selects", "service_for",
     "with_pod_override", "uid", "template_hash", "FAST", "SLOW_TAIL", "MEDIUM",
 ]  # fmt: skip

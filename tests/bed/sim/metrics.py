@@ -18,6 +18,7 @@ from fractions import Fraction
 
 from tests.bed.sim import labels as L
 from tests.bed.sim.buckets import cumulative, layout, le_label
+from tests.bed.sim.cadvisor import add_cadvisor, add_envoy_clusters
 from tests.bed.sim.flows import Flow, flows
 from tests.bed.topology import Pod, Topology, pods
 
@@ -110,6 +111,7 @@ def linkerd_families(topo: Topology, now: float) -> Families:
         if p.meshed and p.serving:
             f.add("proxy_build_info", "proxy_build_info", _linkerd_build_info(p), gauge=1)
     _linkerd_control_plane(f, topo)
+    add_cadvisor(f, topo, "linkerd")
     return f
 
 
@@ -221,6 +223,8 @@ def istio_families(topo: Topology, now: float) -> Families:
         if p.meshed and p.serving:
             f.add("istio_build", "istio_build", L.istio_pod(p) + f',component="proxy",tag="{p.proxy_version}"', gauge=1)
     _istio_control_plane(f, topo)
+    add_cadvisor(f, topo, "istio")
+    add_envoy_clusters(f, topo)
     return f
 
 

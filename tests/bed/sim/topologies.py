@@ -118,6 +118,22 @@ def native_sidecar_topology() -> Topology:
     return replace(base, name="native-sidecar", workloads=ws, services=(*base.services, service_for(batch)))
 
 
+def size_topology() -> Topology:
+    """For `meshctl size`: the minimal topology plus `hot`, whose proxy uses 3x its requests, and `batch`, whose
+    native-sidecar proxy was OOMKilled (restarted once, `lastState.terminated.reason: OOMKilled` under
+    initContainerStatuses), and `blind`, whose pods have no cAdvisor series."""
+    base = minimal_topology()
+    hot = Workload("hot", "app", replicas=2, paths=("/",), proxy_usage=F(3))
+    batch = Workload("batch", "app", paths=("/",), native_sidecar=True,
+                     pods=(PodOverride(0, state="oomkilled", restarts=1),))  # fmt: skip
+    blind = Workload("blind", "app", paths=("/",), cadvisor=False)  # no usage data: Istio's published figures
+    ws = (*base.workloads, hot, batch, blind)
+    edges = (*base.edges, Edge("app/web", "app/hot", rps=F(40)), Edge("app/web", "app/batch", rps=F(2)),
+             Edge("app/web", "app/blind", rps=F(10)))  # fmt: skip
+    return replace(base, name="size", workloads=ws, services=(*base.services, *(service_for(w) for w in ws[2:])),
+                   edges=edges)  # fmt: skip
+
+
 # Two buckets only: p50 = 5 + 5 * (10/60) ms, robust (inside (5,10]) and cheap (3-4 histogram series per workload).
 BIG_LATENCY = Latency(((5, 40), (10, 60)))
 

@@ -1,0 +1,67 @@
+"""CLI layer: `meshctl size` (thin: options -> meshctl.stats.size.run -> meshctl.render.size)."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+import typer
+
+from meshctl.cli.env import get_env
+from meshctl.errors import UsageError
+
+OUTPUTS = ("table", "json", "annotations")
+
+
+def size(
+    ctx: typer.Context,
+    all_namespaces: Annotated[bool, typer.Option("--all-namespaces", "-A", help="Every namespace.")] = False,
+    window: Annotated[
+        str, typer.Option("--window", "-t", metavar="DURATION", help="How much usage history to read (up to --at).")
+    ] = "1h",
+    strategy: Annotated[
+        str, typer.Option("--strategy", metavar="NAME", help="vpa (CPU p90 + 15%, memory peak + 15%) or krr.")
+    ] = "vpa",
+    output: Annotated[
+        str, typer.Option("--output", "-o", metavar="FORMAT", help="table, json or annotations.")
+    ] = "table",
+) -> None:
+    """Proxy sizing from measured usage: per workload the proxy's CPU and peak memory (cAdvisor), RPS, configured
+    requests and limits, OOMKills and restarts, and a recommendation by a named strategy.
+
+    Examples: `meshctl size -n shop`, `meshctl size -A --window 1d --strategy krr`,
+    `meshctl size -n shop -o annotations` (the values `meshctl inject --proxy-*` takes).
+    """
+    from meshctl.settings import parse_duration
+    from meshctl.stats import size as core
+
+    env = get_env(ctx)
+    if output not in OUTPUTS:
+        raise UsageError(f"unknown output format {output!r}", hint="use -o table, -o json or -o annotations")
+    chosen = core.strategy_named(strategy)
+    seconds = parse_duration(window, option="--window")
+    if seconds < 60:
+        raise UsageError(f"--window {window} is shorter than one minute", hint="use e.g. --window 10m")
+    at = time.time() if env.settings.at is None else env.settings.at
+    namespace = None if all_namespaces else env.namespace()
+    result = core.run(kube=env.kube(), prom=env.prom(), mesh=env.mesh().name, namespace=namespace,
+                      window=f"{int(seconds)}s", strategy=chosen, at=at)  # fmt: skip
+    result.window = window
+    from meshctl.render import size as render
+
+    if env.settings.verbose:
+        env.note(f"prometheus: {env.prom().describe()}, {result.prometheus_requests} queries")
+    if output == "json":
+        env.write(render.to_json(result))
+    elif output == "annotations":
+        env.write(render.to_annotations(result))
+    else:
+        env.note(render.header(result))
+        if result.rows:
+            width = env.out.width if env.stdout_isatty else 80
+            env.write(render.table(result, width=width, all_namespaces=all_namespaces))
+    if not result.rows:
+        env.note(render.NO_ROWS)
+    elif output == "table":
+        for note in result.notes:
+            env.note(note)

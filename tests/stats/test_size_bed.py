@@ -1,0 +1,226 @@
+"""`meshctl size` on the real test bed (Linkerd and Istio), against the topology's truth.
+
+The bed serves tests/bed/sim/topologies.py `size_topology`: web -> api (5 rps), web -> hot (40 rps, 2 replicas,
+its proxy uses 3x its requests), web -> batch (2 rps; a native-sidecar proxy that was OOMKilled once). The cAdvisor
+series mirror the kubelet's /metrics/cadvisor under the `kubernetes-nodes-cadvisor` scrape job of Istio's and
+linkerd-viz's bundled Prometheus (labels container, id, image, name, namespace, pod, plus instance, job and the
+node's labels), including the pod-level `container=""` and the `POD` pause series that must not be counted.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+
+import pytest
+import yaml
+
+from tests.bed.bed import Bed
+from tests.bed.sim.cadvisor import proxy_usage
+from tests.bed.sim.pods import ISTIO_PROXY_RESOURCES, LINKERD_PROXY_RESOURCES
+from tests.bed.topology import pods_of, size_topology
+from tests.helpers import run
+
+pytestmark = pytest.mark.bed
+NS = "app"
+MI = 1024 * 1024
+Q = {"m": 1e-3, "Mi": MI, "Gi": 1024 * MI}
+
+
+@pytest.fixture(scope="module", params=["linkerd", "istio"])
+def sbed(request):
+    # 75 minutes of history, so the default 1h window is inside the data
+    bed = Bed.start(size_topology(), mesh=request.param, kubelet=False, metrics_span=(4500, 600))
+    yield bed
+    bed.stop()
+
+
+def quantity(q: str) -> float:
+    for suffix, mult in Q.items():
+        if q.endswith(suffix):
+            return float(q[: -len(suffix)]) * mult
+    return float(q)
+
+
+def truth(bed, name: str) -> dict:
+    """What meshctl must print for workload `name`, from the topology alone."""
+    topo = bed.topology
+    w = topo.workload(f"{NS}/{name}")
+    ps = pods_of(topo, w, bed.mesh)
+    cpu, mem = (max(x) for x in zip(*(proxy_usage(p, bed.mesh) for p in ps), strict=True))
+    rps = sum(float(e.rps) for e in topo.edges if e.dst == w.key) or None
+    res = LINKERD_PROXY_RESOURCES if bed.mesh == "linkerd" else ISTIO_PROXY_RESOURCES
+    oom = [p for p in ps if p.state == "oomkilled"]
+    return {"cpu": float(cpu), "mem": float(mem), "rps": rps, "pods": len(ps),
+            "req_cpu": quantity(res["requests"]["cpu"]), "req_mem": quantity(res["requests"]["memory"]),
+            "lim_cpu": quantity(res["limits"]["cpu"]), "lim_mem": quantity(res["limits"]["memory"]),
+            "oom": len(oom), "restarts": sum(p.restarts for p in ps), "native": w.native_sidecar}  # fmt: skip
+
+
+def _json(bed, *args):
+    r = run(["size", "-n", NS, "-o", "json", *args], env=bed.env())
+    assert r.code == 0, r.stderr
+    return {w["name"]: w for w in json.loads(r.stdout)["workloads"]}
+
+
+def test_every_figure_equals_the_truth(sbed):
+    rows = _json(sbed)
+    assert sorted(rows) == ["api", "batch", "blind", "hot", "web"]
+    for name, row in rows.items():
+        if name == "blind":
+            continue
+        t = truth(sbed, name)
+        assert row["pods"] == t["pods"] and row["native_sidecar"] == t["native"]
+        assert math.isclose(row["usage"]["cpu_cores"], t["cpu"], rel_tol=1e-6), name
+        assert row["usage"]["memory_bytes_peak"] == t["mem"], name
+        assert (row["rps"] is None) == (t["rps"] is None) and math.isclose(row["rps"] or 0, t["rps"] or 0), name
+        cur = row["current"]
+        assert (cur["cpu_request_cores"], cur["memory_request_bytes"]) == (t["req_cpu"], t["req_mem"])
+        assert (cur["cpu_limit_cores"], cur["memory_limit_bytes"]) == (t["lim_cpu"], t["lim_mem"])
+        assert (row["oom"]["count"], row["restarts"]) == (t["oom"], t["restarts"]), name
+
+
+def test_proxy_using_3x_its_request_is_measured_and_resized(sbed):
+    hot, t = _json(sbed)["hot"], truth(sbed, "hot")
+    assert math.isclose(hot["usage"]["cpu_cores"], 3 * t["req_cpu"], rel_tol=1e-6)
+    assert hot["usage"]["memory_bytes_peak"] == 3 * t["req_mem"]
+    rec = hot["recommendation"]
+    # vpa: CPU p90 + 15 % rounded up to 1m; memory peak + 15 % rounded up to 1Mi, as request and limit
+    assert rec["source"] == "usage"
+    assert math.isclose(rec["cpu_request_cores"], math.ceil(round(t["cpu"] * 1.15 * 1000, 6)) / 1000)
+    assert rec["memory_request_bytes"] == rec["memory_limit_bytes"] == math.ceil(t["mem"] * 1.15 / MI) * MI
+
+
+def test_oomkilled_native_sidecar_gets_at_least_its_limit_bumped(sbed):
+    batch, t = _json(sbed)["batch"], truth(sbed, "batch")
+    assert batch["native_sidecar"] and batch["oom"] == {"count": 1, "limit_at_oom_bytes": t["lim_mem"]}
+    assert batch["recommendation"]["oom_bumped"]
+    assert batch["recommendation"]["memory_limit_bytes"] == math.ceil(t["lim_mem"] * 1.2 / MI) * MI
+    krr = _json(sbed, "--strategy", "krr")["batch"]["recommendation"]
+    assert krr["memory_limit_bytes"] == math.ceil(t["lim_mem"] * 1.25 / MI) * MI
+
+
+def test_no_usage_data_falls_back_to_istios_published_figures(sbed):
+    blind, t = _json(sbed)["blind"], truth(sbed, "blind")
+    assert blind["usage"]["cpu_cores"] is None and blind["usage"]["memory_bytes_peak"] is None
+    assert blind["rps"] == t["rps"]
+    rec = blind["recommendation"]
+    # istio.io performance page (1.24): 0.20 vCPU per 1000 rps, 60 MB per sidecar
+    assert rec["source"] == "published"
+    assert math.isclose(rec["cpu_request_cores"], math.ceil(t["rps"] / 1000 * 0.20 * 1000) / 1000)
+    assert rec["memory_request_bytes"] == math.ceil(60_000_000 / MI) * MI
+    r = run(["size", "-n", NS], env=dict(sbed.env(), COLUMNS="80"))
+    assert re.search(r"^blind .* 2m/58Mi\*$", r.stdout, re.M), r.stdout
+
+
+def test_clusters_each_envoy_holds(sbed):
+    """Istio: envoy_cluster_manager_active_clusters, every Service's ports whether called or not (the reason a
+    Sidecar resource cuts memory); Linkerd's proxy resolves on demand and reports none."""
+    from tests.bed.sim.cadvisor import envoy_clusters
+
+    rows = _json(sbed)
+    for name, row in rows.items():
+        ps = pods_of(sbed.topology, sbed.topology.workload(f"{NS}/{name}"), sbed.mesh)
+        want = max(envoy_clusters(p, sbed.topology) for p in ps) if sbed.mesh == "istio" else None
+        assert row["config"]["clusters"] == want, name
+
+
+def test_krr_strategy_floors(sbed):
+    api, t = _json(sbed, "--strategy", "krr")["api"], truth(sbed, "api")
+    rec = api["recommendation"]
+    assert math.isclose(rec["cpu_request_cores"], max(math.ceil(t["cpu"] * 1000) / 1000, 0.010))
+    assert rec["memory_request_bytes"] == max(math.ceil(t["mem"] * 1.15 / MI) * MI, 100 * MI)
+
+
+def test_pause_and_pod_level_series_exist_but_are_not_counted(sbed):
+    import requests
+
+    url = sbed.prometheus_url + "/api/v1/query"
+    pod = pods_of(sbed.topology, sbed.topology.workload(f"{NS}/hot"), sbed.mesh)[0].name
+    got = requests.get(url, params={"query": f'container_memory_working_set_bytes{{pod="{pod}"}}'}, timeout=10).json()
+    # Prometheus stores no empty label: the pod-level series has no `container` at all
+    by_container = {s["metric"].get("container", ""): float(s["value"][1]) for s in got["data"]["result"]}
+    proxy = "linkerd-proxy" if sbed.mesh == "linkerd" else "istio-proxy"
+    assert {"", "POD", proxy, "hot"} <= set(by_container)
+    assert by_container[""] > by_container[proxy]  # the pod cgroup holds the proxy, the app and the pause container
+    assert _json(sbed)["hot"]["usage"]["memory_bytes_peak"] == by_container[proxy]
+
+
+def test_prometheus_requests_do_not_grow_with_workloads(sbed):
+    one = run(["-v", "size", "-n", NS], env=sbed.env())
+    every = run(["-v", "size", "-A"], env=sbed.env())
+    assert one.code == every.code == 0
+    want = {"linkerd": 3, "istio": 4}[sbed.mesh]  # Istio: also the clusters each Envoy holds
+    assert f", {want} queries" in one.stderr and f", {want} queries" in every.stderr
+
+
+def test_table_fits_80_columns_and_says_when(sbed):
+    r = run(["size", "-n", NS], env=dict(sbed.env(), COLUMNS="80"))
+    assert r.code == 0, r.stderr
+    assert all(len(line) <= 80 for line in (r.stdout + r.stderr).splitlines())
+    assert re.search(r": 1h to \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", r.stderr)
+
+
+def test_annotations_are_accepted_by_inject(sbed, tmp_path):
+    """-o annotations, applied through `meshctl inject --proxy-*`, reads back as the same annotations."""
+    from meshctl.meshes import get_mesh
+
+    r = run(["size", "-n", NS, "-o", "annotations"], env=sbed.env())
+    assert r.code == 0, r.stderr
+    wanted = yaml.safe_load(r.stdout)[f"{NS}/deployment/hot"]
+    option = {v: k for k, v in get_mesh(sbed.mesh).resource_annotations.items()}
+    args = []
+    for key, value in wanted.items():
+        args += ["--" + option[key].replace("_", "-"), value]
+    manifest = tmp_path / "hot.yaml"
+    manifest.write_text(yaml.safe_dump({
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "hot", "namespace": NS},
+        "spec": {"selector": {"matchLabels": {"app": "hot"}}, "template": {
+            "metadata": {"labels": {"app": "hot"}}, "spec": {"containers": [{"name": "hot", "image": "hot:v1"}]}}},
+    }))  # fmt: skip
+    out = run(["--mesh", sbed.mesh, "inject", str(manifest), *args])
+    assert out.code == 0, out.stderr
+    got = yaml.safe_load(out.stdout)["spec"]["template"]["metadata"]["annotations"]
+    assert {k: got[k] for k in wanted} == wanted
+
+
+@pytest.mark.parametrize("output", ["table", "json"])
+def test_goldens(sbed, golden, output):
+    r = run(["size", "-n", NS, "-o", output], env=dict(sbed.env(), COLUMNS="80"))
+    assert r.code == 0, r.stderr
+    text = r.stderr + r.stdout if output == "table" else r.stdout
+    text = re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "<at>", text)
+    golden.check(f"size/{sbed.mesh}-{output}.{'txt' if output == 'table' else 'json'}", text)
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "words"),
+    [(["--strategy", "guess"], 2, "unknown strategy"), (["-o", "yaml"], 2, "unknown output"),
+     (["--window", "10s"], 2, "shorter than one minute"), (["--window", "soon"], 2, "--window")],
+)  # fmt: skip
+def test_bad_input_is_one_line_and_a_usage_error(sbed, args, code, words):
+    r = run(["size", "-n", NS, *args], env=sbed.env())
+    assert r.code == code and r.stdout == "" and words in r.stderr and "Traceback" not in r.stderr
+
+
+def test_prometheus_unreachable_is_exit_3(sbed):
+    r = run(["size", "-n", NS], env=dict(sbed.env(), MESHCTL_PROMETHEUS_URL="http://127.0.0.1:1"))
+    assert r.code == 3 and r.stdout == "" and "Traceback" not in r.stderr
+
+
+def test_usage_errors_need_no_cluster():
+    r = run(["size", "--strategy", "guess"], env={"KUBECONFIG": "/nonexistent"})
+    assert r.code == 2 and "unknown strategy" in r.stderr and r.stdout == ""
+
+
+def test_kubernetes_api_down_is_exit_3(sbed, tmp_path):
+    from pathlib import Path
+
+    config = yaml.safe_load(Path(sbed.kubeconfig).read_text())
+    for cluster in config["clusters"]:
+        cluster["cluster"]["server"] = "https://127.0.0.1:1"
+    dead = tmp_path / "kubeconfig"
+    dead.write_text(yaml.safe_dump(config))
+    r = run(["size", "-n", NS, "-o", "json"], env=dict(sbed.env(), KUBECONFIG=str(dead)))
+    assert r.code == 3 and r.stdout == "" and "127.0.0.1:1" in r.stderr and "Traceback" not in r.stderr
