@@ -89,7 +89,9 @@ def namespace_exists(cx: CheckContext) -> str | None:
 )
 def proxies_ready(cx: CheckContext) -> str | None:
     """Every meshed pod (one running the proxy container) in the scope is Running and its proxy container is ready;
-    fails when there is no meshed pod at all. Retried until `--wait` runs out.
+    fails when there is no meshed pod at all. Retried until `--wait` runs out. A native sidecar (the proxy as an init
+    container with restartPolicy: Always, the default of both meshes now) counts, its state read from
+    `initContainerStatuses`.
     """
     proxy = cx.mesh().proxy_container
     pods = meshed_pods(cx)
@@ -114,7 +116,8 @@ def proxies_ready(cx: CheckContext) -> str | None:
     "limit as the mesh grows",
 )
 def proxy_restarts(cx: CheckContext) -> str | None:
-    """No proxy container was OOMKilled (last termination) or restarted."""
+    """No proxy container was OOMKilled (last termination) or restarted, whether it runs as a regular container or
+    as a native sidecar (`containerStatuses` and `initContainerStatuses`)."""
     proxy = cx.mesh().proxy_container
     bad = []
     for pod in meshed_pods(cx):
@@ -170,7 +173,7 @@ def versions_match(cx: CheckContext) -> str | None:
     "proxies are scheduled and limited like the workloads they serve",
 )
 def resources_set(cx: CheckContext) -> str | None:
-    """Each proxy container has CPU and memory requests and limits."""
+    """Each proxy container has CPU and memory requests and limits (a native sidecar's are on its init container)."""
     proxy = cx.mesh().proxy_container
     missing = []
     for pod in meshed_pods(cx):

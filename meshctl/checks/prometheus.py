@@ -10,8 +10,14 @@ from __future__ import annotations
 from meshctl.checks.context import CheckContext
 from meshctl.checks.model import CheckFailed
 from meshctl.checks.registry import check
+from meshctl.prom.counters import total
 
 WINDOW = "10m"
+
+# Failure counters are counted with prom.counters.total, which also counts a series born inside the window (istiod
+# exports its failure counters only from the first failure on, so plain increase() would miss the first one).
+_LINKERD_REQUESTS = total("proxy_inject_admission_requests_total", WINDOW)
+_LINKERD_RESPONSES = total("proxy_inject_admission_responses_total", WINDOW)
 
 METRICS = {
     "linkerd": {
@@ -19,20 +25,22 @@ METRICS = {
         "traffic": "response_total",
         # one series per proxy whether or not it serves traffic (the pod's scrape adds namespace and pod labels)
         "per_pod": "proxy_build_info",
-        # injector: admission requests without a response are failed injections (linkerd2 controller/webhook)
-        "injection_failures": (
-            "sum(increase(proxy_inject_admission_requests_total[{w}])) "
-            "- sum(increase(proxy_inject_admission_responses_total[{w}]))"
-        ),
+        # injector: admission requests without a response are failed injections (linkerd2 controller/webhook); a
+        # request whose label set is new has no response series at all, hence `or vector(0)` on both sides
+        "injection_failures": f"({_LINKERD_REQUESTS} or vector(0)) - ({_LINKERD_RESPONSES} or vector(0))",
         "injection_metric": "proxy_inject_admission_requests_total",
     },
     "istio": {
         "traffic": "istio_requests_total",
         "per_pod": 'istio_build{component="proxy"}',
-        "injection_failures": "sum(increase(sidecar_injection_failure_total[{w}]))",
-        "injection_metric": "sidecar_injection_failure_total",
-        "validation_failures": "sum by (resource, reason) (increase(galley_validation_failed[{w}]))",
-        "validation_metric": "galley_validation_failed",
+        "injection_failures": total("sidecar_injection_failure_total", WINDOW),
+        # the failure counter does not exist before the first failure: the injector is scraped when its request
+        # counter (or, odd but possible, only the failure counter) is there
+        "injection_metric": "sidecar_injection_requests_total",
+        "injection_present": '{__name__=~"sidecar_injection_requests_total|sidecar_injection_failure_total"}',
+        "validation_failures": total("galley_validation_failed", WINDOW, by=("resource", "reason")),
+        "validation_metric": "galley_validation_passed",
+        "validation_present": '{__name__=~"galley_validation_passed|galley_validation_failed"}',
     },
 }
 
@@ -96,14 +104,17 @@ def metrics_present(cx: CheckContext) -> str | None:
     advice="look at the injector's logs; pods created meanwhile run without proxy",
 )
 def injection_failures(cx: CheckContext) -> str | None:
-    """Where the injector's metrics are in Prometheus: Istio `sidecar_injection_failure_total`, Linkerd admission
-    requests without a response (`proxy_inject_admission_requests_total` minus `..._responses_total`) over the last
-    10 minutes.
+    """Where the injector's metrics are in Prometheus (Istio `sidecar_injection_requests_total`, Linkerd
+    `proxy_inject_admission_requests_total`): Istio `sidecar_injection_failure_total`, Linkerd admission requests
+    without a response (`proxy_inject_admission_requests_total` minus `..._responses_total`) over the last 10 minutes.
+    A failure counter that appeared inside the window counts from its first value (istiod exports it only from the
+    first failure on, and `increase()` alone would miss that one).
     """
     m = _metrics(cx)
-    if not _count(cx, f"last_over_time({m['injection_metric']}[{WINDOW}])"):
+    present = m.get("injection_present", m["injection_metric"])
+    if not _count(cx, f"last_over_time({present}[{WINDOW}])"):
         return f"{m['injection_metric']} is not in Prometheus; nothing to check"
-    failed = sum(s.value or 0 for s in cx.query(m["injection_failures"].format(w=WINDOW)))
+    failed = sum(s.value or 0 for s in cx.query(m["injection_failures"]))
     if failed >= 0.5:  # increase() extrapolates: round to whole events
         raise CheckFailed(f"{failed:.0f} proxy injection failure(s) in the last {WINDOW}")
     return f"no failures in the last {WINDOW}"
@@ -118,13 +129,14 @@ def injection_failures(cx: CheckContext) -> str | None:
     advice="run `meshctl analyze` on the rejected resources to see what is wrong with them",
 )
 def validation_failures(cx: CheckContext) -> str | None:
-    """Istio only, where the metric is in Prometheus: `galley_validation_failed` over the last 10 minutes, by resource
-    and reason.
+    """Istio only, where the validation webhook's metrics are in Prometheus (`galley_validation_passed` or
+    `..._failed`): `galley_validation_failed` over the last 10 minutes, by resource and reason, counting a series that
+    appeared inside the window from its first value (istiod exports it only from the first rejection on).
     """
     m = _metrics(cx)
-    if not _count(cx, f"last_over_time({m['validation_metric']}[{WINDOW}])"):
+    if not _count(cx, f"last_over_time({m['validation_present']}[{WINDOW}])"):
         return f"{m['validation_metric']} is not in Prometheus; nothing to check"
-    rows = [s for s in cx.query(m["validation_failures"].format(w=WINDOW)) if (s.value or 0) >= 0.5]
+    rows = [s for s in cx.query(m["validation_failures"]) if (s.value or 0) >= 0.5]
     if rows:
         parts = [f"{s.value:.0f} {s.labels.get('resource', '?')} ({s.labels.get('reason', '?')})" for s in rows]
         raise CheckFailed(f"rejected configuration in the last {WINDOW}: " + ", ".join(parts))

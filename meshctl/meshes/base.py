@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 # (first release it applies to, as (major, minor, patch), minimum Kubernetes (major, minor)), ascending by release
@@ -50,6 +51,9 @@ class Mesh:
     prometheus_service: tuple[str, str, int]  # (namespace, name, port) of the mesh's bundled Prometheus
     # pod annotation the injector writes with the proxy's version (else the proxy image's tag is used)
     proxy_version_annotation: str | None = None
+    # labels of the proxy's per-pod build-info series (Linkerd proxy_build_info, Istio istio_build) holding the
+    # proxy's version, first present wins; see proxy_version_from_series
+    proxy_version_series_labels: tuple[str, ...] = ("version",)
     # labels on control-plane deployments that carry the release version, first match wins
     version_labels: tuple[str, ...] = ("app.kubernetes.io/version",)
     # how a control-plane version names its release: groups 1-3 = major, minor, patch (patch optional)
@@ -57,6 +61,16 @@ class Mesh:
 
     def is_proxy_container(self, name: str) -> bool:
         return name in (self.proxy_container, self.init_container)
+
+    def proxy_version_from_series(self, labels: Mapping[str, str]) -> str | None:
+        """The proxy version a build-info series reports. Prometheus renames a scraped label that clashes with a
+        target label to `exported_<name>` (honor_labels: false), and Linkerd viz copies every pod label onto the
+        target: on a pod labelled `version` the proxy's own `version` arrives as `exported_version`, and `version` is
+        the pod's (app) version."""
+        for key in self.proxy_version_series_labels:
+            if labels.get(key):
+                return labels[key]
+        return None
 
     def release(self, version: str | None) -> tuple[int, int, int] | None:
         """(major, minor, patch) of a control-plane version ('stable-2.11.5', '1.11.8-distroless'); None when the

@@ -81,6 +81,7 @@ ISTIO = Mesh(
     webhook_configuration="istio-sidecar-injector",
     kubernetes_minimums=KUBERNETES_MINIMUMS,
     prometheus_service=(CONTROL_PLANE_NS, "prometheus", 9090),
+    proxy_version_series_labels=("tag",),
     # helm charts set app.kubernetes.io/version; istioctl/operator installs set operator.istio.io/version
     version_labels=("app.kubernetes.io/version", "operator.istio.io/version"),
 )

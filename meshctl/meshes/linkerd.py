@@ -70,6 +70,7 @@ LINKERD = Mesh(
     webhook_configuration="linkerd-proxy-injector-webhook-config",
     kubernetes_minimums=KUBERNETES_MINIMUMS,
     prometheus_service=(VIZ_NS, "prometheus", 9090),
+    proxy_version_series_labels=("exported_version", "version"),
     proxy_version_annotation=PROXY_VERSION_ANNOTATION,
     version_labels=("app.kubernetes.io/version", "linkerd.io/control-plane-version"),
     # stable-2.14.10 (open source), enterprise-2.15.4 (Buoyant); edge-24.5.1 has no row: the newest minimum applies

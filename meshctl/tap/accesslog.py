@@ -20,7 +20,8 @@ LINKERD_ENV = "LINKERD2_PROXY_ACCESS_LOG"
 
 def linkerd_format(pod: dict[str, Any], proxy_container: str = "linkerd-proxy") -> str | None:
     """'json' | 'apache' when the pod's proxy writes an access log, else None."""
-    for c in (pod.get("spec") or {}).get("containers") or []:
+    spec = pod.get("spec") or {}
+    for c in [*(spec.get("containers") or []), *(spec.get("initContainers") or [])]:  # native sidecar: an init one
         if c.get("name") != proxy_container:
             continue
         for env in c.get("env") or []:

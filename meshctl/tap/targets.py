@@ -79,8 +79,9 @@ def pod_ip(pod: dict[str, Any]) -> str | None:
 
 
 def has_container(pod: dict[str, Any], name: str) -> bool:
+    """Among the containers, or the init containers: a native sidecar (restartPolicy: Always) runs the proxy there."""
     spec = pod.get("spec") or {}
-    return any(c.get("name") == name for c in (spec.get("containers") or []))
+    return any(c.get("name") == name for c in [*(spec.get("containers") or []), *(spec.get("initContainers") or [])])
 
 
 def finished(pod: dict[str, Any]) -> bool:

@@ -90,6 +90,9 @@ class Workload:
     pods: tuple[PodOverride, ...] = ()
     request_bytes: int = 200  # per request, used for the TCP byte counters of HTTP edges
     response_bytes: int = 1500
+    # the proxy runs as a native sidecar: an init container with restartPolicy: Always, its status under
+    # initContainerStatuses (the default of both meshes now: Linkerd proxy.nativeSidecar, Istio ENABLE_NATIVE_SIDECARS)
+    native_sidecar: bool = False
 
     @property
     def key(self) -> str:
@@ -169,6 +172,9 @@ class Topology:
     istio_version: str = ISTIO_VERSION
     linkerd_skewed_version: str = LINKERD_SKEWED_VERSION
     istio_skewed_version: str = ISTIO_SKEWED_VERSION
+    # unix time of one failed proxy injection and (Istio) one rejected configuration: the control plane's failure
+    # counters are born at 1 then (istiod exports them only from the first failure on); None = no failures
+    control_plane_failure_at: float | None = None
     # replicas of the required control-plane components (Linkerd destination/identity/proxy-injector, Istio istiod and
     # the ingress gateway); the demo runs 2 (HA-like, no single-replica warning), small test topologies 1
     control_plane_replicas: int = 1

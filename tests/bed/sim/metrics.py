@@ -31,6 +31,8 @@ class Families:
     def __init__(self) -> None:
         self.meta: dict[str, tuple[str, str]] = {}  # family -> (type, help)
         self.series: dict[str, dict[tuple[str, str], list]] = {}  # family -> {(sample name, labels): [rate, gauge]}
+        # (sample name, labels) -> unix time a series is born: no samples before, then gauge + rate * (t - born)
+        self.born: dict[tuple[str, str], float] = {}
 
     def declare(self, family: str, typ: str, help_: str) -> None:
         if family not in self.meta:
@@ -41,6 +43,12 @@ class Families:
         s = self.series[family].setdefault((sample, labels), [Fraction(0), Fraction(0)])
         s[0] += rate
         s[1] += gauge
+
+    def add_born(self, family: str, sample: str, labels: str, at: float, first: int = 1) -> None:
+        """A counter that does not exist before `at` and then holds `first`: how exporters that register a label set
+        on its first increment look to Prometheus (istiod's failure counters, a new label set of any counter)."""
+        self.add(family, sample, labels, gauge=Fraction(first))
+        self.born[(sample, labels)] = at
 
 
 def _layout(topo: Topology, mesh: str) -> tuple[float, ...]:
@@ -91,11 +99,16 @@ def linkerd_families(topo: Topology, now: float) -> Families:
     f.declare("proxy_build_info", "gauge", "Proxy build info.")
     for p in pods(topo, "linkerd"):
         if p.meshed and p.serving:
-            # the pod's own `version` label would clash with the metric's: keep the metric's (the proxy version)
-            lab = f'namespace="{p.namespace}",pod="{p.name}",control_plane_ns="linkerd",version="{p.proxy_version}"'
-            f.add("proxy_build_info", "proxy_build_info", lab, gauge=1)
+            f.add("proxy_build_info", "proxy_build_info", _linkerd_build_info(p), gauge=1)
     _linkerd_control_plane(f, topo)
     return f
+
+
+def _linkerd_build_info(p: Pod) -> str:
+    """The proxy's `proxy_build_info{version, profile, vendor}` as viz's Prometheus stores it: the pod's labels are
+    copied onto the target (L.linkerd_pod), the pod's `version` label clashes with the proxy's, and Prometheus
+    (honor_labels: false) keeps the target's as `version` and renames the scraped one to `exported_version`."""
+    return L.linkerd_pod(p) + f',exported_version="{p.proxy_version}",profile="release",vendor="linkerd"'
 
 
 def _linkerd_control_plane(f: Families, topo: Topology) -> None:
@@ -114,9 +127,17 @@ def _linkerd_control_plane(f: Families, topo: Topology) -> None:
     )
     for p in inj:
         lab = f'namespace="linkerd",pod="{p["metadata"]["name"]}",component="proxy-injector",job="linkerd-controller"'
-        f.add("proxy_inject_admission_requests", "proxy_inject_admission_requests_total", lab, rate=Fraction(1, 60))
-        f.add("proxy_inject_admission_responses", "proxy_inject_admission_responses_total", lab + ',skip="false"',
+        # owner_kind: the injector's own label (controller/proxy-injector/metrics.go), one series per label set
+        own = lab + ',owner_kind="deployment"'
+        f.add("proxy_inject_admission_requests", "proxy_inject_admission_requests_total", own, rate=Fraction(1, 60))
+        f.add("proxy_inject_admission_responses", "proxy_inject_admission_responses_total", own + ',skip="false"',
               rate=Fraction(1, 60))  # fmt: skip
+    if topo.control_plane_failure_at is not None and inj:
+        # the first admission request for a Job's pod fails: a requests series for owner_kind="job" is born at 1
+        # and no response series comes with it
+        lab = f'namespace="linkerd",pod="{inj[0]["metadata"]["name"]}",component="proxy-injector",job="linkerd-controller"'
+        f.add_born("proxy_inject_admission_requests", "proxy_inject_admission_requests_total",
+                   lab + ',owner_kind="job"', topo.control_plane_failure_at)  # fmt: skip
 
 
 def istio_families(topo: Topology, now: float) -> Families:
@@ -162,16 +183,23 @@ def _istio_control_plane(f: Families, topo: Topology) -> None:
     istiod = [
         p["metadata"]["name"] for p in control_plane_pods(topo, "istio") if p["metadata"]["name"].startswith("istiod-")
     ]
-    for fam, typ, rate in (("sidecar_injection_requests", "counter", Fraction(1, 60)),
-                           ("sidecar_injection_success", "counter", Fraction(1, 60)),
-                           ("sidecar_injection_failure", "counter", Fraction(0)),
-                           ("galley_validation_passed", "unknown", Fraction(1, 300)),
-                           ("galley_validation_failed", "unknown", Fraction(0))):  # fmt: skip
+    # istiod registers a label set on its first increment: on a healthy mesh the failure counters do not exist at
+    # all (pkg/kube/inject/monitoring.go, pkg/webhooks/validation/server/monitoring.go)
+    vs = ',group="networking.istio.io",version="v1beta1",resource="virtualservices"'
+    for fam, typ, rate, extra in (("sidecar_injection_requests", "counter", Fraction(1, 60), ""),
+                                  ("sidecar_injection_success", "counter", Fraction(1, 60), ""),
+                                  ("sidecar_injection_failure", "counter", None, ""),
+                                  ("galley_validation_passed", "unknown", Fraction(1, 300), vs),
+                                  ("galley_validation_failed", "unknown", None, vs + ',reason="invalid_resource"')):  # fmt: skip
         # galley_* are counters without the _total suffix, which OpenMetrics only allows as type "unknown"
         f.declare(fam, typ, f"Istio control plane: {fam.replace('_', ' ')}.")
         sample = fam + "_total" if typ == "counter" else fam
         for name in istiod:
-            f.add(fam, sample, f'namespace="istio-system",pod="{name}",app="istiod",istio="pilot"', rate=rate)
+            lab = f'namespace="istio-system",pod="{name}",app="istiod",istio="pilot"' + extra
+            if rate is not None:
+                f.add(fam, sample, lab, rate=rate)
+            elif topo.control_plane_failure_at is not None and name == istiod[0]:
+                f.add_born(fam, sample, lab, topo.control_plane_failure_at)
 
 
 def render(f: Families, now: float, step: int, before: int, after: int) -> str:
@@ -189,6 +217,9 @@ def render(f: Families, now: float, step: int, before: int, after: int) -> str:
         for (sample, labels), (rate, gauge) in series.items():
             prefix = f"{sample}{{{labels}}} "
             r, g = float(rate), float(gauge)
+            if (sample, labels) in f.born:
+                out.extend(_born_samples(prefix, g, r, f.born[(sample, labels)], times))
+                continue
             if r == 0:
                 v = _fmt(g)
                 out.extend(prefix + v + ts for ts in tstr)
@@ -196,6 +227,10 @@ def render(f: Families, now: float, step: int, before: int, after: int) -> str:
                 out.extend(prefix + _fmt(g + r * dt) + ts for dt, ts in zip(dts, tstr, strict=True))
     out.append("# EOF\n")
     return "".join(out)
+
+
+def _born_samples(prefix: str, first: float, rate: float, at: float, times: list[int]) -> list[str]:
+    return [f"{prefix}{_fmt(first + rate * (t - at))} {t}\n" for t in times if t >= at]
 
 
 def _fmt(v: float) -> str:

@@ -117,6 +117,15 @@ def istio_proxy(version: str, resources: bool) -> tuple[dict, dict]:
     return init, proxy
 
 
+def native(proxy: dict) -> dict:
+    """The proxy as a native sidecar: an init container that keeps running (restartPolicy: Always; Kubernetes 1.28+).
+    The bed's 1.20 API server does not know the field and drops it, so the pods it serves show the proxy among the
+    init containers without it, and status_for recognises the proxy there by its name. It also rejects probes on init
+    containers (1.28+ allows them on restartable ones), so the bed's native proxies have none."""
+    probes = ("readinessProbe", "livenessProbe", "startupProbe", "lifecycle")
+    return {**{k: v for k, v in proxy.items() if k not in probes}, "restartPolicy": "Always"}
+
+
 def owner_label_kind(w: Workload) -> str:
     return w.kind.lower()
 
@@ -144,7 +153,11 @@ def pod(p: Pod, topo: Topology, mesh: str) -> dict:
         fmt = ann.get("config.linkerd.io/access-log")
         init, proxy = linkerd_proxy(p.proxy_version, fmt, w.proxy_resources)
         init_containers.append(init)
-        containers.insert(0, proxy)  # the injector puts the proxy first
+        if w.native_sidecar:  # config.alpha.linkerd.io/proxy-enable-native-sidecar / proxy.nativeSidecar
+            init_containers.append(native(proxy))
+            ann["config.alpha.linkerd.io/proxy-enable-native-sidecar"] = "true"
+        else:
+            containers.insert(0, proxy)  # the injector puts the proxy first
         labels |= {"linkerd.io/control-plane-ns": "linkerd", f"linkerd.io/proxy-{owner_label_kind(w)}": w.name,
                    "linkerd.io/workload-ns": w.namespace}  # fmt: skip
         ann |= {"linkerd.io/created-by": f"linkerd/proxy-injector {version}",
@@ -153,10 +166,14 @@ def pod(p: Pod, topo: Topology, mesh: str) -> dict:
     elif w.meshed:
         init, proxy = istio_proxy(p.proxy_version, w.proxy_resources)
         init_containers.append(init)
-        containers.append(proxy)
+        if w.native_sidecar:  # ENABLE_NATIVE_SIDECARS (or the sidecar.istio.io/nativeSidecar annotation)
+            init_containers.append(native(proxy))
+        else:
+            containers.append(proxy)
         labels |= {"security.istio.io/tlsMode": "istio", "service.istio.io/canonical-name": w.app_label,
                    "service.istio.io/canonical-revision": w.version}  # fmt: skip
-        status = {"initContainers": ["istio-init"], "containers": ["istio-proxy"],
+        status = {"initContainers": ["istio-init", "istio-proxy"] if w.native_sidecar else ["istio-init"],
+                  "containers": None if w.native_sidecar else ["istio-proxy"],
                   "volumes": ["workload-socket", "credential-socket", "workload-certs", "istio-envoy", "istio-data",
                               "istio-podinfo", "istio-token", "istiod-ca-cert"],
                   "imagePullSecrets": None, "revision": "default"}  # fmt: skip
@@ -196,7 +213,10 @@ def status_for(obj: dict, state: str = "ready", restarts: int = 0, container: st
                pod_ip: str = "10.244.255.2", host_ip: str = "127.0.0.1") -> dict:  # fmt: skip
     """Status of pod `obj` in `state` (topology.POD_STATES). `container` is the one that misbehaves: default the
     proxy for "oomkilled" and the first non-proxy container otherwise."""
-    cs = obj["spec"]["containers"]
+    # a proxy among the init containers is a native sidecar: it runs (and breaks) like a regular container, and its
+    # status is reported under initContainerStatuses
+    sidecars = [c for c in obj["spec"].get("initContainers", ()) if c["name"] in PROXIES]
+    cs = obj["spec"]["containers"] + sidecars
     name = obj["metadata"]["name"]
     if container is None:
         names = [c["name"] for c in cs]
@@ -219,7 +239,10 @@ def status_for(obj: dict, state: str = "ready", restarts: int = 0, container: st
             st = _cstatus(c, name, False, restarts)
         all_ready &= st["ready"]
         statuses.append(st)
-    inits = [_cstatus(c, name, False, 0, _terminated("Completed", 0)) for c in obj["spec"].get("initContainers", ())]
+    inits = [_cstatus(c, name, False, 0, _terminated("Completed", 0)) for c in obj["spec"].get("initContainers", ())
+             if c not in sidecars]  # fmt: skip
+    inits += statuses[len(statuses) - len(sidecars) :]
+    statuses = statuses[: len(statuses) - len(sidecars)]
     phase = "Succeeded" if state == "succeeded" else "Running"
     ready = "True" if all_ready and phase == "Running" else "False"
     conds = [{"type": t, "status": s, "lastTransitionTime": started()} for t, s in

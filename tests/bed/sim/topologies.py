@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction as F
 
 from tests.bed.topology import (
@@ -106,6 +107,15 @@ def minimal_topology(pod_state: str = "ready", restarts: int = 0) -> Topology:
         services=tuple(service_for(w) for w in ws),
         edges=(Edge("app/web", "app/api", rps=F(5)),),
     )
+
+
+def native_sidecar_topology() -> Topology:
+    """The minimal topology with every proxy a native sidecar (an init container with restartPolicy: Always, the
+    default of both meshes now), plus `batch`, whose native-sidecar proxy has no resources set."""
+    base = minimal_topology()
+    batch = Workload("batch", "app", paths=("/",), native_sidecar=True, proxy_resources=False)
+    ws = tuple(replace(w, native_sidecar=True) for w in base.workloads) + (batch,)
+    return replace(base, name="native-sidecar", workloads=ws, services=(*base.services, service_for(batch)))
 
 
 # Two buckets only: p50 = 5 + 5 * (10/60) ms, robust (inside (5,10]) and cheap (3-4 histogram series per workload).
