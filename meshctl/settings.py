@@ -31,6 +31,8 @@ class Settings:
     no_color: bool = False
     verbose: bool = False
     debug: bool = False
+    # --at: the one evaluation time (unix seconds) of every Prometheus query of this run; None = now
+    at: float | None = None
     # where a value came from, for `-v` output: {"mesh": "MESHCTL_MESH", "context": "--context", ...}
     sources: dict[str, str] = field(default_factory=dict)
 

@@ -29,6 +29,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Remove injection markers and manually injected sidecars from manifests.",
     ),
     "stat": ("meshctl.cli.stat:stat", "Golden signals per workload (success, RPS, latency, TCP) from Prometheus."),
+    "health": (
+        "meshctl.cli.health:health",
+        "Health of each workload over time (a workloads x time matrix), and when it changed.",
+    ),
     "tap": ("meshctl.cli.tap:tap", "Watch requests through the proxies live, from their access logs."),
     "top": ("meshctl.cli.top:top", "Live table of the busiest paths, from the proxies' access logs."),
     "analyze": (
@@ -204,11 +208,22 @@ def root(
             "--request-timeout", metavar="DURATION", help="Timeout of each request to the cluster or Prometheus."
         ),
     ] = "10s",
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at",
+            metavar="TIME",
+            help="Evaluate every Prometheus query at TIME: RFC3339 or relative (-15m). stat and health.",
+        ),
+    ] = None,
     no_color: Annotated[bool, typer.Option("--no-color", help="Disable colour (also NO_COLOR).")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Say more about what is done.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
 ) -> None:
+    import time
+
     from meshctl.settings import parse_duration
+    from meshctl.timeparse import parse_at
 
     io = ctx.obj if isinstance(ctx.obj, IO_) else IO_()
     sources = {}
@@ -233,6 +248,7 @@ def root(
         no_color=no_color,
         verbose=verbose,
         debug=debug,
+        at=None if at is None else parse_at(at, time.time()),
         sources=sources,
     )
     ctx.obj = Env(settings, io)

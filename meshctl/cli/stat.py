@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Annotated, Any
 
 import typer
 
 from meshctl.cli.env import Env, get_env
+from meshctl.errors import UsageError
 from meshctl.render import stat as render
 from meshctl.stats.model import StatResult
 from meshctl.stats.request import StatRequest
@@ -72,6 +74,10 @@ def stat(
         count=count,
         by=by,
     )
+    if env.settings.at is not None:
+        if request.watch:
+            raise UsageError("--at and --watch do not go together", hint="--at shows one past moment; drop --watch")
+        request = dataclasses.replace(request, at=env.settings.at)
     if request.watch:
         _watch(env, request)
     else:
@@ -83,7 +89,7 @@ def _refresh(env: Env, request: StatRequest, kube: Any = None) -> tuple[StatResu
     from meshctl.stats.service import run
 
     namespace = env.namespace()
-    at = time.time()
+    at = env.settings.at if env.settings.at is not None else time.time()
     return run(request, kube=kube or env.kube(), prom=env.prom(), mesh=env.mesh(), namespace=namespace), at
 
 
@@ -96,6 +102,10 @@ def _width(env: Env) -> int:
 
 
 def _notes(env: Env, result: StatResult, fitted: render.Fitted | None, width: int) -> None:
+    if env.settings.at is not None:
+        from meshctl.timeparse import rfc3339
+
+        env.note(f"note: figures as of {rfc3339(round(env.settings.at))} (--at)")
     if env.settings.verbose:
         env.note(f"prometheus: {env.prom().describe()}, {result.prometheus_requests} queries")
     if result.canary is not None and result.canary.rows:

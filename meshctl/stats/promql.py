@@ -3,41 +3,16 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+# the selector helpers live with the meshes' telemetry vocabulary (meshctl/meshes/telemetry.py); re-exported here
+from meshctl.meshes.telemetry import QUANTILES, Excluding, MatchValue, names_matcher, selector
 from meshctl.stats.request import Kind
 
-# A matcher value: a string means `=`, a tuple of names means `=~"a|b"` (one query for any number of names).
-MatchValue = str | tuple[str, ...]
-QUANTILES = (("latency_p50", "0.5"), ("latency_p95", "0.95"), ("latency_p99", "0.99"))
+__all__ = ["QUANTILES", "Excluding", "MatchValue", "names_matcher", "selector", "QueryPlan", "histogram_quantile"]
 QUERY_KEYS = ("requests", "latency_p50", "latency_p95", "latency_p99", "tcp_open", "tcp_read", "tcp_write")
 ROLLUP_KEYS = ("requests", "latency_buckets", "tcp_open", "tcp_read", "tcp_write")
-
-
-def _quote(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def selector(matchers: Mapping[str, MatchValue]) -> str:
-    """Label matchers sorted by label name, as Prometheus' LabelSet.String() renders them (Linkerd's viz does the same)."""
-    parts = []
-    for name in sorted(matchers):
-        value = matchers[name]
-        if isinstance(value, tuple):
-            if len(value) == 1:
-                parts.append(f"{name}={_quote(value[0])}")
-            else:
-                # Prometheus anchors regexes; escape dots so "a.b" matches only itself.
-                parts.append(f"{name}=~{_quote('|'.join(re.escape(v) for v in value))}")
-        else:
-            parts.append(f"{name}={_quote(value)}")
-    return "{" + ", ".join(parts) + "}"
-
-
-def names_matcher(names: tuple[str, ...]) -> MatchValue:
-    return names[0] if len(names) == 1 else names
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """Core layer: the PromQL behind `meshctl stat` on Istio (pure).
 
-Seven queries per resource type whatever the number of workloads, grouped by the workload label:
+The metric vocabulary (names, labels, success and mTLS rules) is meshctl/meshes/telemetry_istio.py; this module
+chooses what to select and group by. Seven queries per resource type whatever the number of workloads, grouped by the workload label:
 ``istio_requests_total`` (by response_code, grpc_response_status and connection_security_policy), three
 ``histogram_quantile`` over ``istio_request_duration_milliseconds_bucket`` (all requests, as Flagger's gate does),
 ``istio_tcp_connections_opened_total - istio_tcp_connections_closed_total`` and ``istio_tcp_{received,sent}_bytes_total``.
@@ -18,45 +19,15 @@ gRPC status 1-16; everything else (including 4xx) succeeds.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from meshctl.errors import UsageError
-from meshctl.stats.promql import QUANTILES, MatchValue, QueryPlan, names_matcher, selector
+from meshctl.meshes.telemetry_istio import GRPC_FAILURES
+from meshctl.meshes.telemetry_istio import ISTIO_TELEMETRY as T
+from meshctl.stats.promql import QUANTILES, MatchValue, QueryPlan, names_matcher
 from meshctl.stats.request import Kind, Peer, StatRequest
 
-REQUESTS = (
-    "sum(increase(istio_requests_total{sel}[{w}])) by ({by}, response_code, grpc_response_status, "
-    "connection_security_policy)"
-)
-LATENCY = "histogram_quantile({q}, sum(rate(istio_request_duration_milliseconds_bucket{sel}[{w}])) by (le, {by}))"
-BUCKETS = "sum(rate(istio_request_duration_milliseconds_bucket{sel}[{w}])) by (le, {by})"
-# Open connections = opened - closed; `or ... * 0` keeps workloads that never closed a connection.
-TCP_OPEN = (
-    "sum(istio_tcp_connections_opened_total{sel}) by ({by}) - (sum(istio_tcp_connections_closed_total{sel}) by ({by})"
-    " or sum(istio_tcp_connections_opened_total{sel}) by ({by}) * 0)"
-)
-# received = client->server bytes, sent = server->client; READ/WRITE are from the reporting proxy's side
-RECEIVED = "sum(increase(istio_tcp_received_bytes_total{sel}[{w}])) by ({by})"
-SENT = "sum(increase(istio_tcp_sent_bytes_total{sel}[{w}])) by ({by})"
-
 WORKLOAD_KINDS = ("deployments", "statefulsets", "daemonsets", "jobs")
-GRPC_FAILURES = frozenset(str(n) for n in range(1, 17))
-
-
-def success(labels: Mapping[str, str]) -> bool:
-    code = labels.get("response_code", "")
-    if code.startswith("5") or code == "0":
-        return False
-    return labels.get("grpc_response_status", "") not in GRPC_FAILURES
-
-
-def _mtls_destination(labels: Mapping[str, str]) -> bool | None:
-    return labels.get("connection_security_policy") == "mutual_tls"
-
-
-def _mtls_unknown(labels: Mapping[str, str]) -> bool | None:
-    # reporter="source" always says connection_security_policy="unknown"
-    return None
+__all__ = ["GRPC_FAILURES", "WORKLOAD_KINDS", "plan", "success"]
+success = T.success
 
 
 def _labels(kind: Kind, side: str) -> tuple[str | None, str]:
@@ -111,18 +82,17 @@ def plan(kind: Kind, names: tuple[str, ...], request: StatRequest, namespace: st
         matchers[ns_label] = namespace
     if names and not rollup:
         matchers[name_label] = names_matcher(names)
-    by = name_label if ns_label is None else f"{ns_label}, {name_label}"
-    sel = selector(matchers)
+    by = [name_label] if ns_label is None else [ns_label, name_label]
+    view = "client" if client_view else "server"
+    del matchers["reporter"]  # the vocabulary adds it from the view
     w = request.window_text
-    queries = {"requests": REQUESTS.format(sel=sel, w=w, by=by)}
+    queries = {"requests": T.requests(matchers, w, by, view=view)}
     if rollup:
-        queries["latency_buckets"] = BUCKETS.format(sel=sel, w=w, by=by)
+        queries["latency_buckets"] = T.latency_buckets(matchers, w, by, view=view)
     else:
         for key, q in QUANTILES:
-            queries[key] = LATENCY.format(q=q, sel=sel, w=w, by=by)
-    queries["tcp_open"] = TCP_OPEN.format(sel=sel, by=by)
-    read, write = (SENT, RECEIVED) if client_view else (RECEIVED, SENT)
-    queries["tcp_read"] = read.format(sel=sel, w=w, by=by)
-    queries["tcp_write"] = write.format(sel=sel, w=w, by=by)
-    mtls = _mtls_destination if matchers["reporter"] == "destination" else _mtls_unknown
-    return QueryPlan(kind, queries, ns_label, name_label, success, mtls, rollup)
+            queries[key] = T.latency(q, matchers, w, by, view=view)
+    queries["tcp_open"] = T.tcp_open(matchers, by, view=view)
+    queries["tcp_read"] = T.tcp_read(matchers, w, by, view=view)
+    queries["tcp_write"] = T.tcp_write(matchers, w, by, view=view)
+    return QueryPlan(kind, queries, ns_label, name_label, T.success, T.mtls, rollup)

@@ -1,6 +1,7 @@
 """Core layer: the PromQL behind `meshctl stat` on Linkerd (pure; mirrors viz/metrics-api/stat_summary.go).
 
-Seven queries per resource type whatever the number of workloads, grouped by the workload label:
+The metric vocabulary (names, labels, the admin-port exclusion) is meshctl/meshes/telemetry_linkerd.py; this module
+chooses what to select and group by. Seven queries per resource type whatever the number of workloads, grouped by the workload label:
 ``response_total`` (by classification and tls), three ``histogram_quantile`` over ``response_latency_ms_bucket``,
 ``tcp_open_connections`` and ``tcp_{read,write}_bytes_total``. Labels as Linkerd's Prometheus relabelling sets them
 (``deployment``, ``statefulset``, ``daemonset``, ``replicaset``, ``k8s_job``, ``pod``, ``namespace``), with ``dst_``
@@ -15,18 +16,10 @@ per-pod samples, with one bucket query whose quantiles meshctl computes after fo
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from meshctl.errors import UsageError
-from meshctl.stats.promql import QUANTILES, MatchValue, QueryPlan, names_matcher, selector
+from meshctl.meshes.telemetry_linkerd import LINKERD_TELEMETRY as T
+from meshctl.stats.promql import QUANTILES, MatchValue, QueryPlan, names_matcher
 from meshctl.stats.request import Kind, Peer, StatRequest
-
-REQUESTS = "sum(increase(response_total{sel}[{w}])) by ({by}, classification, tls)"
-LATENCY = "histogram_quantile({q}, sum(irate(response_latency_ms_bucket{sel}[{w}])) by (le, {by}))"
-BUCKETS = "sum(irate(response_latency_ms_bucket{sel}[{w}])) by (le, {by})"
-TCP_OPEN = "sum(tcp_open_connections{sel}) by ({by})"
-TCP_READ = "sum(increase(tcp_read_bytes_total{sel}[{w}])) by ({by})"
-TCP_WRITE = "sum(increase(tcp_write_bytes_total{sel}[{w}])) by ({by})"
 
 
 def _label(kind: Kind) -> str:
@@ -43,14 +36,6 @@ def _peer_matchers(peer: Peer, namespace: str, *, dst: bool) -> dict[str, MatchV
     if peer.kind.resource == "namespaces":
         return {f"{prefix}namespace": peer.name}
     return {f"{prefix}{_label(peer.kind)}": peer.name, f"{prefix}namespace": peer.namespace or namespace}
-
-
-def _success(labels: Mapping[str, str]) -> bool:
-    return labels.get("classification") == "success"
-
-
-def _mtls(labels: Mapping[str, str]) -> bool | None:
-    return labels.get("tls") == "true"
 
 
 def plan(kind: Kind, names: tuple[str, ...], request: StatRequest, namespace: str) -> QueryPlan:
@@ -74,19 +59,16 @@ def plan(kind: Kind, names: tuple[str, ...], request: StatRequest, namespace: st
         matchers[f"{prefix}namespace"] = namespace
     if names and not rollup:
         matchers[name_label] = names_matcher(names)
-    matchers["direction"] = "outbound" if (request.peer is not None or kind.resource == "services") else "inbound"
-    by = name_label if is_ns else f"{ns_label}, {name_label}"
-    sel = selector(matchers)
-    # TCP byte counters: the server side of an inbound connection counts peer="src", outbound counts peer="dst".
-    tcp_sel = selector({**matchers, "peer": "dst" if matchers["direction"] == "outbound" else "src"})
+    view = "client" if (request.peer is not None or kind.resource == "services") else "server"
+    by = [name_label] if is_ns else [ns_label, name_label]
     w = request.window_text
-    queries = {"requests": REQUESTS.format(sel=sel, w=w, by=by)}
+    queries = {"requests": T.requests(matchers, w, by, view=view)}
     if rollup:
-        queries["latency_buckets"] = BUCKETS.format(sel=sel, w=w, by=by)
+        queries["latency_buckets"] = T.latency_buckets(matchers, w, by, view=view)
     else:
         for key, q in QUANTILES:
-            queries[key] = LATENCY.format(q=q, sel=sel, w=w, by=by)
-    queries["tcp_open"] = TCP_OPEN.format(sel=sel, by=by)
-    queries["tcp_read"] = TCP_READ.format(sel=tcp_sel, w=w, by=by)
-    queries["tcp_write"] = TCP_WRITE.format(sel=tcp_sel, w=w, by=by)
-    return QueryPlan(kind, queries, ns_label, name_label, _success, _mtls, rollup)
+            queries[key] = T.latency(q, matchers, w, by, view=view)
+    queries["tcp_open"] = T.tcp_open(matchers, by, view=view)
+    queries["tcp_read"] = T.tcp_read(matchers, w, by, view=view)
+    queries["tcp_write"] = T.tcp_write(matchers, w, by, view=view)
+    return QueryPlan(kind, queries, ns_label, name_label, T.success, T.mtls, rollup)

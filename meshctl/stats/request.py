@@ -116,6 +116,7 @@ class StatRequest:
     interval: float = 2.0
     count: int | None = None  # refreshes before --watch stops (None: until Ctrl-C)
     by: str | None = None
+    at: float | None = None  # the global --at: one evaluation time for every query (None: now)
 
     @property
     def window_text(self) -> str:

@@ -61,7 +61,7 @@ def _run(request: StatRequest, *, kube: Any, prom: Any, mesh: Any, namespace: st
     plans = [plan_for(s.kind, s.names, request, namespace) for s in request.selections]
     before = getattr(prom, "request_count", 0)
     queries = {(i, key): q for i, plan in enumerate(plans) for key, q in plan.queries.items()}
-    with prom.start_many(queries) as pending:
+    with prom.start_many(queries, request.at) as pending:
         objects = load_objects(request, kube, mesh, namespace)  # meanwhile, Prometheus evaluates
         collectors = [
             Collector(plan, {pod: o.key for o in objs for pod in o.pods} if plan.rollup else None)
@@ -197,6 +197,7 @@ def run_canary(request: StatRequest, *, kube: Any, prom: Any, mesh: Any, namespa
             namespace=namespace,
             window=request.window,
             unmeshed=True,
+            at=request.at,
         )
         result = _run(inner, kube=kube, prom=prom, mesh=mesh, namespace=namespace)
         version = {_meta(d)[1]: canary_mod.version_of(_template_labels(d)) or "-" for d in chosen}

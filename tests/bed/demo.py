@@ -129,7 +129,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-tour", action="store_true", help="skip the tour")
     ap.add_argument("--no-wait", action="store_true", help="stop after the tour instead of waiting for Ctrl-C")
     ap.add_argument("--tour-steps", type=int, default=None, help="run only the first N steps of the tour")
-    ap.add_argument("--topology", default="demo", choices=["demo", "minimal"], help="minimal: for the smoke test")
+    ap.add_argument(
+        "--topology",
+        default="demo",
+        choices=["demo", "minimal", "health"],
+        help="minimal: for the smoke test; health: workloads that degraded 20-30 minutes ago (meshctl health)",
+    )
     args = ap.parse_args(argv)
     if args.down:
         return down()
@@ -145,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     print("meshctl demo: checking the kube-apiserver build (the first run builds it, ~3 minutes)", file=sys.stderr)
     apiserver_binary()  # builds with progress on stderr when missing
     from tests.bed.bed import Bed
-    from tests.bed.topology import demo_topology, minimal_topology
+    from tests.bed.topology import demo_topology, health_topology, minimal_topology
 
     # SIGTERM (make demo-down) unwinds like Ctrl-C, so the bed is always stopped.
     def _term(signum: int, frame: object) -> None:
@@ -154,8 +159,10 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _term)
     print(f"meshctl demo: starting etcd, kube-apiserver, the kubelet and Prometheus ({args.mesh})...", file=sys.stderr)
     t0 = time.monotonic()
-    topology = demo_topology() if args.topology == "demo" else minimal_topology()
-    bed = Bed.start(topology, mesh=args.mesh)
+    topology = {"demo": demo_topology, "minimal": minimal_topology, "health": health_topology}[args.topology]()
+    # the health topology's story is an hour long: series reaching that far back (at a coarser step)
+    span = {"metrics_step": 15, "metrics_span": (4500, 600)} if args.topology == "health" else {}
+    bed = Bed.start(topology, mesh=args.mesh, **span)
     try:
         pf.write_text(f"{os.getpid()}\n")
         bed.start_traffic()

@@ -13,6 +13,7 @@ TOUR: list[str | tuple[str, float]] = [
     "check --proxy",
     "stat deploy -n shop",
     "stat svc/movies -n shop --by version",
+    "health -n shop --since 10m --step 1m",
     "inject docs/examples/shop/frontend.yaml",
     "inject docs/examples/shop --diff",
     "analyze docs/examples/ -A",

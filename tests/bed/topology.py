@@ -160,6 +160,20 @@ class Canary:
 
 
 @dataclass(frozen=True)
+class Change:
+    """From `at` seconds after the series' anchor (negative: before it) on, workload `workload` ("ns/name") fails
+    at `error_rate` and/or answers with `latency` instead of its own. The workload as declared is the behaviour
+    before its first change; series change at that instant (sim/timeline.py), `truth` describes the behaviour now
+    (after every change), `truth_at` any other time. Keep `at` a multiple of 600 so that bucket edges of any step
+    up to 10 minutes fall on it (a window that straddles a change is not exact)."""
+
+    workload: str
+    at: int
+    error_rate: Fraction | None = None
+    latency: Latency | None = None
+
+
+@dataclass(frozen=True)
 class Topology:
     name: str
     namespaces: tuple[tuple[str, bool], ...]  # (name, injection marker on)
@@ -179,6 +193,7 @@ class Topology:
     # the ingress gateway); the demo runs 2 (HA-like, no single-replica warning), small test topologies 1
     control_plane_replicas: int = 1
     cluster_domain: str = "cluster.local"
+    changes: tuple[Change, ...] = ()  # behaviour that changes over time (e.g. a workload degrading 20 minutes ago)
     # memo of derived data (pods, flows); init=False so dataclasses.replace() starts a fresh one
     _index: dict = field(default_factory=dict, init=False, compare=False, repr=False, hash=False)
 
@@ -194,6 +209,21 @@ class Topology:
 
     def service(self, key: str) -> Service:
         return self._lookup("svc:" + key)
+
+    def as_of(self, offset: float) -> Topology:
+        """The topology as it behaves `offset` seconds after the anchor: the changes made by then applied."""
+        if not self.changes:
+            return self
+        ws = {w.key: w for w in self.workloads}
+        for c in sorted(self.changes, key=lambda c: c.at):
+            if c.at <= offset:
+                w = ws[c.workload]
+                ws[c.workload] = replace(
+                    w,
+                    error_rate=w.error_rate if c.error_rate is None else c.error_rate,
+                    latency=w.latency if c.latency is None else c.latency,
+                )
+        return replace(self, workloads=tuple(ws[w.key] for w in self.workloads), changes=())
 
     def injected(self, namespace: str) -> bool:
         return dict(self.namespaces).get(namespace, False)
@@ -325,9 +355,10 @@ def with_pod_override(topo: Topology, key: str, override: PodOverride) -> Topolo
 
 
 from tests.bed.sim.topologies import big_topology, demo_topology, minimal_topology  # noqa: E402  (re-export)
+from tests.bed.sim.topology_health import health_topology  # noqa: E402  (re-export)
 
 __all__ = [
-    "Canary", "Edge", "Latency", "Pod", "PodOverride", "Port", "Service", "Topology", "Workload",
-    "big_topology", "demo_topology", "minimal_topology", "pods", "pods_of", "selects", "service_for",
+    "Canary", "Change", "Edge", "Latency", "Pod", "PodOverride", "Port", "Service", "Topology", "Workload",
+    "big_topology", "demo_topology", "health_topology", "minimal_topology", "pods", "pods_of", "selects", "service_for",
     "with_pod_override", "uid", "template_hash", "FAST", "SLOW_TAIL", "MEDIUM",
 ]  # fmt: skip

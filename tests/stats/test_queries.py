@@ -20,18 +20,18 @@ def test_linkerd_pod_matches_viz_test_strings():
     p = plan(queries_linkerd, ["po/emojivoto-1"])
     assert p.queries["latency_p50"] == (
         'histogram_quantile(0.5, sum(irate(response_latency_ms_bucket{direction="inbound", namespace="emojivoto", '
-        'pod="emojivoto-1"}[1m])) by (le, namespace, pod))'
+        'pod="emojivoto-1", target_addr!~".*:4191"}[1m])) by (le, namespace, pod))'
     )
     assert p.queries["requests"] == (
-        'sum(increase(response_total{direction="inbound", namespace="emojivoto", pod="emojivoto-1"}[1m])) '
+        'sum(increase(response_total{direction="inbound", namespace="emojivoto", pod="emojivoto-1", target_addr!~".*:4191"}[1m])) '
         "by (namespace, pod, classification, tls)"
     )
     assert p.queries["tcp_open"] == (
-        'sum(tcp_open_connections{direction="inbound", namespace="emojivoto", pod="emojivoto-1"}) by (namespace, pod)'
+        'sum(tcp_open_connections{direction="inbound", namespace="emojivoto", pod="emojivoto-1", target_addr!~".*:4191"}) by (namespace, pod)'
     )
     assert p.queries["tcp_read"] == (
         'sum(increase(tcp_read_bytes_total{direction="inbound", namespace="emojivoto", peer="src", '
-        'pod="emojivoto-1"}[1m])) by (namespace, pod)'
+        'pod="emojivoto-1", target_addr!~".*:4191"}[1m])) by (namespace, pod)'
     )
     assert (p.ns_label, p.name_label) == ("namespace", "pod")
 
@@ -40,7 +40,7 @@ def test_linkerd_from_matches_viz_test_string():
     p = plan(queries_linkerd, ["po/emojivoto-1"], from_="po/emojivoto-2")
     assert p.queries["requests"] == (
         'sum(increase(response_total{direction="outbound", dst_namespace="emojivoto", dst_pod="emojivoto-1", '
-        'namespace="emojivoto", pod="emojivoto-2"}[1m])) by (dst_namespace, dst_pod, classification, tls)'
+        'namespace="emojivoto", pod="emojivoto-2", target_addr!~".*:4191"}[1m])) by (dst_namespace, dst_pod, classification, tls)'
     )
     assert (p.ns_label, p.name_label) == ("dst_namespace", "dst_pod")
     assert 'peer="dst"' in p.queries["tcp_write"]
@@ -49,21 +49,24 @@ def test_linkerd_from_matches_viz_test_string():
 def test_linkerd_deploy_namespace_wide_and_names():
     p = plan(queries_linkerd, ["deploy"], ns="shop", time_window="30s")
     assert p.queries["requests"] == (
-        'sum(increase(response_total{direction="inbound", namespace="shop"}[30s])) '
+        'sum(increase(response_total{direction="inbound", namespace="shop", target_addr!~".*:4191"}[30s])) '
         "by (namespace, deployment, classification, tls)"
     )
     assert p.queries["latency_p99"] == (
-        'histogram_quantile(0.99, sum(irate(response_latency_ms_bucket{direction="inbound", namespace="shop"}[30s])) '
+        'histogram_quantile(0.99, sum(irate(response_latency_ms_bucket{direction="inbound", namespace="shop", target_addr!~".*:4191"}[30s])) '
         "by (le, namespace, deployment))"
     )
     p = plan(queries_linkerd, ["deploy", "web", "api.v2"], ns="shop")
-    assert '{deployment=~"web|api\\\\.v2", direction="inbound", namespace="shop"}' in p.queries["requests"]
+    assert (
+        '{deployment=~"web|api\\\\.v2", direction="inbound", namespace="shop", target_addr!~".*:4191"}'
+        in p.queries["requests"]
+    )
 
 
 def test_linkerd_job_label_is_k8s_job_and_all_namespaces():
     p = plan(queries_linkerd, ["job"], all_namespaces=True)
     assert p.queries["requests"] == (
-        'sum(increase(response_total{direction="inbound"}[1m])) by (namespace, k8s_job, classification, tls)'
+        'sum(increase(response_total{direction="inbound", target_addr!~".*:4191"}[1m])) by (namespace, k8s_job, classification, tls)'
     )
 
 
@@ -71,11 +74,11 @@ def test_linkerd_to_and_namespace_rows():
     p = plan(queries_linkerd, ["deploy"], ns="shop", to="deploy/payments", to_namespace="pay")
     assert p.queries["requests"] == (
         'sum(increase(response_total{direction="outbound", dst_deployment="payments", dst_namespace="pay", '
-        'namespace="shop"}[1m])) by (namespace, deployment, classification, tls)'
+        'namespace="shop", target_addr!~".*:4191"}[1m])) by (namespace, deployment, classification, tls)'
     )
     p = plan(queries_linkerd, ["ns", "shop", "data"])
     assert p.queries["requests"] == (
-        'sum(increase(response_total{direction="inbound", namespace=~"shop|data"}[1m])) '
+        'sum(increase(response_total{direction="inbound", namespace=~"shop|data", target_addr!~".*:4191"}[1m])) '
         "by (namespace, classification, tls)"
     )
     assert (p.ns_label, p.name_label) == (None, "namespace")
@@ -84,12 +87,13 @@ def test_linkerd_to_and_namespace_rows():
 def test_linkerd_services_are_outbound_by_dst_service():
     p = plan(queries_linkerd, ["svc/movies"], ns="shop")
     assert p.queries["requests"] == (
-        'sum(increase(response_total{direction="outbound", dst_namespace="shop", dst_service="movies"}[1m])) '
+        'sum(increase(response_total{direction="outbound", dst_namespace="shop", dst_service="movies", target_addr!~".*:4191"}[1m])) '
         "by (dst_namespace, dst_service, classification, tls)"
     )
     p = plan(queries_linkerd, ["svc"], ns="shop", from_="deploy/catalog")
     assert (
-        '{deployment="catalog", direction="outbound", dst_namespace="shop", namespace="shop"}' in p.queries["requests"]
+        '{deployment="catalog", direction="outbound", dst_namespace="shop", namespace="shop", target_addr!~".*:4191"}'
+        in p.queries["requests"]
     )
 
 

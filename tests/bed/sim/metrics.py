@@ -239,6 +239,10 @@ def _fmt(v: float) -> str:
 
 def openmetrics(topo: Topology, mesh: str, now: float, step: int = 5, before: int = 1800, after: int = 1800) -> str:
     """All series of `topo` on `mesh` from now-before to now+after, one sample every `step` seconds."""
+    if topo.changes:  # behaviour that changes over time: piecewise-linear counters (sim/timeline.py)
+        from tests.bed.sim import timeline
+
+        return timeline.openmetrics(topo, mesh, now, step, before, after)
     fams = linkerd_families(topo, now) if mesh == "linkerd" else istio_families(topo, now)
     return render(fams, now, step, before, after)
 

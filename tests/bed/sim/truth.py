@@ -201,4 +201,10 @@ class Truth:
 
 
 def truth(topo: Topology, mesh: str) -> Truth:
-    return Truth(topo, mesh)
+    """The numbers now: after every change of the topology (its changes lie before the series' anchor)."""
+    return Truth(topo.as_of(0), mesh)
+
+
+def truth_at(topo: Topology, mesh: str, offset: float) -> Truth:
+    """The numbers `offset` seconds after the series' anchor (e.g. before a workload degraded)."""
+    return Truth(topo.as_of(offset), mesh)
