@@ -33,6 +33,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "meshctl.cli.health:health",
         "Health of each workload over time (a workloads x time matrix), and when it changed.",
     ),
+    "cp": (
+        "meshctl.cli.cp:cp",
+        "Control-plane health from its metrics: injection, validation, xDS, identity, destination.",
+    ),
     "tap": ("meshctl.cli.tap:tap", "Watch requests through the proxies live, from their access logs."),
     "top": ("meshctl.cli.top:top", "Live table of the busiest paths, from the proxies' access logs."),
     "analyze": (
@@ -213,7 +217,7 @@ def root(
         typer.Option(
             "--at",
             metavar="TIME",
-            help="Evaluate every Prometheus query at TIME: RFC3339 or relative (-15m). stat and health.",
+            help="Evaluate every Prometheus query at TIME: RFC3339 or relative (-15m). stat, health and cp.",
         ),
     ] = None,
     no_color: Annotated[bool, typer.Option("--no-color", help="Disable colour (also NO_COLOR).")] = False,
