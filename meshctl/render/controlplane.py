@@ -9,7 +9,7 @@ from meshctl.stats.controlplane import ABSENT, ControlPlane, Signal
 from meshctl.timeparse import rfc3339
 
 STATUS = {"ok": "ok", "warning": "WARN", "error": "FAIL", "absent": "-", "info": ""}
-LABEL_W, VALUE_W, STATUS_W = 28, 10, 5
+LABEL_W, VALUE_W, STATUS_W = 27, 8, 4
 
 
 def header(cp: ControlPlane, title: str) -> str:

@@ -103,6 +103,12 @@ def _parts(samples: Any, by: tuple[str, ...]) -> list[dict[str, Any]]:
     return sorted(out, key=lambda p: (-p["count"], [str(p[k]) for k in by]))
 
 
+def _part_text(part: dict[str, Any], by: tuple[str, ...]) -> str:
+    """`3 virtualservices (invalid_resource)`: the count, the first label, the others in parentheses."""
+    rest = ", ".join(str(part[k]) for k in by[1:])
+    return f"{part['count']} {part[by[0]]}" + (f" ({rest})" if rest else "")
+
+
 def evaluate(spec: Spec, samples: Any, present: bool, convergence_max: float) -> Signal:
     """Turn one query's samples into a Signal (pure: unit-tested without Prometheus)."""
     sig = Signal(spec.id, spec.label, spec.kind, None, ABSENT, promql=spec.promql)
@@ -115,7 +121,7 @@ def evaluate(spec: Spec, samples: Any, present: bool, convergence_max: float) ->
         sig.value = float(sum(p["count"] for p in sig.parts)) if spec.by else float(round(sum(values)))
         sig.status = ERROR if sig.value > 0 else OK
         if sig.parts:
-            sig.detail = ", ".join(" ".join(str(p[k]) for k in spec.by) + f": {p['count']}" for p in sig.parts)
+            sig.detail = ", ".join(_part_text(p, spec.by) for p in sig.parts)
         return sig
     if not values:
         sig.detail = "no observations in the window"
@@ -156,8 +162,9 @@ def run(*, prom: Any, kube: Any, mesh: Any, window: str, at: float, convergence_
         if sig.id == "cp-proxies-connected" and sig.value is not None:
             meshed = meshed_pods(kube, mesh)
             sig.parts = [{"connected": round(sig.value), "meshed_pods": meshed}]
-            sig.detail = f"of {meshed} meshed pods"
             sig.status = WARNING if sig.value < meshed else OK
-            if sig.value < meshed:
-                sig.detail += f"; {meshed - round(sig.value)} not connected to any istiod"
+            missing = meshed - round(sig.value)
+            sig.detail = (
+                f"{missing} of {meshed} meshed pods not connected" if missing > 0 else f"of {meshed} meshed pods"
+            )
     return ControlPlane(mesh.name, window, at, signals, prom.request_count - before)
