@@ -37,6 +37,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "meshctl.cli.cp:cp",
         "Control-plane health from its metrics: injection, validation, xDS, identity, destination.",
     ),
+    "proxy-status": (
+        "meshctl.cli.proxystatus:proxy_status",
+        "Per proxy: configuration in sync with the control plane (SYNCED/STALE/NOT SENT), and its version.",
+    ),
     "tap": ("meshctl.cli.tap:tap", "Watch requests through the proxies live, from their access logs."),
     "top": ("meshctl.cli.top:top", "Live table of the busiest paths, from the proxies' access logs."),
     "analyze": (
