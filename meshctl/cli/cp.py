@@ -38,8 +38,8 @@ def cp(
         raise UsageError(f"--window {window!r} is shorter than a second", hint="e.g. --window 10m")
     at = time.time() if env.settings.at is None else env.settings.at
     mesh = env.mesh()
-    result = core.run(prom=env.prom(), kube=env.kube(), mesh=mesh, window=f"{int(seconds)}s" if seconds % 60 else
-                      f"{int(seconds // 60)}m", at=at, convergence_max=convergence)  # fmt: skip
+    result = core.run(prom=env.prom(), kube=env.kube(), mesh=mesh, window=_promql_duration(seconds), at=at,
+                      convergence_max=convergence)  # fmt: skip
     from meshctl.render import controlplane as render
 
     if env.settings.verbose:
@@ -50,3 +50,12 @@ def cp(
         env.write(render.table(result, mesh.title, width=env.out.width if env.stdout_isatty else 80))
     if result.failed:
         raise typer.Exit(1)
+
+
+def _promql_duration(seconds: float) -> str:
+    """The window as PromQL writes it, in its largest whole unit (1h, 10m, 90s)."""
+    s = int(seconds)
+    for unit, size in (("h", 3600), ("m", 60)):
+        if s % size == 0:
+            return f"{s // size}{unit}"
+    return f"{s}s"

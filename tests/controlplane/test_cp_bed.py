@@ -141,6 +141,11 @@ def test_table_and_json_goldens(failed, golden):
     golden.check(f"cp/{failed.mesh}.json", _stable(run(["cp", "-o", "json"], env=failed.env()).stdout))
 
 
+def test_window_is_written_in_its_largest_unit(failed):
+    assert _signals(failed, "--window", "1h")[1]["window"] == "1h"
+    assert _signals(failed, "--window", "90s")[1]["window"] == "90s"
+
+
 def test_window_option(failed):
     """--window 1m: the failure three minutes ago is outside; the rates are the same."""
     code, doc = _signals(failed, "--window", "1m")
