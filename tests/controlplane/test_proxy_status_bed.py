@@ -1,6 +1,5 @@
 """`meshctl proxy-status` on the real test bed: Istio reads every istiod's /debug/syncz through the API server's pod
-proxy (a loopback HTTP server per istiod answers it, routed by the bed's egress proxy as the pod's address), Linkerd
-lists versions. The syncz documents mirror istiod's `SyncStatus` JSON (tests/bed/sim/syncz.py); one proxy is
+proxy (the bed's istiod debug servers, tests/bed/istiod.py, reached at the pod's address), Linkerd lists versions. The syncz documents mirror istiod's `SyncStatus` JSON (tests/bed/sim/syncz.py); one proxy is
 STALE, one NOT SENT, and a crash-looping proxy is meshed but NOT CONNECTED.
 """
 
@@ -40,32 +39,13 @@ def _serve(body: bytes, status: int = 200) -> ThreadingHTTPServer:
     return server
 
 
-def _istiods(bed) -> list[tuple[str, str]]:
-    out = []
-    for (kind, ns, name), obj in bed.objects.items():
-        if kind == "Pod" and ns == "istio-system" and name.startswith("istiod-"):
-            out.append((name, (obj.get("status") or {}).get("podIP")))
-    return sorted(out)
-
-
 @pytest.fixture(scope="module")
 def ibed():
     topo = with_pod_override(demo_topology(), BROKEN, PodOverride(0, state="restarting", container="proxy"))
     bed = Bed.start(topo, mesh="istio", kubelet=False, prometheus=False)
-    objects = list(bed.objects.values())
-    istiods = _istiods(bed)
-    docs = syncz.bodies(topo, objects, [n for n, _ in istiods])
-    servers = []
-    for name, ip in istiods:
-        assert ip, name
-        srv = _serve(json.dumps(docs[name]).encode())
-        bed.cluster.egress.route(ip, 15014, srv.server_address[1])
-        servers.append(srv)
-    bed.syncz_truth = syncz.truth(topo, objects)
-    bed.syncz_docs = docs
+    bed.syncz_truth = bed.istiods.truth
+    bed.syncz_docs = bed.istiods.docs
     yield bed
-    for srv in servers:
-        srv.shutdown()
     bed.stop()
 
 
@@ -110,19 +90,13 @@ def test_namespace_scope_and_table(ibed, golden):
     golden.check("proxy-status/istio.txt", text)
 
 
-def test_refused_debug_endpoint_says_how_to_port_forward(make_bed):
+def test_refused_debug_endpoint_says_how_to_port_forward(ibed):
     """Real istiod answers 401 to a debug request that is neither local nor authenticated: one clear line, exit 3."""
-    bed = make_bed(demo_topology(), mesh="istio", prometheus=False, kubelet=False)
-    servers = []
-    for _name, ip in _istiods(bed):
-        srv = _serve(b'{"error":"unauthorized"}', status=401)
-        bed.cluster.egress.route(ip, 15014, srv.server_address[1])
-        servers.append(srv)
+    ibed.istiods.answer(401, b'{"error":"unauthorized"}')
     try:
-        r = run(["proxy-status", "-A"], env=bed.env(prometheus=False))
+        r = run(["proxy-status", "-A"], env=ibed.env(prometheus=False))
     finally:
-        for srv in servers:
-            srv.shutdown()
+        ibed.istiods.override = None
     assert r.code == 3 and r.stdout == "" and "Traceback" not in r.stderr
     assert "HTTP 401" in r.stderr and "kubectl port-forward -n istio-system pod/istiod-" in r.stderr
 
