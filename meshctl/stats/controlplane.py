@@ -81,8 +81,10 @@ def specs(mesh: str, w: str, convergence_max: float) -> list[Spec]:
         # Linkerd's injector has no failure counter: an admission request without a response is a failed injection
         Spec("cp-injection-failures", "injection failures", f"({req} or vector(0)) - ({resp} or vector(0))",
              "proxy_inject_admission_requests_total", "failures"),
-        Spec("cp-identity-issued", "identity certs issued", total(f'{handled}{{{IDENTITY},grpc_code="OK"}}', w),
-             f"{handled}{{{IDENTITY}}}", "count"),
+        # a steady count, not a failure: plain increase(), since counters.total would count a whole series as new
+        # when Prometheus holds less history than the window
+        Spec("cp-identity-issued", "identity certs issued",
+             f'sum(increase({handled}{{{IDENTITY},grpc_code="OK"}}[{w}]))', f"{handled}{{{IDENTITY}}}", "count"),
         Spec("cp-identity-failures", "identity failures", total(f'{handled}{{{IDENTITY},grpc_code!="OK"}}', w,
              by=("grpc_code",)), f"{handled}{{{IDENTITY}}}", "failures", ("grpc_code",)),
         # a Get stream ends Canceled whenever its proxy goes away: only other codes are errors

@@ -56,7 +56,7 @@ def _doc(bed, *args: str) -> tuple[int, dict, str]:
 
 def test_every_proxy_state_equals_the_truth(ibed):
     code, doc, err = _doc(ibed, "-A")
-    assert code == 1, err  # two proxies out of sync and one not connected
+    assert code == 0, err  # a report: two proxies out of sync and one not connected do not fail it
     rows = {(p["namespace"], p["pod"]): p for p in doc["proxies"]}
     truth = ibed.syncz_truth
     connected = {k for k, p in rows.items() if p["connected"]}
