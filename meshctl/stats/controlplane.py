@@ -129,7 +129,8 @@ def evaluate(spec: Spec, samples: Any, present: bool, convergence_max: float) ->
         sig.detail = "no observations in the window"
         sig.status = INFO
         return sig
-    sig.value = float(sum(values))
+    # whole events for counts; rates and seconds to a microunit (float noise of rate()/increase() is not news)
+    sig.value = float(round(sum(values))) if spec.kind == "count" else round(sum(values), 6)
     sig.status = INFO
     if spec.kind == "seconds":
         sig.status = WARNING if sig.value > convergence_max else OK
