@@ -44,6 +44,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "SLOs of mesh workloads: SLI, error budget, burn rates and alerts (status); Prometheus rules (rules).",
     ),
     "size": ("meshctl.cli.size:size", "Proxy CPU and memory: measured usage, configured resources, a recommendation."),
+    "cp": (
+        "meshctl.cli.cp:cp",
+        "Control-plane health from its metrics: injection, validation, xDS, identity, destination.",
+    ),
+    "proxy-status": (
+        "meshctl.cli.proxystatus:proxy_status",
+        "Per proxy: configuration in sync with the control plane (SYNCED/STALE/NOT SENT), and its version.",
+    ),
     "tap": ("meshctl.cli.tap:tap", "Watch requests through the proxies live, from their access logs."),
     "top": ("meshctl.cli.top:top", "Live table of the busiest paths, from the proxies' access logs."),
     "triage": (
@@ -229,7 +237,7 @@ def root(
             "--at",
             metavar="TIME",
             help="Evaluate every Prometheus query at TIME: RFC3339 or relative (-15m). stat, edges, health, compare,"
-            " triage, slo, size.",
+            " triage, slo, size, cp.",
         ),
     ] = None,
     no_color: Annotated[bool, typer.Option("--no-color", help="Disable colour (also NO_COLOR).")] = False,

@@ -89,7 +89,7 @@ def _refresh(env: Env, request: StatRequest, kube: Any = None) -> tuple[StatResu
     from meshctl.stats.service import run
 
     namespace = env.namespace()
-    at = time.time()
+    at = env.settings.at if env.settings.at is not None else time.time()
     return run(request, kube=kube or env.kube(), prom=env.prom(), mesh=env.mesh(), namespace=namespace), at
 
 

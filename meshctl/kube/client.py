@@ -364,16 +364,20 @@ class KubeClient:
         data: bytes | None = None,
         headers: dict[str, str] | None = None,
         timeout: float | None = None,
+        resource: str = "services",
     ) -> Response:
-        """A request to a Service through the API server; returns the backend's response, whatever its status.
+        """A request to a Service (or, with resource="pods", a pod) through the API server; returns the backend's
+        response, whatever its status.
 
         Failures of the proxy itself (no such service, no endpoints, dial errors, RBAC) are raised as meshctl
         errors; they are told apart from the backend's own answers by the API server's ``kind: Status`` body.
         """
         t = self.transport
         full = self.service_proxy_path(namespace, service, port, path)
+        if resource != "services":  # the pod proxy: one particular replica (a Service picks one at random)
+            full = full.replace("/services/", f"/{resource}/", 1)
         verb = {"GET": "get", "POST": "create", "PUT": "update", "DELETE": "delete"}.get(method.upper(), method.lower())
-        op = Op(verb, "services/proxy", namespace, f"{service}:{port}")
+        op = Op(verb, f"{resource}/proxy", namespace, f"{service}:{port}")
         extra = dict(headers or {})
         body_bytes = None
         if data is not None:
@@ -396,7 +400,7 @@ class KubeClient:
             if resp.status == 404:
                 raise NotFoundError(f'{message} in namespace "{namespace}"')
             raise UnreachableError(
-                f"the API server cannot reach service {namespace}/{service}:{port}: {message}",
+                f"the API server cannot reach {resource[:-1]} {namespace}/{service}:{port}: {message}",
                 hint="is its pod running and ready? (no endpoints / connection refused)",
             )
         return resp

@@ -56,6 +56,7 @@ class Bed(Applier):
         self.objects: dict[tuple[str, str, str], dict] = {}  # (kind, ns, name) -> object as created
         self.prometheus_pod: tuple[str, int] | None = None  # (pod IP, port) of the in-cluster Prometheus
         self._truth = None
+        self.istiods: Any = None  # Istio beds: the istiod debug servers (tests/bed/istiod.py)
         self.metrics_step, self.metrics_span = 10, (900, 1800)
         self.metrics_until = 0.0  # the series end here (see keep_metrics_fresh)
         self._traffic: threading.Thread | None = None
@@ -136,6 +137,10 @@ class Bed(Applier):
         if with_objects:
             self._apply(objs)
             t = self._timed("objects", t)
+            if self.mesh == "istio":  # istiod's /debug/syncz for `meshctl proxy-status` (tests/bed/istiod.py)
+                from tests.bed.istiod import Istiods
+
+                self.istiods = Istiods.start(self)
         self.timings["total"] = time.monotonic() - t0
 
     def _series_source(self) -> tuple[str, Any]:
@@ -167,6 +172,8 @@ class Bed(Applier):
 
     def stop(self) -> None:
         self.stop_traffic()
+        if getattr(self, "istiods", None) is not None:
+            self.istiods.stop()
         if self.prometheus is not None:
             self.prometheus.stop()
         if self.kubelet is not None:

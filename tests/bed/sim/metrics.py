@@ -187,6 +187,9 @@ def _linkerd_control_plane(f: Families, topo: Topology) -> None:
         lab = f'namespace="linkerd",pod="{inj[0]["metadata"]["name"]}",component="proxy-injector",job="linkerd-controller"'
         f.add_born("proxy_inject_admission_requests", "proxy_inject_admission_requests_total",
                    lab + ',owner_kind="job"', topo.control_plane_failure_at)  # fmt: skip
+    from tests.bed.sim import cp_metrics
+
+    cp_metrics.linkerd(f, topo, control_plane_pods(topo, "linkerd"))
 
 
 def istio_families(topo: Topology, now: float) -> Families:
@@ -251,6 +254,9 @@ def _istio_control_plane(f: Families, topo: Topology) -> None:
                 f.add(fam, sample, lab, rate=rate)
             elif topo.control_plane_failure_at is not None and name == istiod[0]:
                 f.add_born(fam, sample, lab, topo.control_plane_failure_at)
+    from tests.bed.sim import cp_metrics
+
+    cp_metrics.istio(f, topo, istiod)
 
 
 def render(f: Families, now: float, step: int, before: int, after: int) -> str:

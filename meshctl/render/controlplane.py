@@ -1,0 +1,59 @@
+"""Render layer: `meshctl cp` as a table (fits 80 columns) and as JSON."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from meshctl.stats.controlplane import ABSENT, ControlPlane, Signal
+from meshctl.timeparse import rfc3339
+
+STATUS = {"ok": "ok", "warning": "WARN", "error": "FAIL", "absent": "-", "info": ""}
+LABEL_W, VALUE_W, STATUS_W = 27, 8, 4
+
+
+def header(cp: ControlPlane, title: str) -> str:
+    taken = datetime.fromtimestamp(cp.taken_at, UTC).strftime("%Y-%m-%d %H:%M:%S")
+    return f"{title} control plane, last {cp.window}, as of {taken} UTC"
+
+
+def value_text(s: Signal) -> str:
+    if s.value is None:
+        return "-"
+    if s.kind == "rate":
+        return f"{s.value:.2f}/s"
+    if s.kind == "seconds":
+        return f"{s.value:.2f}s"
+    return f"{s.value:.0f}"
+
+
+def _fit(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def table(cp: ControlPlane, title: str, width: int = 80) -> str:
+    lines = [header(cp, title), ""]
+    detail_w = max(10, width - LABEL_W - VALUE_W - STATUS_W - 3)
+    lines.append(f"{'SIGNAL':<{LABEL_W}} {'VALUE':>{VALUE_W}} {'':<{STATUS_W}} DETAIL".rstrip())
+    for s in cp.signals:
+        row = f"{_fit(s.label, LABEL_W):<{LABEL_W}} {value_text(s):>{VALUE_W}} {STATUS[s.status]:<{STATUS_W}} "
+        lines.append((row + _fit(s.detail, detail_w)).rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def to_json(cp: ControlPlane) -> str:
+    doc = {
+        "mesh": cp.mesh,
+        "window": cp.window,
+        "taken_at": rfc3339(round(cp.taken_at)),
+        "failed": cp.failed,
+        "signals": [
+            {"id": s.id, "label": s.label, "value": s.value, "unit": {"rate": "1/s", "seconds": "s"}.get(s.kind),
+             "status": s.status, "detail": s.detail or None, "parts": s.parts, "promql": s.promql}
+            for s in cp.signals
+        ],
+    }  # fmt: skip
+    return json.dumps(doc, indent=2) + "\n"
+
+
+__all__ = ["ABSENT", "table", "to_json", "header"]

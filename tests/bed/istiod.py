@@ -1,0 +1,76 @@
+"""Test-bed infrastructure (not shipped): each istiod pod's debug endpoint `/debug/syncz` on port 15014.
+
+A loopback HTTP server per istiod pod answers with that istiod's document from sim/syncz.py (istio/istio
+pilot/pkg/xds/debug.go `SyncStatus` list), and the egress proxy maps the pod's address:15014 to it, so the API
+server's pod proxy reaches it like a real istiod's. Started by Bed for Istio beds with objects; `answer(status,
+body)` swaps what every server answers (e.g. 401, as a real istiod does to an unauthenticated remote caller).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+PORT = 15014
+
+
+class Istiods:
+    def __init__(self) -> None:
+        self.servers: list[ThreadingHTTPServer] = []
+        self.docs: dict[str, list[dict]] = {}
+        self.override: tuple[int, bytes] | None = None
+
+    @classmethod
+    def start(cls, bed: Any) -> Istiods:
+        from tests.bed.sim import syncz
+
+        self = cls()
+        objects = list(bed.objects.values())
+        pods = sorted(
+            (o["metadata"]["name"], (o.get("status") or {}).get("podIP"))
+            for (kind, ns, name), o in bed.objects.items()
+            if kind == "Pod" and ns == "istio-system" and name.startswith("istiod-")
+        )
+        self.docs = syncz.bodies(bed.topology, objects, [n for n, _ in pods])
+        self.truth = syncz.truth(bed.topology, objects)
+        for name, ip in pods:
+            if not ip:
+                continue
+            srv = self._serve(name)
+            bed.cluster.egress.route(ip, PORT, srv.server_address[1])
+            self.servers.append(srv)
+        return self
+
+    def answer(self, status: int, body: bytes) -> None:
+        self.override = (status, body)
+
+    def _serve(self, name: str) -> ThreadingHTTPServer:
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                if self.path.split("?")[0].rstrip("/") != "/debug/syncz":
+                    status, body = 404, b"404 page not found\n"
+                elif owner.override is not None:
+                    status, body = owner.override
+                else:
+                    status, body = 200, json.dumps(owner.docs[name]).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=server.serve_forever, name=f"istiod-{name}", daemon=True).start()
+        return server
+
+    def stop(self) -> None:
+        for srv in self.servers:
+            srv.shutdown()
+            srv.server_close()
