@@ -30,6 +30,12 @@ def manifest(tmp_path):
         ["analyze", "-k"],
         ["check", "--proxy"],
         ["check"],
+        ["edges"],
+        ["health"],
+        ["triage"],
+        ["size"],
+        ["proxy-status"],
+        ["slo", "status", "--from-cluster"],
     ],
     ids=lambda a: " ".join(a),
 )

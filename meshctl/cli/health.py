@@ -9,6 +9,7 @@ import typer
 
 from meshctl.cli.env import get_env
 from meshctl.errors import UsageError
+from meshctl.settings import check_namespace_scope
 
 
 def health(
@@ -42,6 +43,7 @@ def health(
     from meshctl.stats.health_rules import tolerances
 
     env = get_env(ctx)
+    check_namespace_scope(env.settings.namespace, all_namespaces)
     if output not in ("table", "json"):
         raise UsageError(f"unknown output format {output!r}", hint="use -o table or -o json")
     if sort not in ("name", "worst"):

@@ -9,6 +9,7 @@ import typer
 
 from meshctl.cli.env import get_env
 from meshctl.errors import UsageError
+from meshctl.settings import check_namespace_scope
 
 
 def proxy_status(
@@ -29,6 +30,7 @@ def proxy_status(
     from meshctl.stats import proxystatus as core
 
     env = get_env(ctx)
+    check_namespace_scope(env.settings.namespace, all_namespaces)
     if output not in ("table", "json"):
         raise UsageError(f"unknown output format {output!r}", hint="use -o table or -o json")
     mesh = env.mesh()

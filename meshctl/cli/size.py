@@ -9,6 +9,7 @@ import typer
 
 from meshctl.cli.env import get_env
 from meshctl.errors import UsageError
+from meshctl.settings import check_namespace_scope
 
 OUTPUTS = ("table", "json", "annotations")
 
@@ -36,6 +37,7 @@ def size(
     from meshctl.stats import size as core
 
     env = get_env(ctx)
+    check_namespace_scope(env.settings.namespace, all_namespaces)
     if output not in OUTPUTS:
         raise UsageError(f"unknown output format {output!r}", hint="use -o table, -o json or -o annotations")
     chosen = core.strategy_named(strategy)

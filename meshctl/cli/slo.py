@@ -10,6 +10,7 @@ import typer
 
 from meshctl.cli.env import get_env
 from meshctl.errors import FailedError, InputError, NotFoundError, UsageError
+from meshctl.settings import check_namespace_scope
 
 ACTIONS = ("status", "rules")
 
@@ -40,6 +41,7 @@ def slo(
     from meshctl.stats.slo_spec import parse
 
     env = get_env(ctx)
+    check_namespace_scope(env.settings.namespace, all_namespaces)
     if action not in ACTIONS:
         raise UsageError(f"unknown action {action!r}", hint="use `meshctl slo status` or `meshctl slo rules`")
     if output not in ("table", "json"):

@@ -9,6 +9,7 @@ import typer
 
 from meshctl.cli.env import get_env
 from meshctl.errors import UsageError
+from meshctl.settings import check_namespace_scope
 
 
 def triage(
@@ -45,6 +46,7 @@ def triage(
     from meshctl.stats import triage as core
 
     env = get_env(ctx)
+    check_namespace_scope(env.settings.namespace, all_namespaces)
     if output not in ("table", "json"):
         raise UsageError(f"unknown output format {output!r}", hint="use -o table or -o json")
     if view not in ("server", "client"):

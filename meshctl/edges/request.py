@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from meshctl.edges.health import Thresholds
 from meshctl.errors import UsageError
-from meshctl.settings import parse_duration
+from meshctl.settings import check_namespace_scope, parse_duration
 from meshctl.stats.request import MIN_WINDOW, Peer, parse_peer, window_promql
 
 SORTS = ("name", "rps", "success", "p99", "errors", "bytes")
@@ -49,8 +49,7 @@ class EdgesRequest:
         degraded: float | None = None,
         failure: float | None = None,
     ) -> EdgesRequest:
-        if all_namespaces and namespace:
-            raise UsageError("--all-namespaces and --namespace are mutually exclusive", hint="drop -n or -A")
+        check_namespace_scope(namespace, all_namespaces)
         if selector is not None and not selector.strip():
             raise UsageError("-l/--selector is empty", hint="e.g. -l app=web")
         seconds = parse_duration(time_window, option="--time-window")
