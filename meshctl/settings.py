@@ -17,6 +17,8 @@ MESHES = ("auto", "linkerd", "istio")
 class Settings:
     kubeconfig: str | None = None
     context: str | None = None
+    # a repeated --context or a pattern (/regex/, ^exclude): a fleet run, one per context (meshctl.fleet)
+    contexts: tuple[str, ...] = ()
     namespace: str | None = None  # explicit -n only; None means "the context's namespace"
     mesh: str = "auto"
     prometheus_url: str | None = None

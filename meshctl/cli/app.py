@@ -17,6 +17,7 @@ from typer import _click as click
 from typer.core import TyperCommand, TyperGroup, TyperOption
 
 from meshctl.cli.env import IO_, Env
+from meshctl.errors import UsageError
 from meshctl.settings import Settings
 
 # name -> ("module:function", one-line summary). One line per command; keep alphabetical within a group.
@@ -141,6 +142,9 @@ def hoist_persistent_options(group: click.Command, ctx: click.Context, args: lis
     return front + rest
 
 
+# commands that run over several kubeconfig contexts (a repeated --context or a pattern; meshctl.cli.fleet)
+FLEET_COMMANDS = frozenset({"stat"})
+
 app = typer.Typer(
     cls=MeshctlGroup,
     name="meshctl",
@@ -162,7 +166,12 @@ def root(
         ),
     ] = None,
     context: Annotated[
-        str | None, typer.Option("--context", metavar="NAME", help="The kubeconfig context to use.")
+        list[str] | None,
+        typer.Option(
+            "--context",
+            metavar="NAME",
+            help="The kubeconfig context to use. stat and edges take several (repeat it, /REGEX/, ^EXCLUDE).",
+        ),
     ] = None,
     namespace: Annotated[
         str | None,
@@ -255,9 +264,19 @@ def root(
         source = ctx.get_parameter_source(name)
         if source is not None and source.name != "DEFAULT":
             sources[name] = {"COMMANDLINE": "flag", "ENVIRONMENT": "environment"}.get(source.name, source.name.lower())
+    from meshctl.fleet.contexts import is_fleet
+
+    contexts = list(context or [])
+    fleet = is_fleet(contexts)
+    if fleet and ctx.invoked_subcommand not in FLEET_COMMANDS:
+        raise UsageError(
+            f"{ctx.invoked_subcommand} takes one --context",
+            hint=f"several contexts (or a pattern) work with {' and '.join(sorted(FLEET_COMMANDS))}",
+        )
     settings = Settings(
         kubeconfig=kubeconfig,
-        context=context,
+        context=None if fleet or not contexts else contexts[0],
+        contexts=tuple(contexts) if fleet else (),
         namespace=namespace,
         mesh=mesh.lower(),
         prometheus_url=prometheus_url,

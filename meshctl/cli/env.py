@@ -11,6 +11,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
+from meshctl.errors import UsageError
 from meshctl.settings import Settings
 
 if TYPE_CHECKING:
@@ -108,6 +109,12 @@ class Env:
     def kube(self) -> Any:
         """The KubeClient for the selected kubeconfig/context (created once; no request is made here)."""
         if self._kube is None:
+            if self.settings.contexts:
+                # fleet runs build one Env per context (meshctl.cli.fleet); a command that did not is single-cluster
+                raise UsageError(
+                    "this command takes one --context",
+                    hint="several contexts (or a pattern) work with stat and edges",
+                )
             from meshctl.kube import connect
 
             self._kube = connect(self.settings)
@@ -133,6 +140,13 @@ class Env:
 
                 self._mesh = detect_mesh(self.kube())
         return self._mesh
+
+    def for_context(self, name: str) -> Env:
+        """A fresh Env on the same streams for one context of a fleet run (its own clients and mesh)."""
+        import dataclasses
+
+        settings = dataclasses.replace(self.settings, context=name, contexts=())
+        return Env(settings, self.io)
 
     def namespace(self) -> str:
         """Explicit -n, else the kubeconfig context's namespace, else "default"."""

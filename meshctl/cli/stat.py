@@ -78,7 +78,11 @@ def stat(
         if request.watch:
             raise UsageError("--at and --watch do not go together", hint="--at shows one past moment; drop --watch")
         request = dataclasses.replace(request, at=env.settings.at)
-    if request.watch:
+    if env.settings.contexts:
+        from meshctl.cli import fleet
+
+        fleet.stat(env, request)
+    elif request.watch:
         _watch(env, request)
     else:
         _show(env, request, *_refresh(env, request), notes=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,8 @@ from meshctl.errors import FailedError, UnreachableError, UsageError
 from meshctl.redact import url as redact_url
 
 SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+# build_configuration swaps the root logger's handlers: fleet runs build several configurations in threads
+_LOADER_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -201,6 +204,11 @@ def build_configuration(target: KubeTarget) -> Any:
     from meshctl.kube.official import parts
 
     k8s = parts()
+    with _LOADER_LOCK:
+        return _build_configuration(target, k8s)
+
+
+def _build_configuration(target: KubeTarget, k8s: Any) -> Any:
     ConfigException = k8s.ConfigException  # noqa: N806 - the official client's exception class
     cfg = type.__call__(k8s.Configuration)  # a fresh object, not a copy of the process-wide default
     root = logging.getLogger()

@@ -126,19 +126,31 @@ def _meshed(row: StatRow) -> str:
     return f"{row.meshed_pods}/{row.total_pods}"
 
 
-def stat_table(table: StatTable, *, wide: bool, all_namespaces: bool, prefix: bool, width: int | None = None) -> Fitted:
-    """One type's table; ``width``: fit it in that many columns (never with ``wide``)."""
+def stat_table(
+    table: StatTable,
+    *,
+    wide: bool,
+    all_namespaces: bool,
+    prefix: bool,
+    width: int | None = None,
+    clusters: Sequence[str] | None = None,
+) -> Fitted:
+    """One type's table; ``width``: fit it in that many columns (never with ``wide``); ``clusters``: a fleet run's
+    CLUSTER cell of each row (meshctl.render.fleet)."""
     kind = table.kind
     show_ns = all_namespaces and kind.resource != "namespaces"
     show_status = kind.resource == "pods"
-    header = (["NAMESPACE"] if show_ns else []) + ["NAME"] + (["STATUS"] if show_status else [])
+    header = (["CLUSTER"] if clusters is not None else []) + (["NAMESPACE"] if show_ns else []) + ["NAME"]
+    header += ["STATUS"] if show_status else []
     # Latency percentiles as P50/P95/P99 (Linkerd's LATENCY_P50...): eighteen columns less, the table fits 80
     header += ["MESHED", "SUCCESS", "RPS", "P50", "P95", "P99", "TCP_CONN"]
     if wide:
         header += ["READ_BYTES/SEC", "WRITE_BYTES/SEC", "MTLS"]
     rows = []
-    for r in table.rows:
-        cells = ([r.namespace or ""] if show_ns else []) + [f"{kind.short}/{r.name}" if prefix else r.name]
+    for i, r in enumerate(table.rows):
+        cells = [clusters[i]] if clusters is not None else []
+        cells += [r.namespace or ""] if show_ns else []
+        cells += [f"{kind.short}/{r.name}" if prefix else r.name]
         if show_status:
             cells.append(r.status or DASH)
         cells += [
@@ -149,7 +161,7 @@ def stat_table(table: StatTable, *, wide: bool, all_namespaces: bool, prefix: bo
             cells += [_bps(r.tcp_read_bytes_rate), _bps(r.tcp_write_bytes_rate), _pct(r.mtls_share, 0)]
         rows.append(cells)
     # NAMESPACE, NAME and STATUS read best left-aligned; the figures right-aligned
-    left = (2 if show_ns else 1) + (1 if show_status else 0)
+    left = (2 if show_ns else 1) + (1 if show_status else 0) + (1 if clusters is not None else 0)
     return fit(header, rows, left=left, width=None if wide else width)
 
 

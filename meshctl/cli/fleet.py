@@ -1,0 +1,76 @@
+"""CLI layer: fleet runs of stat (several --context values): one Env per context, queried concurrently
+(meshctl.fleet.run), shown as one table with a CLUSTER column (meshctl.render.fleet)."""
+
+from __future__ import annotations
+
+import time
+
+from meshctl.cli.env import Env
+from meshctl.errors import FailedError, UsageError
+from meshctl.fleet.contexts import select
+from meshctl.fleet.run import Fleet, fan_out
+from meshctl.render import fleet as render
+from meshctl.render import stat as stat_render
+from meshctl.stats.request import StatRequest
+
+
+def contexts(env: Env) -> tuple[str, ...]:
+    """The contexts the repeated --context selects, checked against the merged kubeconfig before any request."""
+    from meshctl.kube.config import kubeconfig_paths, merge_kubeconfigs
+
+    if env.settings.prometheus_url:
+        # one Prometheus URL for every context would show the same figures under each cluster's name
+        raise UsageError(
+            "--prometheus-url (or MESHCTL_PROMETHEUS_URL) with several contexts would give each the same figures",
+            hint="drop it: each context's in-cluster Prometheus is found through its API server",
+        )
+    paths, _ = kubeconfig_paths(env.settings.kubeconfig, env.environ)
+    if not paths:
+        raise UsageError("several --context values need a kubeconfig; none was found", hint="set KUBECONFIG")
+    return select(env.settings.contexts, tuple(merge_kubeconfigs(paths)["contexts"]))
+
+
+def _finish(env: Env, fleet: Fleet[object]) -> None:
+    for line in render.failure_lines(fleet):
+        env.note(line)
+    if fleet.partial:
+        code = fleet.exit_code()
+        error = FailedError(render.partial_summary(fleet), hint="the other contexts' figures are shown")
+        error.exit_code = code
+        raise error
+
+
+def stat(env: Env, request: StatRequest) -> None:
+    from meshctl.cli.stat import _refresh, _width
+
+    if request.watch:
+        raise UsageError("--watch takes one --context", hint="drop --watch or keep one --context")
+    if request.by is not None:
+        raise UsageError("--by version takes one --context", hint="keep one --context for the canary view")
+    names = contexts(env)
+
+    def one(name: str) -> render.StatPart:
+        child = env.for_context(name)
+        result, _ = _refresh(child, request)
+        return child.mesh().name, result
+
+    at = env.settings.at if env.settings.at is not None else time.time()
+    fleet = fan_out(names, one)
+    if request.output == "json":
+        env.write(render.stat_json(fleet))
+    else:
+        width = _width(env)
+        fitted = render.stat_tables(fleet, wide=request.output == "wide", width=width)
+        for part in fleet.ok:
+            assert part.value is not None
+            for note in part.value[1].notes:
+                env.note(f"{part.context}: {note}")
+        if fitted.dropped:
+            env.note(stat_render.dropped_note(fitted.dropped, width))
+        if env.stderr_isatty:
+            env.note(stat_render.taken_caption(at, request.window_text))
+        if fitted.text:
+            env.write(fitted.text)
+        elif fleet.ok:
+            env.note(stat_render.NO_TRAFFIC)
+    _finish(env, fleet)
