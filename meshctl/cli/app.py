@@ -143,7 +143,7 @@ def hoist_persistent_options(group: click.Command, ctx: click.Context, args: lis
 
 
 # commands that run over several kubeconfig contexts (a repeated --context or a pattern; meshctl.cli.fleet)
-FLEET_COMMANDS = frozenset({"stat"})
+FLEET_COMMANDS = frozenset({"stat", "edges", "graph"})
 
 app = typer.Typer(
     cls=MeshctlGroup,
@@ -271,7 +271,7 @@ def root(
     if fleet and ctx.invoked_subcommand not in FLEET_COMMANDS:
         raise UsageError(
             f"{ctx.invoked_subcommand} takes one --context",
-            hint=f"several contexts (or a pattern) work with {' and '.join(sorted(FLEET_COMMANDS))}",
+            hint=f"several contexts (or a pattern) work with {', '.join(sorted(FLEET_COMMANDS))}",
         )
     settings = Settings(
         kubeconfig=kubeconfig,

@@ -62,6 +62,11 @@ def edges(
         degraded=degraded,
         failure=failure,
     )
+    if env.settings.contexts:
+        from meshctl.cli import fleet
+
+        fleet.edges(env, request)
+        return
     from meshctl.edges.service import run
 
     namespace = env.namespace()

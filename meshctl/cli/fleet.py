@@ -1,9 +1,10 @@
-"""CLI layer: fleet runs of stat (several --context values): one Env per context, queried concurrently
+"""CLI layer: fleet runs of stat and edges (several --context values): one Env per context, queried concurrently
 (meshctl.fleet.run), shown as one table with a CLUSTER column (meshctl.render.fleet)."""
 
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from meshctl.cli.env import Env
 from meshctl.errors import FailedError, UsageError
@@ -12,6 +13,9 @@ from meshctl.fleet.run import Fleet, fan_out
 from meshctl.render import fleet as render
 from meshctl.render import stat as stat_render
 from meshctl.stats.request import StatRequest
+
+if TYPE_CHECKING:
+    from meshctl.edges.request import EdgesRequest
 
 
 def contexts(env: Env) -> tuple[str, ...]:
@@ -73,4 +77,36 @@ def stat(env: Env, request: StatRequest) -> None:
             env.write(fitted.text)
         elif fleet.ok:
             env.note(stat_render.NO_TRAFFIC)
+    _finish(env, fleet)
+
+
+def edges(env: Env, request: EdgesRequest) -> None:
+    from meshctl.edges.service import run
+    from meshctl.render import edges as edges_render
+
+    if request.output not in ("table", "json"):
+        raise UsageError(f"-o {request.output} takes one --context", hint="several contexts: -o table or -o json")
+    names = contexts(env)
+
+    def one(name: str) -> render.EdgesPart:
+        child = env.for_context(name)
+        kw = {"kube": child.kube(), "prom": child.prom(), "mesh": child.mesh(), "namespace": child.namespace()}
+        return child.mesh().name, run(request, **kw, at=env.settings.at)
+
+    fleet = fan_out(names, one)
+    for part in fleet.ok:
+        assert part.value is not None
+        for note in part.value[1].notes:
+            env.note(f"{part.context}: {note}")
+    if request.output == "json":
+        env.write(render.edges_json(fleet))
+    else:
+        text = render.edges_table(fleet)
+        if text:
+            for part in fleet.ok:
+                assert part.value is not None
+                env.note(f"{part.context}: {edges_render.caption(part.value[1])}")
+            env.write(text)
+        elif fleet.ok:
+            env.note(edges_render.NO_EDGES)
     _finish(env, fleet)

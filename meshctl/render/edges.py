@@ -269,3 +269,7 @@ def mermaid(result: EdgesResult, *, label: str = "rps") -> str:
         if members:
             out.append(f"  class {','.join(members)} {health}")
     return "\n".join(out) + "\n"
+
+
+# the cell formats, for the fleet table (meshctl.render.fleet), which adds a CLUSTER column
+node_name, rate, pct, ms = _name, _rate, _pct, _ms

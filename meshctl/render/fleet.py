@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
+from meshctl.edges.model import EdgesResult
 from meshctl.fleet.run import Fleet
+from meshctl.render import edges as edges_render
 from meshctl.render import stat as stat_render
 from meshctl.stats.model import StatResult, StatTable
 
@@ -67,3 +69,71 @@ def failure_lines(fleet: Fleet[object]) -> Sequence[str]:
 def partial_summary(fleet: Fleet[object]) -> str:
     names = ", ".join(p.context for p in fleet.failed)
     return f"partial result: {len(fleet.failed)} of {len(fleet.parts)} contexts did not answer ({names})"
+
+
+# ---- edges --------------------------------------------------------------------------------------------------------
+EdgesPart = tuple[str, EdgesResult]
+
+
+def edges_table(fleet: Fleet[EdgesPart]) -> str:
+    """`meshctl edges`' table with a CLUSTER column first; PROTO goes when the table would not fit 80 columns."""
+    header = ["CLUSTER", "SRC", "DST", "PROTO", "RATE", "SUCCESS", "P99", "SECURED"]
+    rows = []
+    for part in fleet.ok:
+        assert part.value is not None
+        result = part.value[1]
+        for e in result.edges:
+            rows.append(
+                [
+                    part.context,
+                    edges_render.node_name(e.src, result),
+                    edges_render.node_name(e.dst, result),
+                    e.protocol,
+                    edges_render.rate(e),
+                    edges_render.pct(e.success),
+                    edges_render.ms(e.latency_ms_p99),
+                    e.secured,
+                ]  # fmt: skip
+            )
+    if not rows:
+        return ""
+    text = edges_render.layout(header, rows, left=3)
+    if _widest(text) > edges_render.MAX_WIDTH:
+        keep = [i for i in range(len(header)) if header[i] != "PROTO"]
+        header, rows = [header[i] for i in keep], [[r[i] for i in keep] for r in rows]
+        text = edges_render.layout(header, rows, left=3)
+    excess = _widest(text) - edges_render.MAX_WIDTH
+    if excess > 0:
+        # the CLUSTER column costs what the single-cluster table does not have: SRC and DST give it back by
+        # losing the middle of their longest names (as stat's NAME does), never below MIN_END columns
+        for col in (1, 2):
+            natural = max(len(r[col]) for r in rows)
+            cut = min((excess + 1) // 2 if col == 1 else excess, max(0, natural - MIN_END))
+            for r in rows:
+                r[col] = stat_render.elide(r[col], natural - cut)
+            excess -= cut
+        text = edges_render.layout(header, rows, left=3)
+    return text
+
+
+MIN_END = 16
+
+
+def _widest(text: str) -> int:
+    return max(len(line) for line in text.splitlines())
+
+
+def edges_json(fleet: Fleet[EdgesPart]) -> str:
+    """One document: each context's window, time and outcome; every edge and node with its cluster."""
+    clusters = clusters_json(fleet)
+    edges: list[dict[str, object]] = []
+    nodes: list[dict[str, object]] = []
+    for entry, part in zip(clusters, fleet.parts, strict=True):
+        if part.value is None:
+            continue
+        one = json.loads(edges_render.to_json(part.value[1]))
+        entry.update(window_seconds=one["window_seconds"], evaluated_at=one["evaluated_at"])
+        edges.extend({"cluster": part.context, **e} for e in one["edges"])
+        nodes.extend({"cluster": part.context, **n} for n in one["nodes"])
+    doc = {"partial": fleet.partial, "clusters": clusters, "edges": edges, "nodes": nodes}
+    return json.dumps(doc, indent=2) + "\n"

@@ -139,3 +139,25 @@ def test_usage_errors(tmp_path, bed_linkerd):
         r = run(args, env=env)
         assert r.code == 2, (args, r.stderr)
         assert message in r.stderr and r.stdout == "" and "Traceback" not in r.stderr
+
+
+def test_edges_two_clusters_equal_each_truth(fleet):
+    from tests.bed.sim.truth_edges import edges_truth
+    from tests.edges.test_edges_bed import check
+
+    beds, env = fleet
+    r = run(["--context", "east", "--context", "west", "edges", "-A", "-o", "json"], env=env)
+    assert r.code == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["partial"] is False and [c["mesh"] for c in doc["clusters"]] == ["linkerd", "istio"]
+    for name, bed in beds.items():
+        mine = {"edges": [e for e in doc["edges"] if e["cluster"] == name]}
+        check(bed, mine, edges_truth(bed.topology, bed.mesh, 60))
+    t = run(["--context", "east", "--context", "west", "--context", "north", "edges", "-A"], env=env)
+    assert t.code == 1, t.stderr
+    lines = t.stdout.splitlines()
+    assert lines[0].split()[:3] == ["CLUSTER", "SRC", "DST"]
+    assert max(len(line) for line in lines) <= 80
+    for name, bed in beds.items():
+        assert sum(line.split()[0] == name for line in lines[1:]) == len(edges_truth(bed.topology, bed.mesh, 60))
+    assert "partial result: 1 of 3 contexts did not answer (north)" in t.stderr
