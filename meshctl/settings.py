@@ -19,6 +19,8 @@ class Settings:
     context: str | None = None
     # a repeated --context or a pattern (/regex/, ^exclude): a fleet run, one per context (meshctl.fleet)
     contexts: tuple[str, ...] = ()
+    # with several contexts and one --prometheus-url: the series label that names each context's cluster
+    cluster_label: str | None = None
     namespace: str | None = None  # explicit -n only; None means "the context's namespace"
     mesh: str = "auto"
     prometheus_url: str | None = None

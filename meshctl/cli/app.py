@@ -173,6 +173,14 @@ def root(
             help="The kubeconfig context to use. stat and edges take several (repeat it, /REGEX/, ^EXCLUDE).",
         ),
     ] = None,
+    cluster_label: Annotated[
+        str | None,
+        typer.Option(
+            "--cluster-label",
+            metavar="LABEL",
+            help="With several --context and one --prometheus-url: the label naming each series' cluster.",
+        ),
+    ] = None,
     namespace: Annotated[
         str | None,
         typer.Option("--namespace", "-n", metavar="NAMESPACE", help="Namespace (default: the context's namespace)."),
@@ -277,6 +285,7 @@ def root(
         kubeconfig=kubeconfig,
         context=None if fleet or not contexts else contexts[0],
         contexts=tuple(contexts) if fleet else (),
+        cluster_label=cluster_label,
         namespace=namespace,
         mesh=mesh.lower(),
         prometheus_url=prometheus_url,

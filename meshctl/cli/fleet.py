@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import TYPE_CHECKING
 
@@ -22,16 +23,26 @@ def contexts(env: Env) -> tuple[str, ...]:
     """The contexts the repeated --context selects, checked against the merged kubeconfig before any request."""
     from meshctl.kube.config import kubeconfig_paths, merge_kubeconfigs
 
-    if env.settings.prometheus_url:
+    if env.settings.cluster_label and not env.settings.prometheus_url:
+        raise UsageError("--cluster-label needs --prometheus-url (the global Prometheus holding every cluster)")
+    if env.settings.prometheus_url and not env.settings.cluster_label:
         # one Prometheus URL for every context would show the same figures under each cluster's name
         raise UsageError(
             "--prometheus-url (or MESHCTL_PROMETHEUS_URL) with several contexts would give each the same figures",
-            hint="drop it: each context's in-cluster Prometheus is found through its API server",
+            hint="add --cluster-label LABEL (a global Prometheus), or drop it: each context's own is found",
         )
     paths, _ = kubeconfig_paths(env.settings.kubeconfig, env.environ)
     if not paths:
         raise UsageError("several --context values need a kubeconfig; none was found", hint="set KUBECONFIG")
     return select(env.settings.contexts, tuple(merge_kubeconfigs(paths)["contexts"]))
+
+
+def _scope(env: Env, name: str) -> contextlib.AbstractContextManager[None]:
+    """One global Prometheus: every selector of this context's queries also matches LABEL="<context>"."""
+    from meshctl.meshes.telemetry import scoped
+
+    label = env.settings.cluster_label
+    return scoped({label: name} if label else {})
 
 
 def _finish(env: Env, fleet: Fleet[object]) -> None:
@@ -55,7 +66,8 @@ def stat(env: Env, request: StatRequest) -> None:
 
     def one(name: str) -> render.StatPart:
         child = env.for_context(name)
-        result, _ = _refresh(child, request)
+        with _scope(env, name):
+            result, _ = _refresh(child, request)
         return child.mesh().name, result
 
     at = env.settings.at if env.settings.at is not None else time.time()
@@ -91,7 +103,8 @@ def edges(env: Env, request: EdgesRequest) -> None:
     def one(name: str) -> render.EdgesPart:
         child = env.for_context(name)
         kw = {"kube": child.kube(), "prom": child.prom(), "mesh": child.mesh(), "namespace": child.namespace()}
-        return child.mesh().name, run(request, **kw, at=env.settings.at)
+        with _scope(env, name):
+            return child.mesh().name, run(request, **kw, at=env.settings.at)
 
     fleet = fan_out(names, one)
     for part in fleet.ok:

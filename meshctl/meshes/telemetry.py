@@ -19,8 +19,10 @@ A ``view`` is whose proxy reported the series: ``"server"`` (Linkerd ``direction
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 
@@ -48,8 +50,23 @@ def _quote(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+# Label matchers added to every selector built in this context: a fleet run over one global Prometheus (Thanos,
+# Mimir, federation) scopes each context's queries to its cluster's series (--cluster-label; Kiali's query_scope)
+_SCOPE: ContextVar[tuple[tuple[str, str], ...]] = ContextVar("meshctl_prom_scope", default=())
+
+
+@contextlib.contextmanager
+def scoped(matchers: Mapping[str, str]) -> Iterator[None]:
+    token = _SCOPE.set(tuple(matchers.items()))
+    try:
+        yield
+    finally:
+        _SCOPE.reset(token)
+
+
 def selector(matchers: Mapping[str, MatchValue]) -> str:
     """Label matchers sorted by label name, as Prometheus' LabelSet.String() renders them (Linkerd's viz does the same)."""
+    matchers = {**dict(_SCOPE.get()), **matchers}
     parts = []
     for name in sorted(matchers):
         value = matchers[name]
