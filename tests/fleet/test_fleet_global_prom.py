@@ -42,7 +42,10 @@ def with_label(text: str, name: str, value: str) -> str:
 def global_prom(tmp_path_factory, bed_linkerd, bed_istio):
     now = time.time()
     parts = []
-    for name, bed in (("east", bed_linkerd), ("west", bed_istio)):
+    # "south" is a third Linkerd cluster of the fleet that this run does not select: the same series as east's,
+    # so an unscoped query would count east's traffic twice; Istio's west likewise gets a twin "central"
+    clusters = (("east", bed_linkerd), ("west", bed_istio), ("south", bed_linkerd), ("central", bed_istio))
+    for name, bed in clusters:
         text = openmetrics(bed.topology, bed.mesh, now, 10, 900, 1800).replace("# EOF\n", "")
         parts.append(with_label(text, "cluster", name))
     prom = Prometheus.backfilled("".join(parts) + "# EOF\n", tmp_path_factory.mktemp("global-prom"))
@@ -59,7 +62,7 @@ def test_cluster_label_splits_one_prometheus(tmp_path, global_prom, bed_linkerd,
     doc = json.loads(r.stdout)
     for name, bed in beds.items():
         check_cluster(bed, [row for row in doc["rows"] if row["cluster"] == name])
-    # without the scope both clusters' series would add up: the label is what keeps them apart
+    # one URL without the label would add up every cluster's series: refused
     r = run(["--context", "east", "--context", "west", "--prometheus-url", global_prom.url, "stat", "deploy"], env=env)
     assert r.code == 2 and "--cluster-label" in r.stderr
 
@@ -68,3 +71,19 @@ def test_cluster_label_needs_prometheus_url(tmp_path, bed_linkerd):
     env = {"KUBECONFIG": write_fleet_kubeconfig(tmp_path / "k.yaml", {"east": bed_linkerd}, down="north")}
     r = run(["--context", "east", "--context", "north", "--cluster-label", "cluster", "stat", "deploy"], env=env)
     assert r.code == 2 and "--cluster-label needs --prometheus-url" in r.stderr and r.stdout == ""
+
+
+def test_cluster_label_edges_equal_each_truth(tmp_path, global_prom, bed_linkerd, bed_istio):
+    from tests.bed.sim.truth_edges import edges_truth
+    from tests.edges.test_edges_bed import check
+
+    beds = {"east": bed_linkerd, "west": bed_istio}
+    env = {"KUBECONFIG": write_fleet_kubeconfig(tmp_path / "k.yaml", beds)}
+    args = ["--context", "/^(east|west)$/", "--prometheus-url", global_prom.url, "--cluster-label", "cluster"]
+    r = run([*args, "edges", "-A", "-o", "json"], env=env)
+    assert r.code == 0, r.stderr
+    doc = json.loads(r.stdout)
+    for name, bed in beds.items():
+        check(
+            bed, {"edges": [e for e in doc["edges"] if e["cluster"] == name]}, edges_truth(bed.topology, bed.mesh, 60)
+        )
