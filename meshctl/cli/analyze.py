@@ -83,6 +83,8 @@ def analyze(
 
         env.write(render_list("json" if fmt == "json" else "text"))
         return
+    if env.settings.contexts and not use_kube:
+        raise UsageError("several --context values need -k (the live clusters)", hint="add -k")
     if not sources and not use_kube:
         raise UsageError(
             "nothing to analyse", hint="pass files or directories (- for stdin), or -k for the live cluster"
@@ -107,7 +109,8 @@ def analyze(
         sources=srcs,
         # Without -k, file resources without a namespace land in -n or "default" (not the kubeconfig's), so a CI
         # run does not depend on the machine's kubeconfig.
-        namespace=env.namespace() if use_kube else (s.namespace or "default"),
+        # a fleet run resolves each context's namespace itself (meshctl.cli.fleet.analyze)
+        namespace=(s.namespace or "default") if s.contexts or not use_kube else env.namespace(),
         all_namespaces=all_namespaces,
         namespace_explicit=bool(s.namespace),
         use_kube=use_kube,
@@ -117,6 +120,11 @@ def analyze(
         suppress=suppress or (),
         mesh=s.mesh,
     )
+    if s.contexts:
+        from meshctl.cli import fleet
+
+        fleet.analyze(env, request, fmt)
+        return
     result = run_analysis(request, kube=env.kube() if use_kube else None)
     if fmt == "json":
         env.write(render.render_json(result))

@@ -143,7 +143,7 @@ def hoist_persistent_options(group: click.Command, ctx: click.Context, args: lis
 
 
 # commands that run over several kubeconfig contexts (a repeated --context or a pattern; meshctl.cli.fleet)
-FLEET_COMMANDS = frozenset({"stat", "edges", "graph"})
+FLEET_COMMANDS = frozenset({"stat", "edges", "graph", "analyze"})
 
 app = typer.Typer(
     cls=MeshctlGroup,

@@ -16,6 +16,7 @@ from meshctl.render import stat as stat_render
 from meshctl.stats.request import StatRequest
 
 if TYPE_CHECKING:
+    from meshctl.analyze.engine import AnalyzeRequest, AnalyzeResult
     from meshctl.edges.request import EdgesRequest
 
 
@@ -123,3 +124,47 @@ def edges(env: Env, request: EdgesRequest) -> None:
         elif fleet.ok:
             env.note(edges_render.NO_EDGES)
     _finish(env, fleet)
+
+
+def analyze(env: Env, request: AnalyzeRequest, fmt: str) -> None:
+    """`analyze -k` per context: findings of every cluster, each tagged with it; the worst exit code wins."""
+    import dataclasses
+    import json
+
+    from meshctl.analyze.engine import analyze as run_analysis
+    from meshctl.render import analyze as analyze_render
+
+    if fmt not in ("text", "json"):
+        raise UsageError(f"-o {fmt} takes one --context", hint="several contexts: -o text or -o json")
+    names = contexts(env)
+
+    def one(name: str) -> AnalyzeResult:
+        child = env.for_context(name)
+        ns = env.settings.namespace or child.namespace()
+        return run_analysis(dataclasses.replace(request, namespace=ns), kube=child.kube())
+
+    fleet = fan_out(names, one)
+    if fmt == "json":
+        findings = []
+        for part in fleet.ok:
+            assert part.value is not None
+            findings.extend({"cluster": part.context, **analyze_render.as_dict(f)} for f in part.value.findings)
+        doc = {"partial": fleet.partial, "clusters": render.clusters_json(fleet), "findings": findings}
+        env.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+    else:
+        blocks = []
+        for part in fleet.ok:
+            assert part.value is not None
+            text = analyze_render.render_text(part.value, color=env.stdout_isatty and env.color)
+            blocks.append(f"# context {part.context}\n{text}")
+        env.write("\n".join(blocks))
+    for part in fleet.ok:
+        assert part.value is not None
+        for line in analyze_render.render_notes(part.value):
+            env.note(f"{part.context}: {line}")
+    _finish(env, fleet)
+    worst = max((int(p.value.exit_code) for p in fleet.ok if p.value is not None), default=0)
+    if worst:
+        import typer
+
+        raise typer.Exit(worst)

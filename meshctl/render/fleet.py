@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import Any
 
 from meshctl.edges.model import EdgesResult
 from meshctl.fleet.run import Fleet
@@ -37,11 +38,12 @@ def stat_tables(fleet: Fleet[StatPart], *, wide: bool, width: int | None) -> sta
     return stat_render.Fitted("\n".join(p.text for p in parts), dropped)
 
 
-def clusters_json(fleet: Fleet[StatPart]) -> list[dict[str, object]]:
+def clusters_json(fleet: Fleet[Any]) -> list[dict[str, object]]:
+    """Each context's outcome; stat and edges parts are (mesh, result) and name the mesh."""
     out: list[dict[str, object]] = []
     for part in fleet.parts:
         entry: dict[str, object] = {"context": part.context, "ok": part.error is None}
-        if part.value is not None:
+        if isinstance(part.value, tuple):
             entry["mesh"] = part.value[0]
         if part.error is not None:
             entry["error"] = part.error.message

@@ -161,3 +161,21 @@ def test_edges_two_clusters_equal_each_truth(fleet):
     for name, bed in beds.items():
         assert sum(line.split()[0] == name for line in lines[1:]) == len(edges_truth(bed.topology, bed.mesh, 60))
     assert "partial result: 1 of 3 contexts did not answer (north)" in t.stderr
+
+
+def test_analyze_k_per_context_equals_single_runs(fleet):
+    beds, env = fleet
+    r = run(
+        ["--context", "east", "--context", "west", "--context", "north", "analyze", "-k", "-A", "-o", "json"], env=env
+    )
+    assert r.code == 1, r.stderr  # north is down: partial (the beds' own findings may also be errors: exit 1 too)
+    doc = json.loads(r.stdout)
+    assert doc["partial"] is True and [c["ok"] for c in doc["clusters"]] == [True, True, False]
+    for name, bed in beds.items():
+        single = run(["analyze", "-k", "-A", "-o", "json"], env=bed.env(prometheus=False, mesh=False))
+        assert single.code in (0, 1), single.stderr
+        mine = [{k: v for k, v in f.items() if k != "cluster"} for f in doc["findings"] if f["cluster"] == name]
+        assert mine == json.loads(single.stdout), name
+    assert "partial result: 1 of 3 contexts did not answer (north)" in r.stderr
+    t = run(["--context", "east", "--context", "west", "analyze", "-k", "-A"], env=env)
+    assert t.stdout.startswith("# context east\n") and "\n# context west\n" in t.stdout
