@@ -170,7 +170,7 @@ def root(
         typer.Option(
             "--context",
             metavar="NAME",
-            help="The kubeconfig context to use. stat and edges take several (repeat it, /REGEX/, ^EXCLUDE).",
+            help="The kubeconfig context to use. stat, edges, analyze -k take several (repeat it, /REGEX/, ^EXCLUDE).",
         ),
     ] = None,
     cluster_label: Annotated[

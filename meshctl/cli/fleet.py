@@ -51,7 +51,7 @@ def _finish(env: Env, fleet: Fleet[object]) -> None:
         env.note(line)
     if fleet.partial:
         code = fleet.exit_code()
-        error = FailedError(render.partial_summary(fleet), hint="the other contexts' figures are shown")
+        error = FailedError(render.partial_summary(fleet), hint="the other contexts' results are shown")
         error.exit_code = code
         raise error
 
