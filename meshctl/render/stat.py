@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from meshctl.render.fit import elide
 from meshctl.stats.model import CanaryTable, StatResult, StatRow, StatTable
 
 DASH = "-"
@@ -70,7 +71,6 @@ DROP_ORDER = ("TCP_CONN", "P50", "P95", "MESHED")
 WHOLE_NAMES_UNTIL = 2  # names are elided only once the first two of DROP_ORDER (those present) are gone
 ELIDE_ORDER = ("NAME", "WORKLOADS", "NAMESPACE")
 MIN_NAME = 24
-ELLIPSIS = "\u2026"
 
 
 @dataclass(frozen=True)
@@ -79,15 +79,6 @@ class Fitted:
 
     text: str
     dropped: tuple[str, ...] = ()
-
-
-def elide(cell: str, width: int) -> str:
-    """``cell`` in ``width`` columns: its middle replaced by an ellipsis. Two thirds head (the workload's name), one
-    third tail (a pod's or ReplicaSet's own suffix): together they still tell the rows apart."""
-    if len(cell) <= width:
-        return cell
-    tail = (width - 1) // 3
-    return cell[: width - 1 - tail] + ELLIPSIS + (cell[-tail:] if tail else "")
 
 
 def _min_width(header: str) -> int:
