@@ -219,11 +219,39 @@ def log_time(timestamp: str | None) -> float | None:
     return whole + (int(m.group(2)) / 10 ** len(m.group(2)) if m.group(2) else 0.0)
 
 
-def service_name(mesh: str, workload: str, namespace: str) -> tuple[str, dict[str, str]]:
-    """(service, tags) as each mesh's tracing names a workload. Istio's default tracingServiceName
-    APP_LABEL_AND_NAMESPACE gives '<app>.<namespace>' (the app label is taken to be the workload's name). Linkerd
-    proxies report 'linkerd-proxy' and attach the pod's labels, so the workload is the injector's
-    'linkerd.io/proxy-deployment' label (deployments; other kinds have their own proxy-<kind> label)."""
+LINKERD_KINDS = ("deployment", "statefulset", "daemonset", "replicaset", "job", "cronjob", "replicationcontroller")
+
+
+def service_name(
+    mesh: str, workload: str, namespace: str, kind: str = "deployment"
+) -> tuple[str, dict[str, str]] | None:
+    """(service, tags) as each mesh's tracing names a workload; None when it cannot be named. Istio's default
+    tracingServiceName APP_LABEL_AND_NAMESPACE gives '<app>.<namespace>' (the app label is taken to be the workload's
+    name). Linkerd proxies report 'linkerd-proxy' and attach the pod's labels as span attributes, so the workload is
+    the injector's 'linkerd.io/proxy-<kind>' and 'linkerd.io/workload-ns' labels."""
     if mesh == "istio":
         return f"{workload}.{namespace}", {}
-    return "linkerd-proxy", {"linkerd.io/proxy-deployment": workload}
+    if kind not in LINKERD_KINDS:
+        return None
+    return "linkerd-proxy", {f"linkerd.io/proxy-{kind}": workload, "linkerd.io/workload-ns": namespace}
+
+
+def workload_link(
+    be: Backend,
+    mesh: str,
+    kind: str,
+    workload: str,
+    namespace: str | None,
+    start_s: float,
+    end_s: float,
+    min_duration_ms: float | None = None,
+) -> str | None:
+    """A search for one workload's traces over a window (slower than `min_duration_ms` when given); None when the
+    row is no workload (a namespace, a service, a pod: tracing names none of them)."""
+    if namespace is None or kind in ("namespace", "service", "pod"):
+        return None
+    named = service_name(mesh, workload, namespace, kind)
+    if named is None:
+        return None
+    service, tags = named
+    return search_link(be, service, start_s, end_s, tags=tags, min_duration_ms=min_duration_ms)
