@@ -219,6 +219,8 @@ def log_time(timestamp: str | None) -> float | None:
     return whole + (int(m.group(2)) / 10 ** len(m.group(2)) if m.group(2) else 0.0)
 
 
+_SHORT = {"deploy": "deployment", "sts": "statefulset", "ds": "daemonset", "rs": "replicaset", "cj": "cronjob",
+          "rc": "replicationcontroller", "po": "pod", "svc": "service", "ns": "namespace"}  # fmt: skip
 LINKERD_KINDS = ("deployment", "statefulset", "daemonset", "replicaset", "job", "cronjob", "replicationcontroller")
 
 
@@ -248,6 +250,7 @@ def workload_link(
 ) -> str | None:
     """A search for one workload's traces over a window (slower than `min_duration_ms` when given); None when the
     row is no workload (a namespace, a service, a pod: tracing names none of them)."""
+    kind = _SHORT.get(kind, kind)
     if namespace is None or kind in ("namespace", "service", "pod"):
         return None
     named = service_name(mesh, workload, namespace, kind)

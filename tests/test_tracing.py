@@ -157,6 +157,8 @@ def test_service_name_per_mesh():
     assert tracing.service_name("linkerd", "db", "shop", "statefulset")[1]["linkerd.io/proxy-statefulset"] == "db"
     be = tracing.backend("http://jaeger:16686")
     assert tracing.workload_link(be, "istio", "service", "web", "shop", T - 60, T) is None
+    assert tracing.workload_link(be, "istio", "svc", "web", "shop", T - 60, T) is None
+    assert "proxy-statefulset" in tracing.workload_link(be, "linkerd", "sts", "db", "shop", T - 60, T)
     link = tracing.workload_link(be, "linkerd", "deployment", "web", "shop", T - 60, T, 12.5)
     assert q(link)["service"] == ["linkerd-proxy"] and q(link)["minDuration"] == ["12.5ms"]
     assert json.loads(q(link)["tags"][0]) == {"linkerd.io/proxy-deployment": "web", "linkerd.io/workload-ns": "shop"}
