@@ -137,7 +137,7 @@ def search_link(
         return _zipkin_search(be, service, annotation, start_s, end_s, min_duration_ms)
     filters = [{"id": "service-name", "tag": "service.name", "scope": "resource", "operator": "=", "value": [service]}]
     for i, (key, value) in enumerate(tags.items()):
-        filters.append({"id": f"tag-{i}", "tag": key, "scope": "span", "operator": "=", "value": [value]})
+        filters.append({"id": f"tag-{i}", "tag": key, "scope": "unscoped", "operator": "=", "value": [value]})
     if min_duration_ms is not None:
         filters.append(
             {"id": "min-duration", "tag": "duration", "operator": ">", "value": f"{_num(min_duration_ms)}ms"}

@@ -95,7 +95,7 @@ def test_grafana_tempo_trace_and_search_panes():
     assert query["queryType"] == "traceqlSearch"
     assert [(f["tag"], f.get("scope"), f["operator"], f["value"]) for f in query["filters"]] == [
         ("service.name", "resource", "=", ["linkerd-proxy"]),
-        ("a", "span", "=", ["b"]),
+        ("a", "unscoped", "=", ["b"]),
         ("duration", None, ">", "100ms"),
     ]
     assert search["range"] == {"from": "1699999940000", "to": "1700000000000"}  # milliseconds
