@@ -162,3 +162,12 @@ def test_service_name_per_mesh():
     link = tracing.workload_link(be, "linkerd", "deployment", "web", "shop", T - 60, T, 12.5)
     assert q(link)["service"] == ["linkerd-proxy"] and q(link)["minDuration"] == ["12.5ms"]
     assert json.loads(q(link)["tags"][0]) == {"linkerd.io/proxy-deployment": "web", "linkerd.io/workload-ns": "shop"}
+
+
+def test_global_option_and_environment_are_checked_before_any_request():
+    from tests.helpers import run
+
+    r = run(["version"], env={"MESHCTL_TRACING_URL": "ftp://u:pw@x"})
+    assert r.code == 2 and "--tracing-url 'ftp://x' is not an http(s) URL" in r.stderr and "pw" not in r.stderr
+    r = run(["--tracing-url", "http://j:16686", "--tracing-kind", "elastic", "version"])
+    assert r.code == 2 and "unknown --tracing-kind 'elastic'" in r.stderr
