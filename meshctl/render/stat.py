@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -117,7 +117,15 @@ def _meshed(row: StatRow) -> str:
     return f"{row.meshed_pods}/{row.total_pods}"
 
 
-def stat_table(table: StatTable, *, wide: bool, all_namespaces: bool, prefix: bool, width: int | None = None) -> Fitted:
+def stat_table(
+    table: StatTable,
+    *,
+    wide: bool,
+    all_namespaces: bool,
+    prefix: bool,
+    width: int | None = None,
+    link: Callable[[StatRow], str | None] | None = None,
+) -> Fitted:
     """One type's table; ``width``: fit it in that many columns (never with ``wide``)."""
     kind = table.kind
     show_ns = all_namespaces and kind.resource != "namespaces"
@@ -126,7 +134,7 @@ def stat_table(table: StatTable, *, wide: bool, all_namespaces: bool, prefix: bo
     # Latency percentiles as P50/P95/P99 (Linkerd's LATENCY_P50...): eighteen columns less, the table fits 80
     header += ["MESHED", "SUCCESS", "RPS", "P50", "P95", "P99", "TCP_CONN"]
     if wide:
-        header += ["READ_BYTES/SEC", "WRITE_BYTES/SEC", "MTLS"]
+        header += ["READ_BYTES/SEC", "WRITE_BYTES/SEC", "MTLS"] + (["TRACES"] if link else [])
     rows = []
     for r in table.rows:
         cells = ([r.namespace or ""] if show_ns else []) + [f"{kind.short}/{r.name}" if prefix else r.name]
@@ -138,17 +146,24 @@ def stat_table(table: StatTable, *, wide: bool, all_namespaces: bool, prefix: bo
         ]  # fmt: skip
         if wide:
             cells += [_bps(r.tcp_read_bytes_rate), _bps(r.tcp_write_bytes_rate), _pct(r.mtls_share, 0)]
+            if link:  # --tracing-url: a search for the row's traces over the window (wide only: URLs are long)
+                cells.append(link(r) or DASH)
         rows.append(cells)
     # NAMESPACE, NAME and STATUS read best left-aligned; the figures right-aligned
     left = (2 if show_ns else 1) + (1 if show_status else 0)
     return fit(header, rows, left=left, width=None if wide else width)
 
 
-def tables(result: StatResult, *, wide: bool, width: int | None = None) -> Fitted:
+def tables(
+    result: StatResult, *, wide: bool, width: int | None = None, link: Callable[[StatRow], str | None] | None = None
+) -> Fitted:
     """Every non-empty table, separated by a blank line ("" when nothing matched), each fitted to ``width``."""
     shown = [t for t in result.tables if t.rows]
     prefix = len(result.tables) > 1
-    parts = [stat_table(t, wide=wide, all_namespaces=result.all_namespaces, prefix=prefix, width=width) for t in shown]
+    parts = [
+        stat_table(t, wide=wide, all_namespaces=result.all_namespaces, prefix=prefix, width=width, link=link)
+        for t in shown
+    ]
     return Fitted("\n".join(p.text for p in parts), _dropped(parts))
 
 
@@ -156,7 +171,7 @@ def _dropped(parts: Sequence[Fitted]) -> tuple[str, ...]:
     return tuple(h for h in DROP_ORDER if any(h in p.dropped for p in parts))
 
 
-def row_json(row: StatRow) -> dict[str, object]:
+def row_json(row: StatRow, link: Callable[[StatRow], str | None] | None = None) -> dict[str, object]:
     return {
         "namespace": row.namespace,
         "kind": row.kind.name,
@@ -174,15 +189,16 @@ def row_json(row: StatRow) -> dict[str, object]:
         "tcp_read_bytes_rate": row.tcp_read_bytes_rate,
         "tcp_write_bytes_rate": row.tcp_write_bytes_rate,
         "mtls_share": row.mtls_share,
+        **({"trace_url": link(row)} if link else {}),  # only with --tracing-url
     }
 
 
-def to_json(result: StatResult) -> str:
+def to_json(result: StatResult, link: Callable[[StatRow], str | None] | None = None) -> str:
     """One JSON array: a row object per resource (canary: a version object per version); null for no data."""
     if result.canary is not None:
         items = canary_json(result.canary)
     else:
-        items = [row_json(r) for t in result.tables for r in t.rows]
+        items = [row_json(r, link) for t in result.tables for r in t.rows]
     return json.dumps(items, indent=2) + "\n"
 
 
@@ -236,12 +252,14 @@ def canary_json(table: CanaryTable) -> list[dict[str, object]]:
     ]
 
 
-def render(result: StatResult, *, wide: bool, width: int | None = None) -> Fitted:
+def render(
+    result: StatResult, *, wide: bool, width: int | None = None, link: Callable[[StatRow], str | None] | None = None
+) -> Fitted:
     """The table text for stdout ("" when nothing matched: the caller prints NO_TRAFFIC on stderr), fitted to
     ``width`` columns unless ``wide``, and the columns that were left out for it."""
     if result.canary is not None:
         return canary_table(result.canary, None if wide else width) if result.canary.rows else Fitted("")
-    return tables(result, wide=wide, width=width)
+    return tables(result, wide=wide, width=width, link=link)
 
 
 def text(result: StatResult, *, wide: bool, width: int | None = None) -> str:
