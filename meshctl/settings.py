@@ -37,6 +37,8 @@ class Settings:
     debug: bool = False
     # --at: the one evaluation time (unix seconds) of every Prometheus query of this run; None = now
     at: float | None = None
+    tracing_url: str | None = None  # trace backend for links (printed, never fetched); kind detected or given
+    tracing_kind: str | None = None  # jaeger | grafana-tempo | zipkin; None = detect from the URL
     # where a value came from, for `-v` output: {"mesh": "MESHCTL_MESH", "context": "--context", ...}
     sources: dict[str, str] = field(default_factory=dict)
 
@@ -48,6 +50,11 @@ class Settings:
         for header in self.prometheus_headers:
             if ":" not in header:
                 raise UsageError(f"--prometheus-header {header!r} is not of the form 'Name: value'")
+
+        if self.tracing_url or self.tracing_kind:
+            from meshctl import tracing
+
+            tracing.backend(self.tracing_url or "http://localhost", self.tracing_kind)  # bad URL/kind: exit 2 now
 
     def source_of(self, name: str) -> str:
         return self.sources.get(name, "default")

@@ -257,6 +257,19 @@ def root(
             " triage, slo, size, cp.",
         ),
     ] = None,
+    tracing_url: Annotated[
+        str | None,
+        typer.Option(
+            "--tracing-url",
+            metavar="URL",
+            envvar="MESHCTL_TRACING_URL",
+            help="Trace backend for links in wide/json output: Jaeger, Grafana (Tempo) or Zipkin UI.",
+        ),
+    ] = None,
+    tracing_kind: Annotated[
+        str | None,
+        typer.Option("--tracing-kind", metavar="KIND", help="jaeger, grafana-tempo or zipkin (default: from the URL)."),
+    ] = None,
     no_color: Annotated[bool, typer.Option("--no-color", help="Disable colour (also NO_COLOR).")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Say more about what is done.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
@@ -302,6 +315,8 @@ def root(
         debug=debug,
         at=None if at is None else parse_at(at, time.time()),
         sources=sources,
+        tracing_url=tracing_url,
+        tracing_kind=tracing_kind,
     )
     ctx.obj = Env(settings, io)
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from meshctl.cli.env import get_env
+from meshctl.cli.env import Env, get_env
 from meshctl.edges.request import EdgesRequest
 from meshctl.render import edges as render
+
+if TYPE_CHECKING:
+    from meshctl.edges.model import EdgeRow, EdgesResult
 
 
 def edges(
@@ -76,16 +80,36 @@ def edges(
     for note in result.notes:
         env.note(note)
     out = request.output
+    link = trace_linker(env, result) if out in ("json", "wide") else None
     if out == "json":
-        env.write(render.to_json(result))
+        env.write(render.to_json(result, link))
     elif out == "dot":
         env.write(render.dot(result, label=request.label))
     elif out == "mermaid":
         env.write(render.mermaid(result, label=request.label))
     else:
-        text = render.tree(result) if out == "tree" else render.table(result, wide=out == "wide")
+        text = render.tree(result) if out == "tree" else render.table(result, wide=out == "wide", link=link)
         if text:
             env.note(render.caption(result))
             env.write(text)
     if not result.edges:
         env.note(render.NO_EDGES)
+
+
+def trace_linker(env: Env, result: EdgesResult) -> Callable[[EdgeRow], str | None] | None:
+    """With --tracing-url: per HTTP/gRPC edge, a search for the server workload's traces over the window, slower
+    than the edge's p99 (a trace holds both ends, so the server's side finds the calls; TCP has no traces)."""
+    from meshctl import tracing
+
+    be = tracing.backend(env.settings.tracing_url, env.settings.tracing_kind)
+    if be is None:
+        return None
+    mesh, end = env.mesh().name, result.evaluated_at
+
+    def link(e: EdgeRow) -> str | None:
+        if e.protocol == "tcp" or not e.dst.kind:
+            return None
+        d = e.dst
+        return tracing.workload_link(be, mesh, d.kind, d.name, d.namespace, end - result.window, end, e.latency_ms_p99)
+
+    return link

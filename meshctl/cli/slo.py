@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from meshctl.cli.env import get_env
+from meshctl.cli.env import Env, get_env
 from meshctl.errors import FailedError, InputError, NotFoundError, UsageError
 from meshctl.settings import check_namespace_scope
+
+if TYPE_CHECKING:
+    from meshctl.stats.slo import SloStatus
 
 ACTIONS = ("status", "rules")
 
@@ -82,7 +86,39 @@ def slo(
         env.note(f"prometheus: {env.prom().describe()}, {env.prom().request_count} queries")
     from meshctl.render import slo as render
 
-    env.write(render.to_json(statuses, at) if output == "json" else render.table(statuses, at))
+    if output == "json":
+        env.write(render.to_json(statuses, at, trace_linker(env, at)))
+    else:
+        env.write(render.table(statuses, at))
     failed = [st.slo.name for st in statuses if st.error]
     if failed:
         raise FailedError(f"{len(failed)} SLO(s) could not be evaluated: {', '.join(failed)}")
+
+
+LINK_WINDOW_S = 3600  # the fast-burn page alert's long window: where a burning SLO's bad requests are
+
+
+def trace_linker(env: Env, at: float) -> Callable[[SloStatus], str | None] | None:
+    """With --tracing-url: per workload SLO, a search for its bad requests' traces over the last hour: slower than
+    the threshold (latency SLI) or tagged error=true (availability: what Envoy and OpenTelemetry set on failures)."""
+    from meshctl import tracing
+
+    be = tracing.backend(env.settings.tracing_url, env.settings.tracing_kind)
+    if be is None:
+        return None
+
+    def link(st: SloStatus) -> str | None:
+        s = st.slo
+        if s.sli not in ("availability", "latency"):
+            return None  # Sloth events SLIs name no workload
+        kind = "job" if s.kind == "k8s_job" else s.kind
+        named = tracing.service_name(st.mesh, s.workload, s.namespace, kind)
+        if named is None or kind == "service":
+            return None
+        service, tags = named
+        if s.sli == "availability":
+            tags = {**tags, "error": "true"}
+        start = at - LINK_WINDOW_S
+        return tracing.search_link(be, service, start, at, tags=tags, min_duration_ms=s.threshold_ms)
+
+    return link

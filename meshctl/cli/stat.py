@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -11,7 +12,7 @@ import typer
 from meshctl.cli.env import Env, get_env
 from meshctl.errors import UsageError
 from meshctl.render import stat as render
-from meshctl.stats.model import StatResult
+from meshctl.stats.model import StatResult, StatRow
 from meshctl.stats.request import StatRequest
 
 
@@ -120,16 +121,31 @@ def _notes(env: Env, result: StatResult, fitted: render.Fitted | None, width: in
         env.note(render.dropped_note(fitted.dropped, width))
 
 
+def trace_linker(env: Env, result: StatResult, at: float) -> Callable[[StatRow], str | None] | None:
+    """With --tracing-url: each workload row's trace search over the window, slower than its p99 (the tail)."""
+    from meshctl import tracing
+
+    be = tracing.backend(env.settings.tracing_url, env.settings.tracing_kind)
+    if be is None:
+        return None
+    mesh = env.mesh().name
+    return lambda r: tracing.workload_link(
+        be, mesh, r.kind.name, r.name, r.namespace, at - result.window, at, r.latency_ms_p99
+    )
+
+
 def _show(env: Env, request: StatRequest, result: StatResult, at: float, *, notes: bool) -> None:
     width = _width(env)
-    fitted = None if request.output == "json" else render.render(result, wide=request.output == "wide", width=width)
+    link = None if request.output == "table" else trace_linker(env, result, at)
+    wide = request.output == "wide"
+    fitted = None if request.output == "json" else render.render(result, wide=wide, width=width, link=link)
     if notes:
         _notes(env, result, fitted, width)
         if not request.watch and env.stderr_isatty:
             # a person at a terminal: which window the figures cover, and when (piped stderr stays quiet)
             env.note(render.taken_caption(at, request.window_text))
     if fitted is None:
-        env.write(render.to_json(result))
+        env.write(render.to_json(result, link))
         if result.empty:
             env.note(render.NO_TRAFFIC)
         return

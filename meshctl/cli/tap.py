@@ -89,7 +89,9 @@ def tap(
         raise UsageError(f"unknown output format {output!r}", hint="use -o line, -o wide or -o json")
     options = session_options(env, resource, to, to_namespace, method, path, authority, status, direction, max_rps,
                               duration, max_events)  # fmt: skip
-    render = renderer(output)
+    from meshctl import tracing
+
+    render = renderer(output, tracing.backend(env.settings.tracing_url, env.settings.tracing_kind))
     session = open_session(env, options)
     try:
         seq = 0

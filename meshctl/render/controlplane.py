@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+from meshctl.render.fit import cut_end
 from meshctl.stats.controlplane import ABSENT, ControlPlane, Signal
 from meshctl.timeparse import rfc3339
 
@@ -27,17 +28,13 @@ def value_text(s: Signal) -> str:
     return f"{s.value:.0f}"
 
 
-def _fit(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
 def table(cp: ControlPlane, title: str, width: int = 80) -> str:
     lines = [header(cp, title), ""]
     detail_w = max(10, width - LABEL_W - VALUE_W - STATUS_W - 3)
     lines.append(f"{'SIGNAL':<{LABEL_W}} {'VALUE':>{VALUE_W}} {'':<{STATUS_W}} DETAIL".rstrip())
     for s in cp.signals:
-        row = f"{_fit(s.label, LABEL_W):<{LABEL_W}} {value_text(s):>{VALUE_W}} {STATUS[s.status]:<{STATUS_W}} "
-        lines.append((row + _fit(s.detail, detail_w)).rstrip())
+        row = f"{cut_end(s.label, LABEL_W):<{LABEL_W}} {value_text(s):>{VALUE_W}} {STATUS[s.status]:<{STATUS_W}} "
+        lines.append((row + cut_end(s.detail, detail_w)).rstrip())
     return "\n".join(lines) + "\n"
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from meshctl.edges.model import EdgeRow, EdgesResult, Node
@@ -86,12 +86,12 @@ def layout(header: Sequence[str], rows: Sequence[Sequence[str]], left: int = 2) 
     return "\n".join(lines) + "\n"
 
 
-def table(result: EdgesResult, *, wide: bool = False) -> str:
+def table(result: EdgesResult, *, wide: bool = False, link: Callable[[EdgeRow], str | None] | None = None) -> str:
     if not result.edges:
         return ""
     if wide:
         header = ["SRC", "DST", "SRC_NS", "DST_NS", "PROTO", "RPS", "SUCCESS", "P99", "TCP", "CONNS", "SECURED",
-                  "HEALTH", "CLIENT_ID", "SERVER_ID"]  # fmt: skip
+                  "HEALTH", "CLIENT_ID", "SERVER_ID"] + (["TRACES"] if link else [])  # fmt: skip
         rows = [
             [
                 e.src.display,
@@ -108,6 +108,7 @@ def table(result: EdgesResult, *, wide: bool = False) -> str:
                 e.health,
                 e.client_id or DASH,
                 e.server_id or DASH,
+                *([link(e) or DASH] if link else []),
             ]  # fmt: skip
             for e in result.edges
         ]
@@ -169,7 +170,7 @@ def _num(v: float | None) -> float | None:
     return None if v is None else float(f"{v:.12g}")
 
 
-def to_json(result: EdgesResult) -> str:
+def to_json(result: EdgesResult, link: Callable[[EdgeRow], str | None] | None = None) -> str:
     def end(n: Node) -> dict[str, object]:
         return {"namespace": n.namespace, "kind": n.kind, "name": n.name, "meshed": n.meshed}
 
@@ -193,6 +194,7 @@ def to_json(result: EdgesResult) -> str:
                 "client_id": e.client_id,
                 "server_id": e.server_id,
                 "health": e.health,
+                **({"trace_url": link(e)} if link else {}),  # only with --tracing-url
             }
             for e in result.edges
         ],

@@ -10,6 +10,7 @@ from meshctl.edges.model import EdgesResult
 from meshctl.fleet.run import Fleet
 from meshctl.render import edges as edges_render
 from meshctl.render import stat as stat_render
+from meshctl.render.fit import elide
 from meshctl.stats.model import StatResult, StatTable
 
 # (mesh name, result) per context
@@ -112,7 +113,7 @@ def edges_table(fleet: Fleet[EdgesPart]) -> str:
             natural = max(len(r[col]) for r in rows)
             cut = min((excess + 1) // 2 if col == 1 else excess, max(0, natural - MIN_END))
             for r in rows:
-                r[col] = stat_render.elide(r[col], natural - cut)
+                r[col] = elide(r[col], natural - cut)
             excess -= cut
         text = edges_render.layout(header, rows, left=3)
     return text

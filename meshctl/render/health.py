@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from itertools import groupby
 from typing import Any
 
+from meshctl.render.fit import elide
 from meshctl.stats.health import Change, HealthMatrix, HealthRow
 from meshctl.stats.health_rules import DEGRADED, FAILING, HEALTHY, NO_DATA, NO_TRAFFIC
 from meshctl.timeparse import rfc3339
@@ -50,10 +51,6 @@ def _ms(v: float | None) -> str:
     return f"{v / 1000:g}s" if v >= 1000 else f"{v:g}ms"
 
 
-def _elide(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
 def _whole_pct(v: float | None) -> str:
     return "-" if v is None else f"{v * 100:.0f}%"
 
@@ -90,7 +87,7 @@ def table(m: HealthMatrix, *, width: int = 80, color: bool = False) -> Any:
     from rich.text import Text
 
     all_ns = m.namespace is None
-    names = [_elide(_name(r, all_ns), NAME_MAX) for r in m.rows]
+    names = [elide(_name(r, all_ns), NAME_MAX) for r in m.rows]
     name_w = max([len("WORKLOAD"), *map(len, names)])
     room = max(10, width - name_w - 1 - sum(MARGIN_WIDTHS))
     starts = m.grid.bucket_starts()

@@ -5,14 +5,11 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+from meshctl.render.fit import cut_end
 from meshctl.stats.proxystatus import NOT_CONNECTED, TYPES, ProxyStatus
 from meshctl.timeparse import rfc3339
 
 COL = 9  # "NOT SENT" plus a space
-
-
-def _fit(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def header(ps: ProxyStatus, title: str) -> str:
@@ -33,11 +30,11 @@ def table(ps: ProxyStatus, title: str, all_namespaces: bool, width: int = 80) ->
         lines.append(f"{'NAME':<{name_w}} " + "".join(f"{t:<{COL}}" for t, _ in TYPES) + "VERSION")
         for name, r in zip(names, ps.rows, strict=True):
             cells = "".join(f"{r.status[t]:<{COL}}" for t, _ in TYPES) if r.connected else f"{NOT_CONNECTED:<{4 * COL}}"
-            lines.append(f"{_fit(name, name_w):<{name_w}} {cells}{r.version or '-'}".rstrip())
+            lines.append(f"{cut_end(name, name_w):<{name_w}} {cells}{r.version or '-'}".rstrip())
     else:
         name_w = max(4, min(max((len(n) for n in names), default=4), width - 12))
         lines.append(f"{'NAME':<{name_w}} VERSION")
-        lines += [f"{_fit(n, name_w):<{name_w}} {r.version or '-'}" for n, r in zip(names, ps.rows, strict=True)]
+        lines += [f"{cut_end(n, name_w):<{name_w}} {r.version or '-'}" for n, r in zip(names, ps.rows, strict=True)]
     return "\n".join(lines) + "\n"
 
 

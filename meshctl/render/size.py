@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from meshctl.render.fit import elide
 from meshctl.stats.size import ProxySize, SizeResult
 from meshctl.stats.size_rules import fmt_cpu, fmt_memory
 from meshctl.timeparse import rfc3339
@@ -56,8 +57,7 @@ def _cut(name: str, width: int) -> str:
     ns, _, short = name.rpartition("/")
     if ns and len(short) + 3 <= width:  # namespace/name: the namespace gives way first
         return ns[: width - len(short) - 2] + "…/" + short
-    head = (width - 1) // 3
-    return name[:head] + "…" + name[len(name) - (width - 1 - head) :]
+    return elide(name, width, tail=width - 1 - (width - 1) // 3)  # a third head: the name's end tells rows apart
 
 
 def table(result: SizeResult, width: int = 80, all_namespaces: bool = False) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from meshctl.stats.slo import SloStatus
@@ -89,7 +90,7 @@ def _r(v: float | None, digits: int = 12) -> float | None:
     return None if v is None else round(v, digits)
 
 
-def to_dict(st: SloStatus) -> dict[str, Any]:
+def to_dict(st: SloStatus, link: Callable[[SloStatus], str | None] | None = None) -> dict[str, Any]:
     s = st.slo
     d: dict[str, Any] = {
         "name": s.name,
@@ -101,6 +102,7 @@ def to_dict(st: SloStatus) -> dict[str, Any]:
         "window_s": s.period_s,
         "budgeting_method": "Occurrences",
         "error": st.error,
+        **({"trace_url": link(st)} if link else {}),  # only with --tracing-url
     }
     if st.error:
         return d
@@ -123,5 +125,5 @@ def to_dict(st: SloStatus) -> dict[str, Any]:
     return d
 
 
-def to_json(statuses: list[SloStatus], at: float) -> str:
-    return json.dumps({"at": rfc3339(at), "slos": [to_dict(st) for st in statuses]}, indent=2) + "\n"
+def to_json(statuses: list[SloStatus], at: float, link: Callable[[SloStatus], str | None] | None = None) -> str:
+    return json.dumps({"at": rfc3339(at), "slos": [to_dict(st, link) for st in statuses]}, indent=2) + "\n"

@@ -11,10 +11,11 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from meshctl.render.fit import elide
 from meshctl.stats.model import CanaryTable, StatResult, StatRow, StatTable
 
 DASH = "-"
@@ -70,7 +71,6 @@ DROP_ORDER = ("TCP_CONN", "P50", "P95", "MESHED")
 WHOLE_NAMES_UNTIL = 2  # names are elided only once the first two of DROP_ORDER (those present) are gone
 ELIDE_ORDER = ("NAME", "WORKLOADS", "NAMESPACE")
 MIN_NAME = 24
-ELLIPSIS = "\u2026"
 
 
 @dataclass(frozen=True)
@@ -79,15 +79,6 @@ class Fitted:
 
     text: str
     dropped: tuple[str, ...] = ()
-
-
-def elide(cell: str, width: int) -> str:
-    """``cell`` in ``width`` columns: its middle replaced by an ellipsis. Two thirds head (the workload's name), one
-    third tail (a pod's or ReplicaSet's own suffix): together they still tell the rows apart."""
-    if len(cell) <= width:
-        return cell
-    tail = (width - 1) // 3
-    return cell[: width - 1 - tail] + ELLIPSIS + (cell[-tail:] if tail else "")
 
 
 def _min_width(header: str) -> int:
@@ -133,6 +124,7 @@ def stat_table(
     all_namespaces: bool,
     prefix: bool,
     width: int | None = None,
+    link: Callable[[StatRow], str | None] | None = None,
     clusters: Sequence[str] | None = None,
 ) -> Fitted:
     """One type's table; ``width``: fit it in that many columns (never with ``wide``); ``clusters``: a fleet run's
@@ -145,7 +137,7 @@ def stat_table(
     # Latency percentiles as P50/P95/P99 (Linkerd's LATENCY_P50...): eighteen columns less, the table fits 80
     header += ["MESHED", "SUCCESS", "RPS", "P50", "P95", "P99", "TCP_CONN"]
     if wide:
-        header += ["READ_BYTES/SEC", "WRITE_BYTES/SEC", "MTLS"]
+        header += ["READ_BYTES/SEC", "WRITE_BYTES/SEC", "MTLS"] + (["TRACES"] if link else [])
     rows = []
     for i, r in enumerate(table.rows):
         cells = [clusters[i]] if clusters is not None else []
@@ -159,17 +151,24 @@ def stat_table(
         ]  # fmt: skip
         if wide:
             cells += [_bps(r.tcp_read_bytes_rate), _bps(r.tcp_write_bytes_rate), _pct(r.mtls_share, 0)]
+            if link:  # --tracing-url: a search for the row's traces over the window (wide only: URLs are long)
+                cells.append(link(r) or DASH)
         rows.append(cells)
     # NAMESPACE, NAME and STATUS read best left-aligned; the figures right-aligned
     left = (2 if show_ns else 1) + (1 if show_status else 0) + (1 if clusters is not None else 0)
     return fit(header, rows, left=left, width=None if wide else width)
 
 
-def tables(result: StatResult, *, wide: bool, width: int | None = None) -> Fitted:
+def tables(
+    result: StatResult, *, wide: bool, width: int | None = None, link: Callable[[StatRow], str | None] | None = None
+) -> Fitted:
     """Every non-empty table, separated by a blank line ("" when nothing matched), each fitted to ``width``."""
     shown = [t for t in result.tables if t.rows]
     prefix = len(result.tables) > 1
-    parts = [stat_table(t, wide=wide, all_namespaces=result.all_namespaces, prefix=prefix, width=width) for t in shown]
+    parts = [
+        stat_table(t, wide=wide, all_namespaces=result.all_namespaces, prefix=prefix, width=width, link=link)
+        for t in shown
+    ]
     return Fitted("\n".join(p.text for p in parts), _dropped(parts))
 
 
@@ -177,7 +176,7 @@ def _dropped(parts: Sequence[Fitted]) -> tuple[str, ...]:
     return tuple(h for h in DROP_ORDER if any(h in p.dropped for p in parts))
 
 
-def row_json(row: StatRow) -> dict[str, object]:
+def row_json(row: StatRow, link: Callable[[StatRow], str | None] | None = None) -> dict[str, object]:
     return {
         "namespace": row.namespace,
         "kind": row.kind.name,
@@ -195,15 +194,16 @@ def row_json(row: StatRow) -> dict[str, object]:
         "tcp_read_bytes_rate": row.tcp_read_bytes_rate,
         "tcp_write_bytes_rate": row.tcp_write_bytes_rate,
         "mtls_share": row.mtls_share,
+        **({"trace_url": link(row)} if link else {}),  # only with --tracing-url
     }
 
 
-def to_json(result: StatResult) -> str:
+def to_json(result: StatResult, link: Callable[[StatRow], str | None] | None = None) -> str:
     """One JSON array: a row object per resource (canary: a version object per version); null for no data."""
     if result.canary is not None:
         items = canary_json(result.canary)
     else:
-        items = [row_json(r) for t in result.tables for r in t.rows]
+        items = [row_json(r, link) for t in result.tables for r in t.rows]
     return json.dumps(items, indent=2) + "\n"
 
 
@@ -257,12 +257,14 @@ def canary_json(table: CanaryTable) -> list[dict[str, object]]:
     ]
 
 
-def render(result: StatResult, *, wide: bool, width: int | None = None) -> Fitted:
+def render(
+    result: StatResult, *, wide: bool, width: int | None = None, link: Callable[[StatRow], str | None] | None = None
+) -> Fitted:
     """The table text for stdout ("" when nothing matched: the caller prints NO_TRAFFIC on stderr), fitted to
     ``width`` columns unless ``wide``, and the columns that were left out for it."""
     if result.canary is not None:
         return canary_table(result.canary, None if wide else width) if result.canary.rows else Fitted("")
-    return tables(result, wide=wide, width=width)
+    return tables(result, wide=wide, width=width, link=link)
 
 
 def text(result: StatResult, *, wide: bool, width: int | None = None) -> str:

@@ -9,6 +9,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from meshctl import tracing
 from meshctl.tap.event import TapEvent
 
 FORMATS = ("line", "wide", "json")
@@ -39,17 +40,28 @@ def render_line(ev: TapEvent, seq: int) -> str:
     )
 
 
-def render_wide(ev: TapEvent, seq: int) -> str:
+def trace_fields(ev: TapEvent, be: tracing.Backend | None) -> tuple[str | None, str | None, str | None]:
+    """(trace_id, trace_id_source, trace_url): the id by precedence traceparent/trace id -> B3 -> request id."""
+    trace_id, source = tracing.classify(ev.trace_id, ev.request_id)
+    url = None if be is None else tracing.event_link(be, ev.mesh, trace_id, source, tracing.log_time(ev.timestamp))
+    return trace_id, source, url
+
+
+def render_wide(ev: TapEvent, seq: int, be: tracing.Backend | None = None) -> str:
     flags = ",".join(ev.response_flags) or "-"
+    link = "" if be is None else f" trace_url={_v(trace_fields(ev, be)[2])}"
     return (
         f"{render_line(ev, seq)} namespace={_v(ev.namespace)} pod={_v(ev.pod)} src_pod={_v(ev.src_pod)} "
         f"dst_pod={_v(ev.dst_pod)} upstream={_v(ev.upstream)} upstream_cluster={_v(ev.upstream_cluster)} "
         f"response_flags={flags} request_id={_v(ev.request_id)} trace_id={_v(ev.trace_id)}"
+        f"{link}"
     )
 
 
-def event_dict(ev: TapEvent) -> dict[str, Any]:
-    """Stable snake_case fields with units; absent values are null."""
+def event_dict(ev: TapEvent, be: tracing.Backend | None = None) -> dict[str, Any]:
+    """Stable snake_case fields with units; absent values are null. `trace_id` is the id as logged;
+    `trace_id_source` says what it is (or that the request id stands in); `trace_url` needs --tracing-url."""
+    _, source, url = trace_fields(ev, be)
     return {
         "timestamp": ev.timestamp,
         "mesh": ev.mesh,
@@ -78,15 +90,21 @@ def event_dict(ev: TapEvent) -> dict[str, Any]:
         "response_code_details": ev.response_code_details,
         "request_id": ev.request_id,
         "trace_id": ev.trace_id,
+        "trace_id_source": source,
+        "trace_url": url,
         "user_agent": ev.user_agent,
         "headers": dict(ev.headers),
         "format": ev.format,
     }
 
 
-def render_json(ev: TapEvent, seq: int) -> str:
-    return json.dumps(event_dict(ev), ensure_ascii=False, separators=(",", ":"))
+def render_json(ev: TapEvent, seq: int, be: tracing.Backend | None = None) -> str:
+    return json.dumps(event_dict(ev, be), ensure_ascii=False, separators=(",", ":"))
 
 
-def renderer(output: str) -> Callable[[TapEvent, int], str]:
-    return {"line": render_line, "wide": render_wide, "json": render_json}[output]
+def renderer(output: str, be: tracing.Backend | None = None) -> Callable[[TapEvent, int], str]:
+    """The line renderer; wide and json carry a trace link when a backend is configured (line stays 80-wide)."""
+    if output == "line":
+        return render_line
+    fn = render_wide if output == "wide" else render_json
+    return lambda ev, seq: fn(ev, seq, be)

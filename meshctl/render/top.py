@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import IO, Any
 
+from meshctl.render import fit
 from meshctl.tap.event import TapEvent
 from meshctl.tap.top import TopRow, TopTable
 
@@ -48,12 +49,9 @@ def fmt_rate(row: TopRow) -> str:
 def elide(text: str, width: int) -> str:
     """Cut the MIDDLE of a name: pods of one workload share their start and differ at the end
     ('frontpage-4wv74rl8qt-fmxp5' -> 'front…-fmxp5'), and paths differ at both ends."""
-    if len(text) <= width:
-        return text
-    if width <= 1:
-        return "…"[:width]
-    tail = width // 2  # the end gets the extra character: a pod's unique suffix is 6 with its dash
-    return text[: width - 1 - tail] + "…" + (text[-tail:] if tail else "")
+    return fit.elide(
+        text, width, tail=width // 2
+    )  # the end gets the extra character: a pod's suffix is 6 with its dash
 
 
 def layout(cells: list[list[str]], width: int | None) -> tuple[list[int], list[str], list[int]]:

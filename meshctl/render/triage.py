@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from meshctl.render.fit import elide
 from meshctl.stats.request import window_promql
 from meshctl.stats.triage import Triage, WorkloadRow
 from meshctl.timeparse import rfc3339
@@ -30,15 +31,11 @@ def _rps(v: float) -> str:
     return f"{v:.1f}" if v >= 10 else f"{v:.2f}"
 
 
-def _elide(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
 def _cells(values: tuple[str, ...], widths: tuple[int, ...] = WIDTHS) -> str:
     first, name, *rest = values
     return (
         first.ljust(widths[0])
-        + _elide(name, NAME_W).ljust(NAME_W)
+        + elide(name, NAME_W).ljust(NAME_W)
         + "".join(v.rjust(w) for v, w in zip(rest, widths[2:], strict=True))
     )
 

@@ -214,7 +214,8 @@ def normalise(text: str, anchor: float) -> str:
 def test_goldens(hbed, golden, variant, tty, extra_env, args):
     anchor = _anchor(hbed)
     env = dict(hbed.env(), COLUMNS="80", **extra_env)
-    r = run(["--at", rfc3339(anchor), "health", "-n", NS, *args], env=env, tty=tty)
+    scope = [] if "-A" in args else ["-n", NS]  # -A with -n is a usage error, as for every command
+    r = run(["--at", rfc3339(anchor), "health", *scope, *args], env=env, tty=tty)
     assert r.code == 0, r.stderr
     ext = "json" if variant == "json" else "txt"
     golden.check(f"health/{hbed.mesh}-{variant}.{ext}", normalise(r.stdout, anchor))

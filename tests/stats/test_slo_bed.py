@@ -337,3 +337,32 @@ def test_data_shorter_than_an_hour_is_found(request, fixture):
     assert 0 < pay["coverage"]["covered_s"] <= 45 * 60 + 60
     assert doc["frontpage-latency"]["sli_value"] == pytest.approx(1.0)  # FAST: every request at or under 100 ms
     assert doc["movies-availability"]["sli_value"] == pytest.approx(bed.truth.stat_one("svc", "shop", "movies").success)
+
+
+def test_trace_links_search_each_slos_bad_requests_over_the_last_hour(sbed):
+    """--tracing-url (Zipkin here): each workload SLO links to its workload's traces over the hour before --at,
+    latency SLOs slower than their threshold, availability ones tagged error=true; the table has no link."""
+    from urllib.parse import parse_qs, urlsplit
+
+    base = "http://u:pw@127.0.0.1:9411/zipkin"
+    r = run(["--tracing-url", base, "--at", rfc3339(sbed.prometheus.anchor), "slo", "status", "-f", str(SLOS),
+             "-o", "json"], env=sbed.env())  # fmt: skip
+    assert r.code == 0, r.stderr
+    assert "pw@" not in r.stdout
+    slos = {s["name"]: s for s in json.loads(r.stdout)["slos"]}
+    for name, workload, sli in CASES:
+        link = urlsplit(slos[name]["trace_url"])
+        assert (link.netloc, link.path) == ("127.0.0.1:9411", "/zipkin/")
+        q = parse_qs(link.query)
+        if sbed.mesh == "istio":
+            assert q["serviceName"] == [f"{workload}.{NS}"]
+            tags = []
+        else:
+            assert q["serviceName"] == ["linkerd-proxy"]
+            tags = [f"linkerd.io/proxy-deployment={workload}", f"linkerd.io/workload-ns={NS}"]
+        tags += ["error=true"] if sli == "availability" else []
+        assert q.get("annotationQuery", [""])[0].split(" and ") == (tags or [""])
+        assert q["endTs"] == [str(int(sbed.prometheus.anchor * 1000))] and q["lookback"] == ["3600000"]  # ms
+        assert q.get("minDuration") == (["100000"] if sli == "latency" else None)  # µs: the 100 ms threshold
+    table = _status(sbed)
+    assert "zipkin" not in table.stdout

@@ -162,3 +162,28 @@ def test_property_parsers_never_raise():
             parse_line(mesh, "[" + text)
 
     check()
+
+
+@pytest.mark.parametrize(
+    ("extra", "trace_id", "source"),
+    [
+        # Telemetry API custom formats: %TRACE_ID% / %REQ(TRACEPARENT)% / %REQ(X-B3-TRACEID)% under these keys
+        ({"trace_id": "4bf92f3577b34da6a3ce929d0e0e4736"}, "4bf92f3577b34da6a3ce929d0e0e4736", "trace_id"),
+        (
+            {"traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"},
+            "4bf92f3577b34da6a3ce929d0e0e4736",
+            "traceparent",
+        ),  # fmt: skip
+        ({"x_b3_traceid": "a3ce929d0e0e4736"}, "a3ce929d0e0e4736", "b3"),
+        ({"x_b3_traceid": None}, "84961386-6d84-929d-98bd-c5aee93b5c88", "request_id"),  # null with OpenTelemetry
+    ],
+)
+def test_envoy_json_custom_trace_id_keys(extra, trace_id, source):
+    import json
+
+    from meshctl import tracing
+
+    obj = json.loads(L.ENVOY_JSON_OUT) | extra
+    ev = envoy_json.parse(json.dumps(obj))
+    assert tracing.classify(ev.trace_id, ev.request_id) == (trace_id, source)
+    assert not any("trace" in h for h in ev.headers)  # the id is a field, not a "header"

@@ -40,6 +40,7 @@ _KNOWN = frozenset(
         "downstream_remote_address",
         "requested_server_name",
         "route_name",
+        *(_TRACE_KEYS := ("trace_id", "traceparent", "x_b3_traceid")),
     ]
 )
 
@@ -97,6 +98,9 @@ def parse(line: str) -> TapEvent | None:
         response_flags=flags_of(_s(obj, "response_flags")),
         response_code_details=_s(obj, "response_code_details"),
         request_id=_s(obj, "request_id"),
+        # Istio's default format has no trace id; custom ones log %TRACE_ID%, %REQ(TRACEPARENT)% or
+        # %REQ(X-B3-TRACEID)% under the keys users give them (these are the usual ones), in that precedence
+        trace_id=next((v for v in map(lambda k: _s(obj, k), _TRACE_KEYS) if v), None),
         user_agent=_s(obj, "user_agent"),
         headers=redact_headers(extra) if extra else {},
     )
