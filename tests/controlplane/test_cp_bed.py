@@ -175,3 +175,47 @@ def test_issued_certificates_are_not_counted_from_zero_when_prometheus_is_younge
     issued = by_id(doc)["cp-identity-issued"]["value"]
     at_most = float(cp_metrics.CERTIFY_RATE) * history * replicas(failed)
     assert at_most * 0.5 < issued <= at_most * 1.1  # increase() extrapolates by at most one scrape interval
+
+
+# -- `meshctl check --control-plane-metrics`: the same figures as check items ------------------------------------------
+
+
+def test_check_control_plane_metrics_reports_each_signal(failed):
+    """The category alone (prom-reachable pulled in): one JSON document, exit 1 as check's for a counted failure;
+    each check's text carries the signal's truth."""
+    n = replicas(failed)
+    r = run(["check", "--category", "control-plane-metrics", "-o", "json"], env=failed.env())
+    assert r.code == 1 and r.stderr == "", r.stderr
+    doc = json.loads(r.stdout)
+    assert [c["name"] for c in doc["categories"]] == ["prometheus", "control-plane-metrics"]
+    got = {c["id"]: c for cat in doc["categories"] for c in cat["checks"]}
+    assert got["cp-injection-failures"]["result"] == "error"
+    assert got["cp-injection-failures"]["error"] == "injection failures in the last 10m: 1"
+    if failed.mesh == "istio":
+        want_ids = {"cp-injection-failures", "cp-validation-failures", "cp-xds-pushes", "cp-xds-rejects",
+                    "cp-convergence", "cp-proxies-connected"}  # fmt: skip
+        assert got["cp-xds-rejects"]["error"] == f"xDS rejects (NACKs) in the last 10m: 1 (1 {cp_metrics.REJECT_TYPE})"
+        assert got["cp-validation-failures"]["error"] == (
+            "validation failures in the last 10m: 1 (1 virtualservices (invalid_resource))"
+        )
+        # warning-level: the crash-looping proxy is meshed but not connected
+        assert got["cp-proxies-connected"]["result"] == "warning"
+        assert got["cp-proxies-connected"]["error"] == (
+            "proxies connected in the last 10m: 22 (1 of 23 meshed pods not connected)"
+        )
+        assert got["cp-convergence"]["result"] == "success"
+    else:
+        want_ids = {"cp-injection-failures", "cp-identity-issued", "cp-identity-failures", "cp-destination-errors",
+                    "cp-destination-overflow"}  # fmt: skip
+        assert got["cp-identity-failures"]["error"] == f"identity failures in the last 10m: {n} ({n} InvalidArgument)"
+        assert got["cp-destination-errors"]["result"] == "success"
+    assert set(got) == want_ids | {"prom-reachable"}
+
+
+def test_check_without_the_flag_leaves_the_category_out(failed):
+    r = run(["check", "--category", "prometheus", "-o", "json"], env=failed.env())
+    assert "control-plane-metrics" not in [c["name"] for c in json.loads(r.stdout)["categories"]]
+    r = run(["check", "--control-plane-metrics", "-o", "json"], env=failed.env())
+    names = [c["name"] for c in json.loads(r.stdout)["categories"]]
+    assert "control-plane-metrics" in names and "kubernetes-api" in names  # the flag adds to the run
+    assert r.code == 1
