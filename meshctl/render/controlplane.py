@@ -38,6 +38,9 @@ def table(cp: ControlPlane, title: str, width: int = 80) -> str:
     for s in cp.signals:
         row = f"{_fit(s.label, LABEL_W):<{LABEL_W}} {value_text(s):>{VALUE_W}} {STATUS[s.status]:<{STATUS_W}} "
         lines.append((row + _fit(s.detail, detail_w)).rstrip())
+    for source in dict.fromkeys(s.source for s in cp.signals if s.source != "prometheus"):
+        named = ", ".join(s.label for s in cp.signals if s.source == source)
+        lines += ["", _fit(f"not in Prometheus, read from {source}: {named}", width)]
     return "\n".join(lines) + "\n"
 
 
@@ -49,7 +52,7 @@ def to_json(cp: ControlPlane) -> str:
         "failed": cp.failed,
         "signals": [
             {"id": s.id, "label": s.label, "value": s.value, "unit": {"rate": "1/s", "seconds": "s"}.get(s.kind),
-             "status": s.status, "detail": s.detail or None, "parts": s.parts, "promql": s.promql}
+             "status": s.status, "detail": s.detail or None, "parts": s.parts, "promql": s.promql or None, "source": s.source}
             for s in cp.signals
         ],
     }  # fmt: skip

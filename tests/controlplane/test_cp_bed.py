@@ -219,3 +219,43 @@ def test_check_without_the_flag_leaves_the_category_out(failed):
     names = [c["name"] for c in json.loads(r.stdout)["categories"]]
     assert "control-plane-metrics" in names and "kubernetes-api" in names  # the flag adds to the run
     assert r.code == 1
+
+
+# -- Prometheus without the control plane's series: istiod's own :15014/metrics through the pod proxy -----------------
+
+
+@pytest.fixture(scope="module")
+def prometheus_without_cp(tmp_path_factory):
+    from tests.bed.prometheus import Prometheus
+
+    now = int(time.time())
+    text = "# TYPE other gauge\n" + "\n".join(f"other 1 {t}" for t in range(now - 900, now + 600, 15)) + "\n# EOF\n"
+    p = Prometheus.backfilled(text, tmp_path_factory.mktemp("no-cp-prometheus"))
+    yield p
+    p.stop()
+
+
+def test_istio_figures_fall_back_to_istiods_own_metrics(failed, prometheus_without_cp):
+    """The bed's istiods serve their series at :15014/metrics (tests/bed/istiod.py); this Prometheus has none of
+    them, so the failure counters (totals since istiod started: the born-at-1 series) and the connected proxies
+    come from the pods and say so; a rate and a quantile cannot come from one scrape and stay absent."""
+    if failed.mesh != "istio":
+        pytest.skip("Linkerd's controller admin ports are not read yet")
+    env = {**failed.env(), "MESHCTL_PROMETHEUS_URL": prometheus_without_cp.url}
+    r = run(["cp", "-o", "json"], env=env)
+    assert r.code == 1 and r.stderr == "", r.stderr
+    s = by_id(json.loads(r.stdout))
+    for sid in ("cp-injection-failures", "cp-validation-failures", "cp-xds-rejects", "cp-proxies-connected"):
+        assert s[sid]["source"].startswith("pods istio-system/istiod"), s[sid]
+        assert s[sid]["source"].endswith(":15014/metrics") and s[sid]["promql"] is None
+    assert s["cp-injection-failures"]["value"] == 1 and s["cp-injection-failures"]["status"] == "error"
+    assert s["cp-validation-failures"]["parts"] == [
+        {"resource": "virtualservices", "reason": "invalid_resource", "count": 1}
+    ]
+    assert s["cp-xds-rejects"]["detail"] == f"since istiod started: 1 {cp_metrics.REJECT_TYPE}"
+    connected = cp_metrics.connected_proxies(failed.topology, "istio")
+    assert s["cp-proxies-connected"]["value"] == connected and s["cp-proxies-connected"]["status"] == "warning"
+    for sid in ("cp-xds-pushes", "cp-convergence"):
+        assert s[sid]["status"] == "absent" and s[sid]["source"] == "prometheus"
+    table = run(["cp"], env=env).stdout
+    assert "not in Prometheus, read from pods istio-system/istiod-" in table, table
