@@ -50,10 +50,12 @@ def verdict(sig) -> str:
     """The check's outcome for one Signal: its message, or CheckFailed / CheckWarning (pure: unit-tested)."""
     from meshctl.stats.controlplane import ABSENT, ERROR, WARNING
 
-    what = f"{sig.label} in the last {WINDOW}"
+    # a gauge (proxies connected) is of the instant, not of the window
+    what = sig.label + (f" in the last {WINDOW}" if sig.kind == "failures" else "")
     if sig.status == ABSENT:
         return f"{sig.detail}; nothing to check"
-    shown = f"{sig.value:g}" if sig.value is not None else "-"
+    unit = {"rate": "/s", "seconds": "s"}.get(sig.kind, "")
+    shown = f"{sig.value:.4g}{unit}" if sig.value is not None else "-"
     text = f"{what}: {shown}" + (f" ({sig.detail})" if sig.detail else "")
     if sig.status == ERROR:
         raise CheckFailed(text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from datetime import UTC, datetime
 
 from meshctl.stats.controlplane import ABSENT, ControlPlane, Signal
@@ -40,7 +41,8 @@ def table(cp: ControlPlane, title: str, width: int = 80) -> str:
         lines.append((row + _fit(s.detail, detail_w)).rstrip())
     for source in dict.fromkeys(s.source for s in cp.signals if s.source != "prometheus"):
         named = ", ".join(s.label for s in cp.signals if s.source == source)
-        lines += ["", _fit(f"not in Prometheus, read from {source}: {named}", width)]
+        text = f"not in Prometheus: {named}; read from {source}"
+        lines += ["", *textwrap.wrap(text, width, subsequent_indent="  ", break_on_hyphens=False)]
     return "\n".join(lines) + "\n"
 
 

@@ -3,7 +3,7 @@ does not hold the control plane's series — read istiod's own `:15014/metrics` 
 
 One scrape has no window: a failure counter read from the pod is its total since that istiod started (the detail
 says so), and a rate or a quantile (xDS pushes, convergence) cannot be had from it and stays absent. Each figure
-found this way names its source (`pods istio-system/istiod-0,istiod-1 :15014/metrics`) instead of "prometheus".
+found this way names its source (`pods istio-system/istiod-0:15014/metrics, ...`) instead of "prometheus".
 Linkerd's controller admin ports are not read yet (the signals stay absent there).
 """
 
@@ -38,7 +38,7 @@ def istiod_samples(kube: Any, mesh: Any) -> tuple[str, list[Sample]]:
             continue
         samples += parse(resp.body.decode("utf-8", "replace"), f"{ns}/{name}:{ISTIOD_PORT}/metrics")
         names.append(name)
-    return (f"pods {ns}/{','.join(names)} :{ISTIOD_PORT}/metrics" if names else ""), samples
+    return ("pods " + ", ".join(f"{ns}/{n}:{ISTIOD_PORT}/metrics" for n in names) if names else ""), samples
 
 
 def fill_istio(signals: list[Any], kube: Any, mesh: Any) -> int:
