@@ -162,10 +162,10 @@ def run(*, prom: Any, kube: Any, mesh: Any, window: str, at: float, convergence_
     for s in chosen:
         present = bool(sum(x.value or 0 for x in got[("p", s.id)]))
         signals.append(evaluate(s, got[("v", s.id)], present, convergence_max))
-    if mesh.name == "istio" and any(s.status == ABSENT for s in signals):
-        from meshctl.stats.cp_pods import fill_istio
+    if any(s.status == ABSENT for s in signals):
+        from meshctl.stats.cp_pods import fill
 
-        fill_istio(signals, kube, mesh)  # Prometheus does not scrape istiod: ask istiod itself
+        fill(signals, kube, mesh)  # Prometheus does not scrape the control plane: ask its pods
     for sig in signals:
         if sig.id == "cp-proxies-connected" and sig.value is not None:
             meshed = meshed_pods(kube, mesh)

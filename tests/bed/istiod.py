@@ -25,6 +25,7 @@ class Istiods:
         self.docs: dict[str, list[dict]] = {}
         self.override: tuple[int, bytes] | None = None
         self.prometheus_url = ""
+        self.namespace = "istio-system"
 
     @classmethod
     def start(cls, bed: Any) -> Istiods:
@@ -48,15 +49,33 @@ class Istiods:
             self.servers.append(srv)
         return self
 
+    @classmethod
+    def start_linkerd(cls, bed: Any) -> Istiods:
+        """Linkerd beds: each controller pod's admin port serves `/metrics` the same way (identity :9990, destination
+        :9996, proxy-injector :9995); `/debug/syncz` answers 404 there (nothing to find)."""
+        from meshctl.stats.cp_pods import LINKERD_ADMIN_PORTS
+
+        self = cls()
+        self.prometheus_url = bed.prometheus.url if bed.prometheus is not None else ""
+        self.namespace = "linkerd"
+        for (kind, ns, name), o in sorted(bed.objects.items()):
+            comp = o["metadata"].get("labels", {}).get("linkerd.io/control-plane-component")
+            ip = (o.get("status") or {}).get("podIP")
+            if kind == "Pod" and ns == "linkerd" and comp in LINKERD_ADMIN_PORTS and ip:
+                srv = self._serve(name)
+                bed.cluster.egress.route(ip, LINKERD_ADMIN_PORTS[comp], srv.server_address[1])
+                self.servers.append(srv)
+        return self
+
     def metrics(self, name: str) -> bytes:
         import time
         import urllib.parse
         import urllib.request
 
-        q = urllib.parse.urlencode({"query": f'{{namespace="istio-system",pod="{name}"}}', "time": time.time()})
+        q = urllib.parse.urlencode({"query": f'{{namespace="{self.namespace}",pod="{name}"}}', "time": time.time()})
         with urllib.request.urlopen(f"{self.prometheus_url}/api/v1/query?{q}", timeout=10) as r:
             result = json.load(r)["data"]["result"]
-        scrape_added = ("__name__", "namespace", "pod", "app", "istio", "job", "instance")
+        scrape_added = ("__name__", "namespace", "pod", "app", "istio", "component", "job", "instance")
         lines = []
         for s in sorted(result, key=lambda s: sorted(s["metric"].items())):
             labels = ",".join(f'{k}="{v}"' for k, v in sorted(s["metric"].items()) if k not in scrape_added)
@@ -79,7 +98,7 @@ class Istiods:
                 elif owner.override is not None:
                     status, body = owner.override
                 else:
-                    status, body = 200, json.dumps(owner.docs[name]).encode()
+                    status, body = (200, json.dumps(owner.docs[name]).encode()) if name in owner.docs else (404, b"")
                 self.send_response(status)
                 self.send_header(
                     "Content-Type", "text/plain; version=0.0.4" if path == "/metrics" else "application/json"

@@ -233,16 +233,33 @@ def prometheus_without_cp(tmp_path_factory):
     p.stop()
 
 
-def test_istio_figures_fall_back_to_istiods_own_metrics(failed, prometheus_without_cp):
-    """The bed's istiods serve their series at :15014/metrics (tests/bed/istiod.py); this Prometheus has none of
-    them, so the failure counters (totals since istiod started: the born-at-1 series) and the connected proxies
-    come from the pods and say so; a rate and a quantile cannot come from one scrape and stay absent."""
-    if failed.mesh != "istio":
-        pytest.skip("Linkerd's controller admin ports are not read yet")
+def test_figures_fall_back_to_the_control_planes_own_metrics(failed, prometheus_without_cp):
+    """The bed's istiods serve their series at :15014/metrics and Linkerd's controllers at their admin ports
+    (tests/bed/istiod.py); this Prometheus has none of them, so the failure counters (totals since the pods started:
+    the born-at-1 series) and the connected proxies come from the pods and say so; a rate, a quantile and a count
+    over the window cannot come from one scrape and stay absent."""
     env = {**failed.env(), "MESHCTL_PROMETHEUS_URL": prometheus_without_cp.url}
     r = run(["cp", "-o", "json"], env=env)
     assert r.code == 1 and r.stderr == "", r.stderr
     s = by_id(json.loads(r.stdout))
+    if failed.mesh == "linkerd":
+        n = replicas(failed)
+        for sid in (
+            "cp-injection-failures",
+            "cp-identity-failures",
+            "cp-destination-errors",
+            "cp-destination-overflow",
+        ):
+            assert s[sid]["source"].startswith("pods linkerd/") and s[sid]["promql"] is None, s[sid]
+            assert s[sid]["source"].count(":999") == 3 * n  # identity, destination, proxy-injector admin ports
+        assert s["cp-injection-failures"]["value"] == 1 and s["cp-injection-failures"]["status"] == "error"
+        assert s["cp-identity-failures"]["parts"] == [{"grpc_code": "InvalidArgument", "count": n}]
+        assert s["cp-destination-errors"]["value"] == 0 and s["cp-destination-errors"]["status"] == "ok"
+        assert s["cp-destination-overflow"]["detail"] == (
+            f"since the controllers started: {n} web.shop.svc.cluster.local:8080"
+        )
+        assert s["cp-identity-issued"]["status"] == "absent" and s["cp-identity-issued"]["source"] == "prometheus"
+        return
     for sid in ("cp-injection-failures", "cp-validation-failures", "cp-xds-rejects", "cp-proxies-connected"):
         assert s[sid]["source"].startswith("pods istio-system/istiod"), s[sid]
         assert s[sid]["source"].endswith(":15014/metrics") and s[sid]["promql"] is None
