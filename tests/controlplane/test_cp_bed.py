@@ -255,9 +255,7 @@ def test_figures_fall_back_to_the_control_planes_own_metrics(failed, prometheus_
         assert s["cp-injection-failures"]["value"] == 1 and s["cp-injection-failures"]["status"] == "error"
         assert s["cp-identity-failures"]["parts"] == [{"grpc_code": "InvalidArgument", "count": n}]
         assert s["cp-destination-errors"]["value"] == 0 and s["cp-destination-errors"]["status"] == "ok"
-        assert s["cp-destination-overflow"]["detail"] == (
-            f"since the controllers started: {n} web.shop.svc.cluster.local:8080"
-        )
+        assert s["cp-destination-overflow"]["detail"] == (f"since start: {n} web.shop.svc.cluster.local:8080")
         assert s["cp-identity-issued"]["status"] == "absent" and s["cp-identity-issued"]["source"] == "prometheus"
         return
     for sid in ("cp-injection-failures", "cp-validation-failures", "cp-xds-rejects", "cp-proxies-connected"):
