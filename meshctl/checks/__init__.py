@@ -18,7 +18,7 @@ from meshctl.checks.registry import REGISTRY
 if TYPE_CHECKING:
     from meshctl.checks.context import CheckContext
 
-CHECK_MODULES = ("kubernetes", "pre", "control_plane", "identity", "prometheus", "data_plane")
+CHECK_MODULES = ("kubernetes", "pre", "control_plane", "identity", "prometheus", "cp_metrics", "data_plane")
 
 __all__ = ["CATEGORIES", "Check", "CheckReport", "CheckResult", "Progress", "RunOptions", "load", "run_checks"]
 
@@ -35,9 +35,11 @@ def all_checks() -> list[Check]:
     return REGISTRY.all()
 
 
-def select(mode: str, mesh: str | None = None, categories: tuple[str, ...] = ()) -> list[Check]:
+def select(
+    mode: str, mesh: str | None = None, categories: tuple[str, ...] = (), extra: tuple[str, ...] = ()
+) -> list[Check]:
     load()
-    return REGISTRY.select(mode, mesh=mesh, categories=categories)
+    return REGISTRY.select(mode, mesh=mesh, categories=categories, extra=extra)
 
 
 def import_ahead(checks: list[Check]) -> None:
@@ -53,7 +55,7 @@ def import_ahead(checks: list[Check]) -> None:
         from meshctl.kube.official import parts  # the Kubernetes client's loaders (also behind Prometheus discovery)
 
         parts()
-        if categories & {"prometheus", "data-plane"}:
+        if categories & {"prometheus", "control-plane-metrics", "data-plane"}:
             import requests  # noqa: F401
 
         if "identity" in categories:

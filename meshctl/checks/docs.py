@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from meshctl.checks.model import CATEGORIES, Check
+from meshctl.checks.model import CATEGORIES, OPT_IN, Check
 
 INTRO = """# meshctl check: the checks
 
@@ -59,6 +59,8 @@ def render_docs(checks: list[Check], example: str | None = None) -> str:
         modes = ", ".join(
             {"pre": "`--pre`", "default": "`check`", "proxy": "`--proxy`"}[m] for m in CATEGORIES[category]
         )
+        if category in OPT_IN:
+            modes += f", only when asked for (`--{category}` or `--category {category}`)"
         out.append(f"\n## {category}\n\nRuns with: {modes}.\n")
         for c in members:
             out.append(f'\n<a id="{c.id}"></a>\n### {c.id}\n')

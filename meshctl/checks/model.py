@@ -35,8 +35,13 @@ CATEGORIES: dict[str, tuple[str, ...]] = {
     "control-plane": ("default", "proxy"),  # kubernetes-api
     "identity": ("default", "proxy"),  # control-plane namespace
     "prometheus": ("default", "proxy"),  # a reachable Prometheus (found through kubernetes-api unless given)
+    "control-plane-metrics": ("default", "proxy"),  # prometheus; only with --control-plane-metrics (OPT_IN)
     "data-plane": ("proxy",),  # kubernetes-api; its metrics check needs prometheus
 }
+
+# Categories a run includes only when asked for (--category NAME, or their own flag): the control plane's metrics
+# take a batch of PromQL over a window, more than a plain `meshctl check` should spend.
+OPT_IN = ("control-plane-metrics",)
 
 MESHES = ("linkerd", "istio")
 

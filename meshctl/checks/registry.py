@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
-from meshctl.checks.model import CATEGORIES, MESHES, MODES, Check
+from meshctl.checks.model import CATEGORIES, MESHES, MODES, OPT_IN, Check
 from meshctl.errors import UsageError
 
 _ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -83,15 +83,19 @@ class Registry:
     def get(self, check_id: str) -> Check:
         return self._checks[check_id]
 
-    def select(self, mode: str, mesh: str | None = None, categories: Iterable[str] = ()) -> list[Check]:
+    def select(
+        self, mode: str, mesh: str | None = None, categories: Iterable[str] = (), extra: Iterable[str] = ()
+    ) -> list[Check]:
         """The checks of one run: the mode's categories (narrowed by --category), plus whatever they depend on.
 
-        ``mesh`` None (not yet known, detected during the run) keeps checks of every mesh.
+        ``mesh`` None (not yet known, detected during the run) keeps checks of every mesh. An opt-in category
+        (model.OPT_IN) runs only when named in CATEGORIES or EXTRA (EXTRA adds to the run instead of narrowing it).
         """
+        extra = tuple(extra)
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}")
         wanted = list(categories)
-        for name in wanted:
+        for name in wanted + list(extra):
             if name not in CATEGORIES:
                 raise UsageError(f"unknown check category {name!r}", hint="categories: " + ", ".join(CATEGORIES))
             if mode not in CATEGORIES[name]:
@@ -102,7 +106,8 @@ class Registry:
             c.id
             for c in self._checks.values()
             if mode in CATEGORIES[c.category]
-            and (not wanted or c.category in wanted)
+            and (not wanted or c.category in wanted or c.category in extra)
+            and (c.category not in OPT_IN or c.category in wanted or c.category in extra)
             and (mesh is None or mesh in c.meshes)
         }
         # Pull in dependencies (transitively) so that `--category identity` still checks the namespace it reads.

@@ -21,6 +21,7 @@ class CheckRequest:
     fail_on_warnings: bool
     namespace: str | None  # --proxy scope; None = all namespaces
     list_only: bool = False
+    extra: tuple[str, ...] = ()  # opt-in categories added to the run (--control-plane-metrics)
 
     @classmethod
     def parse(
@@ -36,7 +37,10 @@ class CheckRequest:
         namespace: str | None,
         all_namespaces: bool,
         list_only: bool = False,
+        control_plane_metrics: bool = False,
     ) -> CheckRequest:
+        if pre and control_plane_metrics:
+            raise UsageError("--pre and --control-plane-metrics are mutually exclusive", hint="no control plane yet")
         if pre and proxy:
             raise UsageError("--pre and --proxy are mutually exclusive")
         check_namespace_scope(namespace, all_namespaces)
@@ -63,4 +67,5 @@ class CheckRequest:
             fail_on_warnings=fail_on_warnings,
             namespace=None if all_namespaces else namespace,
             list_only=list_only,
+            extra=("control-plane-metrics",) if control_plane_metrics else (),
         )

@@ -35,6 +35,12 @@ def check(
         typer.Option("--wait", metavar="DURATION", help="Retry retryable checks until this deadline (0 = no retries)."),
     ] = "5m",
     fail_on_warnings: Annotated[bool, typer.Option("--fail-on-warnings", help="Exit 1 when a check warns.")] = False,
+    control_plane_metrics: Annotated[
+        bool,
+        typer.Option(
+            "--control-plane-metrics", help="Also check the control plane's own metrics (`meshctl cp`'s figures)."
+        ),
+    ] = False,
 ) -> None:
     """Check the cluster, the mesh's control plane, identity, Prometheus and (with --proxy) the data plane.
 
@@ -59,11 +65,12 @@ def check(
         namespace=s.namespace,
         all_namespaces=all_namespaces,
         list_only=list_checks,
+        control_plane_metrics=control_plane_metrics,
     )
     if req.list_only:
         env.write(render.render_list(checks.all_checks(), "json" if req.output == "json" else "table"))
         return
-    selected = checks.select(req.mode, None if req.mesh == "auto" else req.mesh, req.categories)
+    selected = checks.select(req.mode, None if req.mesh == "auto" else req.mesh, req.categories, req.extra)
     cx = CheckContext(kube=env.kube, prom=env.prom, mesh=env.mesh, mode=req.mode, namespace=req.namespace)
     # a check makes a few requests: let its timeout grow with --request-timeout (30 s per check at the default 10 s)
     options = checks.RunOptions(wait_s=req.wait_s, timeout_scale=max(1.0, s.request_timeout / 10))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from datetime import UTC, datetime
 
 from meshctl.render.fit import cut_end
@@ -35,6 +36,10 @@ def table(cp: ControlPlane, title: str, width: int = 80) -> str:
     for s in cp.signals:
         row = f"{cut_end(s.label, LABEL_W):<{LABEL_W}} {value_text(s):>{VALUE_W}} {STATUS[s.status]:<{STATUS_W}} "
         lines.append((row + cut_end(s.detail, detail_w)).rstrip())
+    for source in dict.fromkeys(s.source for s in cp.signals if s.source != "prometheus"):
+        named = ", ".join(s.label for s in cp.signals if s.source == source)
+        text = f"not in Prometheus: {named}; read from {source}"
+        lines += ["", *textwrap.wrap(text, width, subsequent_indent="  ", break_on_hyphens=False)]
     return "\n".join(lines) + "\n"
 
 
@@ -46,7 +51,7 @@ def to_json(cp: ControlPlane) -> str:
         "failed": cp.failed,
         "signals": [
             {"id": s.id, "label": s.label, "value": s.value, "unit": {"rate": "1/s", "seconds": "s"}.get(s.kind),
-             "status": s.status, "detail": s.detail or None, "parts": s.parts, "promql": s.promql}
+             "status": s.status, "detail": s.detail or None, "parts": s.parts, "promql": s.promql or None, "source": s.source}
             for s in cp.signals
         ],
     }  # fmt: skip

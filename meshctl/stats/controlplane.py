@@ -41,6 +41,7 @@ class Signal:
     detail: str = ""
     promql: str = ""
     parts: list[dict[str, Any]] = field(default_factory=list)
+    source: str = "prometheus"  # or the pods it was read from (stats/cp_pods.py)
 
 
 @dataclass
@@ -161,6 +162,10 @@ def run(*, prom: Any, kube: Any, mesh: Any, window: str, at: float, convergence_
     for s in chosen:
         present = bool(sum(x.value or 0 for x in got[("p", s.id)]))
         signals.append(evaluate(s, got[("v", s.id)], present, convergence_max))
+    if any(s.status == ABSENT for s in signals):
+        from meshctl.stats.cp_pods import fill
+
+        fill(signals, kube, mesh)  # Prometheus does not scrape the control plane: ask its pods
     for sig in signals:
         if sig.id == "cp-proxies-connected" and sig.value is not None:
             meshed = meshed_pods(kube, mesh)

@@ -141,6 +141,10 @@ class Bed(Applier):
                 from tests.bed.istiod import Istiods
 
                 self.istiods = Istiods.start(self)
+            elif self.mesh == "linkerd":  # the controllers' admin /metrics (the pod fallback of `meshctl cp`)
+                from tests.bed.istiod import Istiods
+
+                self.istiods = Istiods.start_linkerd(self)
         self.timings["total"] = time.monotonic() - t0
 
     def _series_source(self) -> tuple[str, Any]:

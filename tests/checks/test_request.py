@@ -31,6 +31,7 @@ def test_modes_and_scope():
     [
         (dict(pre=True), "--pre needs --mesh"),
         (dict(pre=True, proxy=True, mesh="linkerd"), "mutually exclusive"),
+        (dict(pre=True, mesh="istio", control_plane_metrics=True), "--pre and --control-plane-metrics"),
         (dict(output="yaml"), "invalid output 'yaml'"),
         (dict(categories=["nope"]), "unknown check category 'nope'"),
         (dict(wait="soon"), "--wait: invalid duration"),
@@ -49,6 +50,11 @@ def test_wait_durations_and_repeated_categories():
     assert parse(wait="90s").wait_s == 90
     assert parse(categories=["identity", "identity", "prometheus"]).categories == ("identity", "prometheus")
     assert parse(pre=True, list_only=True).mode == "pre"  # --list needs no mesh
+
+
+def test_control_plane_metrics_adds_its_category():
+    assert parse(control_plane_metrics=True).extra == ("control-plane-metrics",)
+    assert parse(proxy=True).extra == ()
 
 
 def test_list_needs_no_cluster():

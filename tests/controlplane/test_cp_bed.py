@@ -175,3 +175,101 @@ def test_issued_certificates_are_not_counted_from_zero_when_prometheus_is_younge
     issued = by_id(doc)["cp-identity-issued"]["value"]
     at_most = float(cp_metrics.CERTIFY_RATE) * history * replicas(failed)
     assert at_most * 0.5 < issued <= at_most * 1.1  # increase() extrapolates by at most one scrape interval
+
+
+# -- `meshctl check --control-plane-metrics`: the same figures as check items ------------------------------------------
+
+
+def test_check_control_plane_metrics_reports_each_signal(failed):
+    """The category alone (prom-reachable pulled in): one JSON document, exit 1 as check's for a counted failure;
+    each check's text carries the signal's truth."""
+    n = replicas(failed)
+    r = run(["check", "--category", "control-plane-metrics", "-o", "json"], env=failed.env())
+    assert r.code == 1 and r.stderr == "", r.stderr
+    doc = json.loads(r.stdout)
+    assert [c["name"] for c in doc["categories"]] == ["prometheus", "control-plane-metrics"]
+    got = {c["id"]: c for cat in doc["categories"] for c in cat["checks"]}
+    assert got["cp-injection-failures"]["result"] == "error"
+    assert got["cp-injection-failures"]["error"] == "injection failures in the last 10m: 1"
+    if failed.mesh == "istio":
+        want_ids = {"cp-injection-failures", "cp-validation-failures", "cp-xds-pushes", "cp-xds-rejects",
+                    "cp-convergence", "cp-proxies-connected"}  # fmt: skip
+        assert got["cp-xds-rejects"]["error"] == f"xDS rejects (NACKs) in the last 10m: 1 (1 {cp_metrics.REJECT_TYPE})"
+        assert got["cp-validation-failures"]["error"] == (
+            "validation failures in the last 10m: 1 (1 virtualservices (invalid_resource))"
+        )
+        # warning-level: the crash-looping proxy is meshed but not connected
+        assert got["cp-proxies-connected"]["result"] == "warning"
+        assert got["cp-proxies-connected"]["error"] == ("proxies connected: 22 (1 of 23 meshed pods not connected)")
+        assert got["cp-convergence"]["result"] == "success"
+    else:
+        want_ids = {"cp-injection-failures", "cp-identity-issued", "cp-identity-failures", "cp-destination-errors",
+                    "cp-destination-overflow"}  # fmt: skip
+        assert got["cp-identity-failures"]["error"] == f"identity failures in the last 10m: {n} ({n} InvalidArgument)"
+        assert got["cp-destination-errors"]["result"] == "success"
+    assert set(got) == want_ids | {"prom-reachable"}
+
+
+def test_check_without_the_flag_leaves_the_category_out(failed):
+    r = run(["check", "--category", "prometheus", "-o", "json"], env=failed.env())
+    assert "control-plane-metrics" not in [c["name"] for c in json.loads(r.stdout)["categories"]]
+    r = run(["check", "--control-plane-metrics", "-o", "json"], env=failed.env())
+    names = [c["name"] for c in json.loads(r.stdout)["categories"]]
+    assert "control-plane-metrics" in names and "kubernetes-api" in names  # the flag adds to the run
+    assert r.code == 1
+
+
+# -- Prometheus without the control plane's series: istiod's own :15014/metrics through the pod proxy -----------------
+
+
+@pytest.fixture(scope="module")
+def prometheus_without_cp(tmp_path_factory):
+    from tests.bed.prometheus import Prometheus
+
+    now = int(time.time())
+    text = "# TYPE other gauge\n" + "\n".join(f"other 1 {t}" for t in range(now - 900, now + 600, 15)) + "\n# EOF\n"
+    p = Prometheus.backfilled(text, tmp_path_factory.mktemp("no-cp-prometheus"))
+    yield p
+    p.stop()
+
+
+def test_figures_fall_back_to_the_control_planes_own_metrics(failed, prometheus_without_cp):
+    """The bed's istiods serve their series at :15014/metrics and Linkerd's controllers at their admin ports
+    (tests/bed/istiod.py); this Prometheus has none of them, so the failure counters (totals since the pods started:
+    the born-at-1 series) and the connected proxies come from the pods and say so; a rate, a quantile and a count
+    over the window cannot come from one scrape and stay absent."""
+    env = {**failed.env(), "MESHCTL_PROMETHEUS_URL": prometheus_without_cp.url}
+    r = run(["cp", "-o", "json"], env=env)
+    assert r.code == 1 and r.stderr == "", r.stderr
+    s = by_id(json.loads(r.stdout))
+    if failed.mesh == "linkerd":
+        n = replicas(failed)
+        for sid in (
+            "cp-injection-failures",
+            "cp-identity-failures",
+            "cp-destination-errors",
+            "cp-destination-overflow",
+        ):
+            assert s[sid]["source"].startswith("pods linkerd/") and s[sid]["promql"] is None, s[sid]
+            assert s[sid]["source"].count(":999") == 3 * n  # identity, destination, proxy-injector admin ports
+        assert s["cp-injection-failures"]["value"] == 1 and s["cp-injection-failures"]["status"] == "error"
+        assert s["cp-identity-failures"]["parts"] == [{"grpc_code": "InvalidArgument", "count": n}]
+        assert s["cp-destination-errors"]["value"] == 0 and s["cp-destination-errors"]["status"] == "ok"
+        assert s["cp-destination-overflow"]["detail"] == (f"since start: {n} web.shop.svc.cluster.local:8080")
+        assert s["cp-identity-issued"]["status"] == "absent" and s["cp-identity-issued"]["source"] == "prometheus"
+        return
+    for sid in ("cp-injection-failures", "cp-validation-failures", "cp-xds-rejects", "cp-proxies-connected"):
+        assert s[sid]["source"].startswith("pods istio-system/istiod"), s[sid]
+        assert s[sid]["source"].endswith(":15014/metrics") and s[sid]["promql"] is None
+    assert s["cp-injection-failures"]["value"] == 1 and s["cp-injection-failures"]["status"] == "error"
+    assert s["cp-validation-failures"]["parts"] == [
+        {"resource": "virtualservices", "reason": "invalid_resource", "count": 1}
+    ]
+    assert s["cp-xds-rejects"]["detail"] == f"since istiod started: 1 {cp_metrics.REJECT_TYPE}"
+    connected = cp_metrics.connected_proxies(failed.topology, "istio")
+    assert s["cp-proxies-connected"]["value"] == connected and s["cp-proxies-connected"]["status"] == "warning"
+    for sid in ("cp-xds-pushes", "cp-convergence"):
+        assert s[sid]["status"] == "absent" and s[sid]["source"] == "prometheus"
+    table = run(["cp"], env=env).stdout
+    assert "not in Prometheus: injection failures, validation failures, xDS rejects (NACKs)," in table, table
+    assert max(len(line) for line in table.splitlines()) <= 80

@@ -11,6 +11,9 @@ Shapes mirrored (the label sets Prometheus stores):
   (identity `Certify`, destination `Get`), destination's `endpoint_updates_queue_overflow` counter (born at its
   first overflow).
 
+Both also write `up` (1) per control-plane pod, as every Prometheus scrape does: prom.counters counts a failure
+counter's birth only where Prometheus held data at the window's start, and `up` is what it looks for.
+
 Every figure here is a truth of the tests (tests/controlplane/test_cp_bed.py reads these constants).
 """
 
@@ -50,11 +53,13 @@ def istio(f, topo, istiod: list[str]) -> None:
     f.declare("pilot_total_xds_rejects", "unknown", "Total number of XDS responses from pilot rejected by proxy.")
     f.declare("pilot_proxy_convergence_time", "histogram", "Delay in seconds between config change and a proxy "
               "receiving all required configuration.")  # fmt: skip
+    f.declare("up", "gauge", "1 if the instance is healthy, i.e. reachable, or 0 if the scrape failed.")
     total = connected_proxies(topo, "istio")
     version = topo.istio_version or ISTIO_VERSION
     for i, name in enumerate(istiod):
         lab = f'namespace="istio-system",pod="{name}",app="istiod",istio="pilot"'
         # proxies spread over the istiod replicas; the first takes the remainder
+        f.add("up", "up", lab + ',job="kubernetes-pods"', gauge=Fraction(1))
         share = total // len(istiod) + (total % len(istiod) if i == 0 else 0)
         f.add("pilot_xds", "pilot_xds", lab + f',version="{version}"', gauge=Fraction(share))
         for typ, rate in PUSH_RATES.items():
@@ -76,10 +81,12 @@ def linkerd(f, topo, cp_pods: list[dict]) -> None:
     # client_golang writes this counter without a `_total` suffix, which OpenMetrics only allows as type "unknown"
     f.declare("endpoint_updates_queue_overflow", "unknown", "A counter incremented whenever the endpoint updates "
               "queue overflows")  # fmt: skip
+    f.declare("up", "gauge", "1 if the instance is healthy, i.e. reachable, or 0 if the scrape failed.")
     for p in cp_pods:
         name = p["metadata"]["name"]
         comp = p["metadata"]["labels"].get("linkerd.io/control-plane-component")
         lab = f'namespace="linkerd",pod="{name}",component="{comp}",job="linkerd-controller"'
+        f.add("up", "up", lab, gauge=Fraction(1))
         if comp == "identity":
             g = lab + f',grpc_type="unary",grpc_service="{IDENTITY}",grpc_method="Certify"'
             f.add("grpc_server_handled", "grpc_server_handled_total", g + ',grpc_code="OK"', rate=CERTIFY_RATE)
