@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from meshctl.edges.health import Thresholds
 from meshctl.errors import UsageError
-from meshctl.settings import check_namespace_scope, parse_duration
-from meshctl.stats.request import MIN_WINDOW, Peer, parse_peer, window_promql
+from meshctl.settings import check_namespace_scope
+from meshctl.stats.request import Peer, check_selector_and_window, parse_peer, window_promql
 
 SORTS = ("name", "rps", "success", "p99", "errors", "bytes")
 OUTPUTS = ("table", "wide", "json", "dot", "mermaid", "tree")
@@ -50,14 +50,7 @@ class EdgesRequest:
         failure: float | None = None,
     ) -> EdgesRequest:
         check_namespace_scope(namespace, all_namespaces)
-        if selector is not None and not selector.strip():
-            raise UsageError("-l/--selector is empty", hint="e.g. -l app=web")
-        seconds = parse_duration(time_window, option="--time-window")
-        if seconds < MIN_WINDOW:
-            raise UsageError(
-                f"--time-window {time_window} is below 15s",
-                hint="Prometheus needs at least two scrapes inside the window; use 15s or more",
-            )
+        seconds = check_selector_and_window(selector, time_window)
         peers = []
         for option, text in (("--to", to), ("--from", from_)):
             peer = parse_peer(text, option, None) if text else None

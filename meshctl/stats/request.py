@@ -42,6 +42,20 @@ MIN_WINDOW = 15.0
 TYPES_HELP = "deploy, sts, ds, rs, job, po, ns, svc or all"
 
 
+def check_selector_and_window(selector: str | None, time_window: str) -> float:
+    """The -l and -t rules of every command that reads rates over a window: a selector that is not blank, and a
+    window of at least two scrapes. Returns the window in seconds."""
+    if selector is not None and not selector.strip():
+        raise UsageError("-l/--selector is empty", hint="e.g. -l app=web")
+    seconds = parse_duration(time_window, option="--time-window")
+    if seconds < MIN_WINDOW:
+        raise UsageError(
+            f"--time-window {time_window} is below 15s",
+            hint="Prometheus needs at least two scrapes inside the window; use 15s or more",
+        )
+    return seconds
+
+
 def kind_of(word: str) -> Kind:
     try:
         info = kind_info(word)
@@ -167,14 +181,7 @@ class StatRequest:
                 "the ns type can not be filtered by namespace (-n, --to-namespace, --from-namespace)",
                 hint="meshctl stat ns NAME",
             )
-        if selector is not None and not selector.strip():
-            raise UsageError("-l/--selector is empty", hint="e.g. -l app=web")
-        seconds = parse_duration(time_window, option="--time-window")
-        if seconds < MIN_WINDOW:
-            raise UsageError(
-                f"--time-window {time_window} is below 15s",
-                hint="Prometheus needs at least two scrapes inside the window; use 15s or more",
-            )
+        seconds = check_selector_and_window(selector, time_window)
         peer_to = parse_peer(to, "--to", to_namespace) if to else None
         peer_from = parse_peer(from_, "--from", from_namespace) if from_ else None
         if peer_from is not None and peer_from.kind.resource == "services":
