@@ -62,9 +62,14 @@ def tsdb_cache_key(*parts: object) -> str:
 def _prune(cache: Path, keep_seconds: float) -> None:
     now = time.time()
     for d in cache.iterdir():
-        if d.is_dir() and now - d.stat().st_mtime > keep_seconds:
+        # beds of other keys (and other test runs) prune at the same time: an entry listed a moment ago may be gone
+        try:
+            old = now - d.stat().st_mtime > keep_seconds
+        except FileNotFoundError:
+            continue
+        if old and d.is_dir():
             shutil.rmtree(d, ignore_errors=True)
-        elif d.suffix == ".lock" and now - d.stat().st_mtime > keep_seconds:
+        elif old and d.suffix == ".lock":
             d.unlink(missing_ok=True)
 
 
