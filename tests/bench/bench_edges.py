@@ -10,16 +10,12 @@ costliest path of the assembly.
 
 from __future__ import annotations
 
-import time
-from concurrent.futures import ThreadPoolExecutor
-
-from tests.bench.bench_stat import _paired
+from tests.bench.timing import paired, raw_instant_queries
 
 PAIRS = {100: 15, 1000: 11}
 
 
 def _measure(n: int, mesh_name: str) -> dict[str, float | int | str]:
-    import requests
 
     from meshctl.edges.queries import plan
     from meshctl.edges.request import EdgesRequest
@@ -47,17 +43,9 @@ def _measure(n: int, mesh_name: str) -> dict[str, float | int | str]:
         meshctl_run()
         prom_requests = prom.request_count - before
         queries = list(plan(telemetry_for(mesh_name), request, "default").queries.values())
-        session = requests.Session()
-        url = bed.prometheus_url.rstrip("/") + "/api/v1/query"
+        raw = raw_instant_queries(bed.prometheus_url, queries)
 
-        def raw():
-            at = f"{time.time():.3f}"
-            with ThreadPoolExecutor(len(queries)) as pool:
-                for r in pool.map(lambda q: session.get(url, params={"query": q, "time": at}, timeout=30), queries):
-                    r.raise_for_status()
-                    r.json()
-
-        t_meshctl, t_raw, ratio = _paired(meshctl_run, raw, PAIRS[n])
+        t_meshctl, t_raw, ratio = paired(meshctl_run, raw, PAIRS[n])
     return {"n": n, "mesh": mesh_name, "edges": edges, "prom_requests": prom_requests, "queries": len(queries),
             "meshctl": t_meshctl, "raw": t_raw, "ratio": ratio}  # fmt: skip
 

@@ -12,26 +12,15 @@ No Kubernetes objects: health reads only Prometheus (the bed starts without them
 from __future__ import annotations
 
 import os
-import statistics
 import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from tests.bench.timing import paired
+
 PAIRS = {100: 21, 1000: 11}
 SINCE, STEP = 600, 120  # 10 minutes in 2-minute buckets: 5 buckets (the series span 15 minutes back)
-
-
-def _paired(a, b, repeat: int) -> tuple[float, float, float]:
-    """Medians of a and b, and the median of the per-pair ratio a/b, timed alternately."""
-    a(), b()
-    ta, tb = [], []
-    for _ in range(repeat):
-        for fn, out in ((a, ta), (b, tb)):
-            t = time.perf_counter()
-            fn()
-            out.append(time.perf_counter() - t)
-    return statistics.median(ta), statistics.median(tb), statistics.median(x / y for x, y in zip(ta, tb, strict=True))
 
 
 def _measure(n: int) -> dict[str, float | int]:
@@ -76,7 +65,7 @@ def _measure(n: int) -> dict[str, float | int]:
                     r.raise_for_status()
                     r.json()
 
-        t_meshctl, t_raw, ratio = _paired(meshctl_run, raw, PAIRS[n])
+        t_meshctl, t_raw, ratio = paired(meshctl_run, raw, PAIRS[n])
         env = dict(os.environ, **bed.env())
         cmd = [sys.executable, "-m", "meshctl"]
 
@@ -89,7 +78,7 @@ def _measure(n: int) -> dict[str, float | int]:
         def startup():
             subprocess.run(cmd + ["--help"], env=env, check=True, capture_output=True)
 
-        t_e2e, t_start, _ = _paired(e2e, startup, 3)
+        t_e2e, t_start, _ = paired(e2e, startup, 3)
     return {"n": n, "rows": rows, "prom_requests": prom_requests, "meshctl": t_meshctl, "raw": t_raw,
             "ratio": ratio, "e2e": t_e2e, "startup": t_start, "bed_start": bed_start}  # fmt: skip
 

@@ -16,7 +16,8 @@ import statistics
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
+
+from tests.bench.timing import paired, raw_instant_queries
 
 REPEAT = 7
 # pairs (meshctl, raw) per size: a 20 ms refresh on a 2-core machine is noisy, so small sizes get more pairs
@@ -31,19 +32,6 @@ def _median(fn, repeat: int = REPEAT) -> float:
         fn()
         times.append(time.perf_counter() - t)
     return statistics.median(times)
-
-
-def _paired(a, b, repeat: int = REPEAT) -> tuple[float, float, float]:
-    """Medians of a and b, and the median of the per-pair ratio a/b, timing them alternately so that load from
-    elsewhere on the machine weighs on both alike."""
-    a(), b()
-    ta, tb = [], []
-    for _ in range(repeat):
-        for fn, out in ((a, ta), (b, tb)):
-            t = time.perf_counter()
-            fn()
-            out.append(time.perf_counter() - t)
-    return statistics.median(ta), statistics.median(tb), statistics.median(x / y for x, y in zip(ta, tb, strict=True))
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -65,7 +53,6 @@ def _cpu_per_call(fn, pids: dict[str, int], repeat: int) -> dict[str, float]:
 
 
 def _measure(n: int) -> dict[str, float | int]:
-    import requests
 
     from meshctl.kube import connect as kube_connect
     from meshctl.kube.watched import WatchedKube
@@ -98,23 +85,15 @@ def _measure(n: int) -> dict[str, float | int]:
         prom_requests = prom.request_count - before
 
         queries = list(queries_linkerd.plan(request.selections[0].kind, (), request, "default").queries.values())
-        session = requests.Session()
-        url = bed.prometheus_url.rstrip("/") + "/api/v1/query"
+        raw = raw_instant_queries(bed.prometheus_url, queries)
 
-        def raw():
-            at = f"{time.time():.3f}"
-            with ThreadPoolExecutor(len(queries)) as pool:
-                for r in pool.map(lambda q: session.get(url, params={"query": q, "time": at}, timeout=30), queries):
-                    r.raise_for_status()
-                    r.json()
-
-        t_meshctl, t_raw, ratio = _paired(meshctl_refresh, raw, PAIRS[n])
+        t_meshctl, t_raw, ratio = paired(meshctl_refresh, raw, PAIRS[n])
         with WatchedKube(kube) as watched:  # as `stat --watch` refreshes: the objects kept by watches
 
             def watch_refresh():
                 return run(request, kube=watched, prom=prom, mesh=mesh, namespace="default")
 
-            t_watch, _, ratio_watch = _paired(watch_refresh, raw, PAIRS[n])
+            t_watch, _, ratio_watch = paired(watch_refresh, raw, PAIRS[n])
             # where the time goes: the refresh and the raw queries keep both cores busy, so wall time follows CPU
             pids = {"prometheus": bed.prometheus.proc.pid, "apiserver": bed.cluster.apiserver.pid}
             cpu = {
@@ -123,7 +102,7 @@ def _measure(n: int) -> dict[str, float | int]:
             }
             assert watched.listings == 3, "a --watch refresh listed again"
         plan_queries = dict(enumerate(queries))
-        t_prom, t_raw2, ratio_prom = _paired(lambda: prom.query_many(plan_queries), raw, PAIRS[n])
+        t_prom, t_raw2, ratio_prom = paired(lambda: prom.query_many(plan_queries), raw, PAIRS[n])
 
         def kube_alone():
             with _no_cyclic_gc():  # as in a refresh
@@ -142,7 +121,7 @@ def _measure(n: int) -> dict[str, float | int]:
         def startup():
             subprocess.run(cmd + ["--help"], env=env, check=True, capture_output=True)
 
-        t_e2e, t_start, _ = _paired(e2e, startup, 3)
+        t_e2e, t_start, _ = paired(e2e, startup, 3)
     return {
         "n": n,
         "rows": rows,
