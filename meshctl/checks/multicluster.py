@@ -141,7 +141,7 @@ def link_crd(cx: CheckContext) -> str | None:
     "Link resources are valid",
     meshes=("linkerd",),
     depends_on=["mc-link-crd"],
-    advice="re-create the Link: linkerd --context=<target> multicluster link --cluster-name <name> | kubectl apply -f -",
+    advice="re-link: linkerd multicluster link --cluster-name NAME | kubectl apply -f -",
 )
 def links_valid(cx: CheckContext) -> str | None:
     """Every Link names its target cluster, the gateway's address, port and identity, the credentials Secret (which
@@ -175,7 +175,7 @@ def _controllers(cx: CheckContext, link: dict) -> list[dict]:
     retryable=True,
     meshes=("linkerd",),
     depends_on=["mc-link-crd"],
-    advice="look at the service mirror's events and logs (kubectl -n linkerd-multicluster describe / logs)",
+    advice="look at the service mirror's events and logs (kubectl describe / logs)",
 )
 def service_mirrors(cx: CheckContext) -> str | None:
     """For every Link, a pod labelled `component=linkerd-service-mirror` and `mirror.linkerd.io/cluster-name=<its
@@ -281,7 +281,7 @@ def gateways_table(rows: list[Gateway]) -> str:
     retryable=True,
     meshes=("linkerd",),
     depends_on=["mc-link-crd"],
-    advice="is the target cluster's linkerd-gateway up and reachable at the Link's gatewayAddress?",
+    advice="is the target's linkerd-gateway up and reachable at gatewayAddress?",
 )
 def gateways_alive(cx: CheckContext) -> str | None:
     """Each Link's service mirror probes the target cluster's gateway and exports `gateway_alive{target_cluster_name}`
@@ -304,7 +304,7 @@ def gateways_alive(cx: CheckContext) -> str | None:
     warning=True,
     meshes=("linkerd",),
     depends_on=["mc-link-crd"],
-    advice="every cross-cluster request pays this round trip: check the network path to the target's gateway",
+    advice="every cross-cluster request pays this trip: check the path to the gateway",
 )
 def gateway_latency(cx: CheckContext) -> str | None:
     """The last probe's latency (`gateway_latency{target_cluster_name}`, milliseconds) of every live gateway is at
@@ -327,7 +327,7 @@ def _mirror_line(svc: dict) -> str:
     "every mirrored service has endpoints",
     meshes=("linkerd",),
     depends_on=["mc-link-crd"],
-    advice="the service mirror points mirrored services at the gateway: is it alive, is the remote service exported?",
+    advice="mirrors point at the gateway: is it alive, is the remote service exported?",
 )
 def mirrors_endpoints(cx: CheckContext) -> str | None:
     """Every Service labelled `mirror.linkerd.io/mirrored-service=true` has an Endpoints object with at least one
@@ -350,7 +350,7 @@ def mirrors_endpoints(cx: CheckContext) -> str | None:
     "every mirrored service belongs to a Link",
     meshes=("linkerd",),
     depends_on=["mc-link-crd"],
-    advice="a Link was removed and left its mirrors behind: linkerd multicluster unlink, or delete those Services",
+    advice="left-overs of a removed Link: linkerd multicluster unlink, or delete them",
 )
 def mirrors_linked(cx: CheckContext) -> str | None:
     """The `mirror.linkerd.io/cluster-name` of every mirrored Service is the target cluster of an existing Link."""

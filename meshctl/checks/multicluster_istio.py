@@ -84,7 +84,7 @@ def remote_clusters(cx: CheckContext) -> dict[str, str]:
     "remote secrets hold a usable kubeconfig",
     meshes=("istio",),
     depends_on=["cp-namespace"],
-    advice="re-create it: istioctl create-remote-secret --context=<remote> --name=<cluster> | kubectl apply -f -",
+    advice="istioctl create-remote-secret --context=REMOTE --name=ID | kubectl apply -f -",
 )
 def remote_secrets(cx: CheckContext) -> str | None:
     """Every Secret labelled `istio/multiCluster=true` in the control-plane namespace holds at least one key (the
@@ -149,7 +149,7 @@ def clusters_table(rows: list[tuple[str, str, str, str]]) -> str:
     retryable=True,
     meshes=("istio",),
     depends_on=["cp-namespace"],
-    advice="look at istiod's log for the cluster id (credentials, RBAC in the remote cluster, network reachability)",
+    advice="see istiod's log for that cluster id (credentials, remote RBAC, network)",
 )
 def remote_clusters_synced(cx: CheckContext) -> str | None:
     """Every running istiod lists every cluster id of the remote secrets at `/debug/clusterz` with syncStatus
@@ -171,7 +171,7 @@ def remote_clusters_synced(cx: CheckContext) -> str | None:
             if cid not in seen:
                 bad.append(f'istiod {istiod} does not list cluster "{cid}" (secret {secret})')
             elif seen[cid] != "synced":
-                bad.append(f'istiod {istiod}: cluster "{cid}" is {seen[cid]}')
+                bad.append(f'istiod {istiod}: cluster "{cid}" is not synced ({seen[cid]})')
         for cid in sorted(set(seen) - set(expected)):
             bad.append(f'istiod {istiod} still lists cluster "{cid}", which no remote secret names')
     table = clusters_table(sorted(rows))
@@ -187,7 +187,7 @@ def remote_clusters_synced(cx: CheckContext) -> str | None:
     retryable=True,
     meshes=("istio",),
     depends_on=["cp-namespace"],
-    advice="install it (Istio's samples/multicluster/gen-eastwest-gateway.sh) and expose services on port 15443",
+    advice="install it (samples/multicluster/gen-eastwest-gateway.sh), expose 15443",
 )
 def eastwest_gateway(cx: CheckContext) -> str | None:
     """Pods labelled `istio=eastwestgateway` in the control-plane namespace are running and ready, and the Service
