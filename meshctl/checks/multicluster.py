@@ -138,7 +138,7 @@ def link_crd(cx: CheckContext) -> str | None:
 @check(
     "mc-links-valid",
     "multicluster",
-    "Link resources are valid",
+    "every Link resource is valid",
     meshes=("linkerd",),
     depends_on=["mc-link-crd"],
     advice="re-link: linkerd multicluster link --cluster-name NAME | kubectl apply -f -",

@@ -55,7 +55,7 @@ def kubeconfig_problem(raw: str) -> str | None:
     import yaml
 
     try:
-        doc = yaml.load(base64.b64decode(raw), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        doc = yaml.load(base64.b64decode(raw, validate=True), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except (ValueError, yaml.YAMLError):
         return "is not a YAML kubeconfig"
     if not isinstance(doc, dict):
