@@ -228,6 +228,26 @@ class MulticlusterBed:
         if self.bed.mesh == "istio":
             self.bed.istiods.clusterz = mc.clusterz()
 
+    def remove_link_crd(self) -> None:
+        """Delete the Link CRD (the API server deletes the Links with it) and wait until it is gone."""
+        import time
+
+        from tests.bed.rest import ApiError
+
+        name = "links.multicluster.linkerd.io"
+        self.bed.delete("apiextensions.k8s.io/v1", "CustomResourceDefinition", name)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                self.bed.rest.get(f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}")
+            except ApiError as e:
+                if e.status == 404:
+                    break
+                raise
+            time.sleep(0.2)
+        for key in [k for k in self.bed.objects if k[0] == "Link"]:
+            self.bed.objects.pop(key)
+
     def _serve(self, pod: str) -> ThreadingHTTPServer:
         owner = self
 

@@ -36,7 +36,8 @@ def _run(bed: Bed, *extra: str) -> dict:
 
 @pytest.fixture(scope="module", params=["linkerd", "istio"])
 def walk(request):
-    """{"none"|"healthy"|"broken": run} on one bed per mesh (the set-up only grows: none -> healthy -> broken)."""
+    """{"none"|"healthy"|"broken"(|"no-crd"): run} on one bed per mesh: the set-up grows from none to healthy to
+    broken; then (Linkerd) the Link CRD goes, with the Links, and leaves the rest behind."""
     mesh = request.param
     with Bed.start(minimal_topology(), mesh=mesh, prometheus=False, kubelet=False) as bed:
         mc = MulticlusterBed(bed)
@@ -46,6 +47,9 @@ def walk(request):
             runs["healthy"] = _run(bed)
             mc.apply(BROKEN)
             runs["broken"] = _run(bed)
+            if mesh == "linkerd":  # the extension removed, its service mirrors and mirrored Services left behind
+                mc.remove_link_crd()
+                runs["no-crd"] = _run(bed)
         finally:
             mc.stop()
     return mesh, runs
@@ -132,6 +136,21 @@ def test_golden_verbose_text(walk, golden, step):
     mesh, runs = walk
     text = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", runs[step]["text"])  # the bed's API server port
     golden.check(f"check/{mesh}_multicluster_{step}.txt", text)
+
+
+def test_mirrors_without_the_link_crd_fail_the_gate(walk):
+    mesh, runs = walk
+    if mesh != "linkerd":
+        pytest.skip("Linkerd's Link CRD")
+    r = runs["no-crd"]
+    assert r["code"] == 1
+    checks = by_id(r["doc"])
+    assert checks["mc-link-crd"]["result"] == "error"
+    assert checks["mc-link-crd"]["error"] == (
+        "CustomResourceDefinition links.multicluster.linkerd.io does not exist, yet service mirrors or mirrored "
+        "Services do"
+    )
+    assert outcome(r["doc"])["skipped"] == LINKERD - {"mc-link-crd"}
 
 
 def test_no_secret_in_output(walk):
