@@ -99,7 +99,8 @@ def multicluster_intro() -> str:
         ("linkerd", "a Link with no gateway address, a service mirror not ready, a dead gateway, a slow one, a"
          " mirror without ready endpoints and one whose Link is gone"),
         ("istio", "a remote secret whose kubeconfig has no clusters (so istiod does not list it), a remote whose"
-         " sync timed out and an east-west gateway that is not ready"),
+         " sync timed out, an east-west gateway that is not ready and a control-plane namespace without its"
+         " network label"),
     ):  # fmt: skip
         path = EXAMPLE.with_name(f"{mesh}_multicluster_broken.txt")
         if path.exists():

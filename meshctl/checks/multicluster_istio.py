@@ -6,7 +6,8 @@ in its namespace labelled `istio/multiCluster=true` whose data holds one kubecon
 istiod lists the clusters it built from those secrets at `:15014/debug/clusterz` (`[{"id", "secretName",
 "syncStatus"}]`, syncStatus syncing / synced / timeout / closed), read here through the API server's pod proxy like
 `istioctl remote-clusters` does. Cross-network traffic enters through the east-west gateway (pods
-`istio=eastwestgateway`, its Service exposing the mTLS port 15443). A kubeconfig is read to be validated and never
+`istio=eastwestgateway`, its Service exposing the mTLS port 15443), and the gateway's network label must be the one
+the control-plane namespace carries (`topology.istio.io/network`, how istiod learns its own network). A kubeconfig is read to be validated and never
 appears in any message: only secret names and cluster ids do.
 """
 
@@ -18,7 +19,7 @@ from typing import Any
 
 from meshctl.checks import pods as P
 from meshctl.checks.context import CheckContext
-from meshctl.checks.model import CheckFailed, NotApplicable
+from meshctl.checks.model import CheckFailed, CheckWarning, NotApplicable
 from meshctl.checks.registry import check
 from meshctl.errors import UnreachableError
 
@@ -27,6 +28,7 @@ EASTWEST_SELECTOR = "istio=eastwestgateway"
 EASTWEST_SERVICE = "istio-eastwestgateway"
 TLS_PORT = 15443  # the gateway's AUTO_PASSTHROUGH mTLS port (Istio's cross-network-gateway sample)
 ISTIOD_PORT = 15014
+NETWORK = "topology.istio.io/network"
 
 
 def istio_setup(cx: CheckContext) -> dict[str, Any] | None:
@@ -207,3 +209,36 @@ def eastwest_gateway(cx: CheckContext) -> str | None:
     if bad:
         raise CheckFailed("\n".join(bad))
     return f"{len(pods)} pod(s) ready, service {EASTWEST_SERVICE}:{TLS_PORT}"
+
+
+def _labels(obj: dict | None) -> dict[str, str]:
+    return ((obj or {}).get("metadata") or {}).get("labels") or {}
+
+
+@check(
+    "mc-network",
+    "multicluster",
+    "the east-west gateway is on the control plane's network",
+    warning=True,
+    meshes=("istio",),
+    depends_on=["cp-namespace"],
+    advice=f"kubectl label ns istio-system {NETWORK}=NET (the gateway's)",
+)
+def network(cx: CheckContext) -> str | None:
+    """The control-plane namespace carries `topology.istio.io/network` (istiod takes its cluster's network from it)
+    and every east-west gateway pod carries the same value; a missing or different label is a warning (cross-network
+    endpoints would be reached directly instead of through the gateway). Without an east-west gateway there is
+    nothing to compare."""
+    ns = cx.control_plane_namespace()
+    pods = [p for p in _setup(cx)["eastwest"] if not P.finished(p)]
+    if not pods:
+        return "no east-west gateway: nothing to compare"
+    want = _labels(cx.get("namespaces", ns)).get(NETWORK)
+    nets = sorted({_labels(p).get(NETWORK) or "(none)" for p in pods})
+    if not want:
+        raise CheckWarning(f'namespace "{ns}" has no {NETWORK} label; the east-west gateway is on {", ".join(nets)}')
+    bad = [f'pod "{ns}/{P.name(p)}" is on {_labels(p).get(NETWORK) or "no network"}' for p in pods
+           if _labels(p).get(NETWORK) != want]  # fmt: skip
+    if bad:
+        raise CheckWarning(f'namespace "{ns}" is on network {want}, but:\n' + "\n".join(bad))
+    return f"network {want}"

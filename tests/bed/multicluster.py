@@ -62,6 +62,8 @@ class Remote:
 class Multicluster:
     remotes: tuple[Remote, ...]
     eastwest_ready: bool = True  # Istio: the east-west gateway pod is ready
+    # Istio: the control-plane namespace's topology.istio.io/network label ("" = none); the gateway is on network1
+    network: str = "network1"
 
     def gateways(self) -> list[tuple[str, bool, int, int | None]]:
         """Truth of `linkerd multicluster gateways`: (CLUSTER, ALIVE, NUM_SVC, LATENCY ms or None), by cluster."""
@@ -78,7 +80,8 @@ class Multicluster:
 HEALTHY = Multicluster((Remote("east", latency_ms=12, services=(Mirrored("app", "api"), Mirrored("app", "web"))),))
 # Each check's broken case: west's gateway is dead (Istio: its sync timed out) and its mirror has no ready endpoint;
 # north's mirror outlived its Link; south's Link is incomplete (Istio: its kubeconfig is unusable), its service
-# mirror is not ready and its gateway answers slowly; the east-west gateway is not ready.
+# mirror is not ready and its gateway answers slowly; the east-west gateway is not ready, and istio-system lost its
+# network label.
 BROKEN = Multicluster(
     (
         *HEALTHY.remotes,
@@ -87,6 +90,7 @@ BROKEN = Multicluster(
         Remote("south", valid=False, mirror_ready=False, latency_ms=1500),
     ),
     eastwest_ready=False,
+    network="",
 )
 
 
@@ -227,6 +231,8 @@ class MulticlusterBed:
                 self.bed.route(ip, ADMIN_PORT, self.servers[name].server_address[1])
         if self.bed.mesh == "istio":
             self.bed.istiods.clusterz = mc.clusterz()
+            ns = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS_ISTIO}}
+            self.bed.rest.patch(ns, {"metadata": {"labels": {"topology.istio.io/network": mc.network or None}}})
 
     def remove_link_crd(self) -> None:
         """Delete the Link CRD (the API server deletes the Links with it) and wait until it is gone."""
