@@ -26,9 +26,9 @@ ISTIO = {"mc-remote-secrets", "mc-remote-clusters", "mc-eastwest-gateway", "mc-n
 BASE = {"k8s-client", "k8s-api", "cp-namespace"}
 
 
-def _run(bed: Bed, *extra: str) -> dict:
-    """Runs of `check --category multicluster` as JSON, as text (-v) and with --multicluster (exit code only)."""
-    env = bed.env(prometheus=False)
+def _run(bed: Bed, *extra: str, readonly: bool = False) -> dict:
+    """Runs of `check --category multicluster` as JSON and as text (-v)."""
+    env = bed.env(prometheus=False, readonly=readonly)
     j = run(["check", "--category", "multicluster", "--wait", "0", "-o", "json", *extra], env=env)
     t = run(["check", "--category", "multicluster", "--wait", "0", "-v", *extra], env=env)
     return {"code": j.code, "doc": json.loads(j.stdout), "text": t.stdout, "text_code": t.code, "stderr": j.stderr}
@@ -45,6 +45,7 @@ def walk(request):
             runs = {"none": _run(bed)}
             mc.apply(HEALTHY)
             runs["healthy"] = _run(bed)
+            runs["healthy-readonly"] = _run(bed, readonly=True)  # get/list/watch only, as a read-only SRE has
             mc.apply(BROKEN)
             runs["broken"] = _run(bed)
             if mesh == "linkerd":  # the extension removed, its service mirrors and mirrored Services left behind
@@ -72,6 +73,7 @@ def test_healthy_setup_passes(walk):
     want = LINKERD if mesh == "linkerd" else ISTIO
     assert outcome(r["doc"])["success"] == BASE | want
     assert "mc-none" not in by_id(r["doc"])
+    assert outcome(runs["healthy-readonly"]["doc"]) == outcome(r["doc"])  # secrets and pod proxy readable: get
 
 
 def test_healthy_summary_table_equals_truth(walk):
