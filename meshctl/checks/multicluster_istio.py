@@ -21,7 +21,6 @@ from meshctl.checks import pods as P
 from meshctl.checks.context import CheckContext
 from meshctl.checks.model import CheckFailed, CheckWarning, NotApplicable
 from meshctl.checks.registry import check
-from meshctl.errors import UnreachableError
 
 SECRET_SELECTOR = "istio/multiCluster=true"
 EASTWEST_SELECTOR = "istio=eastwestgateway"
@@ -120,10 +119,11 @@ def clusterz(cx: CheckContext) -> list[tuple[str, list[dict]]]:
             resp = cx.kube().proxy_request("GET", ns, name, ISTIOD_PORT, "debug/clusterz", resource="pods",
                                            timeout=10)  # fmt: skip
             if resp.status in (401, 403):
-                raise UnreachableError(
+                # the engine reports a check's message, not an error's hint: say what to do in the message itself
+                raise CheckFailed(
                     f"istiod {ns}/{name} refused /debug/clusterz through the API server's pod proxy (HTTP "
-                    f"{resp.status})",
-                    hint=f"kubectl port-forward -n {ns} pod/{name} {ISTIOD_PORT} and read /debug/clusterz there",
+                    f"{resp.status}): istiod answers its debug endpoints only on loopback or to authenticated "
+                    f"callers; read it after kubectl port-forward -n {ns} pod/{name} {ISTIOD_PORT}"
                 )
             if resp.status != 200:
                 raise CheckFailed(f"istiod {ns}/{name}:{ISTIOD_PORT}/debug/clusterz answered HTTP {resp.status}")
@@ -156,8 +156,9 @@ def clusters_table(rows: list[tuple[str, str, str, str]]) -> str:
 def remote_clusters_synced(cx: CheckContext) -> str | None:
     """Every running istiod lists every cluster id of the remote secrets at `/debug/clusterz` with syncStatus
     `synced` (a cluster it does not list was rejected, e.g. an unusable kubeconfig); entries without a secret (the
-    config cluster, in newer releases) are not remote clusters. With -v, the table of `istioctl remote-clusters`:
-    NAME SECRET STATUS ISTIOD."""
+    config cluster, in newer releases) are not remote clusters. An istiod that refuses the API server's pod proxy
+    (401/403) fails the check with the port-forward to use instead. With -v, the table of `istioctl
+    remote-clusters`: NAME SECRET STATUS ISTIOD."""
     expected = remote_clusters(cx)
     bad, rows = [], []
     listing = clusterz(cx)

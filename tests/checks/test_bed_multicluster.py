@@ -48,6 +48,12 @@ def walk(request):
             runs["healthy-readonly"] = _run(bed, readonly=True)  # get/list/watch only, as a read-only SRE has
             mc.apply(BROKEN)
             runs["broken"] = _run(bed)
+            if mesh == "istio":  # an istiod that refuses unauthenticated debug requests (as real ones may)
+                bed.istiods.answer(401, b"")
+                try:
+                    runs["refused"] = _run(bed)
+                finally:
+                    bed.istiods.override = None
             if mesh == "linkerd":  # the extension removed, its service mirrors and mirrored Services left behind
                 mc.remove_link_crd()
                 runs["no-crd"] = _run(bed)
@@ -157,6 +163,17 @@ def test_mirrors_without_the_link_crd_fail_the_gate(walk):
         "Services do"
     )
     assert outcome(r["doc"])["skipped"] == LINKERD - {"mc-link-crd"}
+
+
+def test_istiod_refusing_clusterz_is_one_clear_line(walk):
+    mesh, runs = walk
+    if mesh != "istio":
+        pytest.skip("istiod's /debug/clusterz")
+    r = runs["refused"]
+    assert r["code"] == 1 and "Traceback" not in r["stderr"]
+    err = by_id(r["doc"])["mc-remote-clusters"]["error"]
+    assert err.startswith("istiod istio-system/istiod-") and "(HTTP 401)" in err
+    assert "kubectl port-forward -n istio-system pod/istiod-" in err
 
 
 def test_no_secret_in_output(walk):
