@@ -188,7 +188,7 @@ def service_mirrors(cx: CheckContext) -> str | None:
         for p in pods:
             problems = P.pod_problems(p)
             if problems:
-                bad.append(f'pod "{_name(p)}": ' + "; ".join(problems))
+                bad.append(f'pod "{_name(p)}":\n' + "; ".join(problems))  # two lines: 80 columns
             else:
                 ok += 1
     if bad:

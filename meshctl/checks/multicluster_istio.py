@@ -71,11 +71,11 @@ def kubeconfig_problem(raw: str) -> str | None:
 
 
 def remote_clusters(cx: CheckContext) -> dict[str, str]:
-    """{cluster id: "ns/secret"} of every remote secret's keys."""
+    """{cluster id: secret name} of every remote secret's keys (the secrets live in the control-plane namespace)."""
     out = {}
     for s in _setup(cx)["secrets"]:
         for key in sorted(s.get("data") or {}):
-            out[key] = f"{P.namespace(s)}/{P.name(s)}"
+            out[key] = P.name(s)
     return out
 
 
@@ -85,7 +85,7 @@ def remote_clusters(cx: CheckContext) -> dict[str, str]:
     "remote secrets hold a usable kubeconfig",
     meshes=("istio",),
     depends_on=["cp-namespace"],
-    advice="istioctl create-remote-secret --context=REMOTE --name=ID | kubectl apply -f -",
+    advice="re-create: istioctl create-remote-secret --name=ID | kubectl apply -f -",
 )
 def remote_secrets(cx: CheckContext) -> str | None:
     """Every Secret labelled `istio/multiCluster=true` in the control-plane namespace holds at least one key (the
@@ -95,11 +95,11 @@ def remote_secrets(cx: CheckContext) -> str | None:
     for s in _setup(cx)["secrets"]:
         data = s.get("data") or {}
         if not data:
-            bad.append(f'secret "{P.namespace(s)}/{P.name(s)}" holds no kubeconfig')
+            bad.append(f'secret "{P.name(s)}" holds no kubeconfig')
         for key in sorted(data):
             problem = kubeconfig_problem(data[key])
             if problem:
-                bad.append(f'secret "{P.namespace(s)}/{P.name(s)}", cluster "{key}": the kubeconfig {problem}')
+                bad.append(f'secret "{P.name(s)}": kubeconfig of "{key}" {problem}')
             else:
                 ok.append(key)
     if bad:
@@ -138,7 +138,7 @@ def clusterz(cx: CheckContext) -> list[tuple[str, list[dict]]]:
 
 
 def clusters_table(rows: list[tuple[str, str, str, str]]) -> str:
-    """`istioctl remote-clusters`' columns (pure): NAME SECRET STATUS ISTIOD."""
+    """`istioctl remote-clusters`' columns (pure): NAME SECRET STATUS ISTIOD (SECRET without istiod's namespace)."""
     table = [("NAME", "SECRET", "STATUS", "ISTIOD"), *rows]
     widths = [max(len(r[i]) for r in table) for i in range(4)]
     return "\n".join("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in table)
@@ -168,15 +168,18 @@ def remote_clusters_synced(cx: CheckContext) -> str | None:
         seen = {}
         for e in entries:
             if e.get("secretName"):
-                seen[str(e.get("id"))] = str(e.get("syncStatus") or "?")
-                rows.append((str(e.get("id")), str(e["secretName"]), seen[str(e.get("id"))], istiod))
+                cid = str(e.get("id"))
+                seen[cid] = str(e.get("syncStatus") or "?")
+                # istiod names the secret "namespace/name": its own namespace is left out, for 80 columns
+                secret = str(e["secretName"]).removeprefix(cx.control_plane_namespace() + "/")
+                rows.append((cid, secret, seen[cid], istiod))
         for cid, secret in sorted(expected.items()):
             if cid not in seen:
-                bad.append(f'istiod {istiod} does not list cluster "{cid}" (secret {secret})')
+                bad.append(f'{istiod} lacks "{cid}" (secret {secret})')
             elif seen[cid] != "synced":
-                bad.append(f'istiod {istiod}: cluster "{cid}" is not synced ({seen[cid]})')
+                bad.append(f'{istiod}: "{cid}" is not synced ({seen[cid]})')
         for cid in sorted(set(seen) - set(expected)):
-            bad.append(f'istiod {istiod} still lists cluster "{cid}", which no remote secret names')
+            bad.append(f'{istiod} still lists "{cid}", which no remote secret names')
     table = clusters_table(sorted(rows))
     if bad:
         raise CheckFailed("\n".join(bad + [table]))
@@ -200,7 +203,7 @@ def eastwest_gateway(cx: CheckContext) -> str | None:
     pods = [p for p in _setup(cx)["eastwest"] if not P.finished(p)]
     if not pods:
         return "no east-west gateway: a single-network mesh needs none"
-    bad = [f'pod "{ns}/{P.name(p)}": ' + "; ".join(pr) for p in pods if (pr := P.pod_problems(p))]
+    bad = [f'pod "{ns}/{P.name(p)}":\n' + "; ".join(pr) for p in pods if (pr := P.pod_problems(p))]
     svc = cx.get("services", EASTWEST_SERVICE, ns)
     ports = [p.get("port") for p in ((svc or {}).get("spec") or {}).get("ports") or []]
     if svc is None:
@@ -237,7 +240,7 @@ def network(cx: CheckContext) -> str | None:
     want = _labels(cx.get("namespaces", ns)).get(NETWORK)
     nets = sorted({_labels(p).get(NETWORK) or "(none)" for p in pods})
     if not want:
-        raise CheckWarning(f'namespace "{ns}" has no {NETWORK} label; the east-west gateway is on {", ".join(nets)}')
+        raise CheckWarning(f'namespace "{ns}" has no {NETWORK} label;\nthe east-west gateway is on {", ".join(nets)}')
     bad = [f'pod "{ns}/{P.name(p)}" is on {_labels(p).get(NETWORK) or "no network"}' for p in pods
            if _labels(p).get(NETWORK) != want]  # fmt: skip
     if bad:
