@@ -286,7 +286,9 @@ def gateways_table(rows: list[Gateway]) -> str:
 def gateways_alive(cx: CheckContext) -> str | None:
     """Each Link's service mirror probes the target cluster's gateway and exports `gateway_alive{target_cluster_name}`
     (1 or 0); it is read from the service mirror's admin port 9999 `/metrics` through the API server's pod proxy. A
-    Link whose service mirror does not answer fails too (its gateway's state is unknown). With -v, the table of
+    Link whose service mirror does not answer fails too (its gateway's state is unknown); with several replicas the
+    first that exports the gauge is read (Linkerd's CLI asks the holder of the service-mirror Lease, the replica
+    that probes). With -v, the table of
     `linkerd multicluster gateways`: CLUSTER ALIVE NUM_SVC LATENCY."""
     rows = gateways(cx)
     dead = [r for r in rows if not r.alive]
