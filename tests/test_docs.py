@@ -1,0 +1,220 @@
+"""docs/ and the README show real output of real runs; these tests keep them from drifting silently.
+
+- every `$ meshctl ...` line of README.md and docs/*.md parses: its command and options exist, its values are
+  accepted (click's own parser, nothing runs);
+- examples that need no cluster (analyze and inject on files of this repository) print what the page shows,
+  line for line ("..." on the page stands for lines left out), with the exit code the page states;
+- examples run on the demo bed whose output is deterministic there (stat, edges) print tables with the page's
+  columns and row keys, on Linkerd or on Istio (each page says which bed it ran on).
+Links inside docs/ and the README are checked in tests/test_links.py.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.docs_examples import ROOT, Example, matches, meshctl_args, meshctl_examples, tables
+from tests.helpers import run
+
+EXAMPLES = meshctl_examples()
+
+
+def _id(e: Example) -> str:
+    return e.where
+
+
+def dry_parse(args: list[str]) -> None:
+    """Parse `meshctl ARGS` as the CLI would, down to the subcommand's options, without running anything."""
+    from typer import _click as click
+
+    from meshctl.cli.app import get_cli
+
+    cli = get_cli()
+    eager = {"--install-completion", "--show-completion"} & set(args)
+    if eager:
+        # their callbacks edit or print the shell's configuration as they are parsed: check only that they exist
+        assert eager <= {o for p in cli.get_params(click.Context(cli)) for o in p.opts}, eager
+        return
+    try:
+        ctx = cli.make_context("meshctl", list(args))
+    except click.exceptions.Exit:
+        return  # --help
+    rest = [*ctx._protected_args, *ctx.args]
+    if not rest:
+        return
+    name, command, rest = cli.resolve_command(ctx, rest)
+    assert command is not None, f"no command {name!r}"
+    try:
+        command.make_context(name, rest, parent=ctx)
+    except click.exceptions.Exit:
+        return
+
+
+def test_the_docs_have_examples():
+    pages = {e.page.name for e in EXAMPLES}
+    assert len(EXAMPLES) > 200 and {"README.md", "stat.md", "inject.md", "analyze.md", "edges.md"} <= pages
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=_id)
+def test_every_docs_command_parses(example, monkeypatch):
+    """A renamed or removed option (or subcommand) fails here, naming the page and line that still uses it."""
+    from typer import _click as click
+
+    for key in [k for k in __import__("os").environ if k.startswith("MESHCTL_")]:
+        monkeypatch.delenv(key)
+    env, args = meshctl_args(example.command)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    if example.exit_code == 2 and _usage_error_on_purpose(example):
+        with pytest.raises(click.UsageError):
+            dry_parse(args)
+        return
+    try:
+        dry_parse(args)
+    except click.ClickException as exc:
+        pytest.fail(f"{example.where}: $ {example.command}\n{exc.format_message()}")
+
+
+def _usage_error_on_purpose(example: Example) -> bool:
+    """Pages show some usage errors on purpose; those click itself reports must keep failing."""
+    return any(t.startswith(("Usage:", "Error: No such option", "Error: Invalid value")) for t in example.shown)
+
+
+# --- examples that need no cluster: the whole output --------------------------------------------------------------
+
+
+def _offline(e: Example) -> str | None:
+    """The directory to run an example from when it needs no cluster and its files exist, else None."""
+    env, args = meshctl_args(e.command)
+    if env or "-k" in args or "--list" in args or "-v" in args:
+        return None
+    if not {"analyze", "inject", "uninject"} & set(args):
+        return None
+    words = [a for a in args if not a.startswith("-")]
+    # inject.md runs from docs/examples/ (it says so); everything else from the repository
+    cwd = ROOT / "docs" / "examples" if e.page.name == "inject.md" else ROOT
+    paths = [w for w in words if "/" in w or w.endswith((".yaml", ".yml"))]
+    if not paths or not all((cwd / p).exists() for p in paths):
+        return None
+    if "inject" in args and "--mesh" not in args:
+        return None  # inject without --mesh asks the cluster which mesh it runs
+    if "|" in e.command or "<" in e.command:
+        return None  # a pipeline: tests/test_readme.py runs those with a shell
+    if not e.output():
+        return None
+    return str(cwd)
+
+
+OFFLINE = [e for e in EXAMPLES if _offline(e)]
+
+
+def test_offline_examples_are_found():
+    assert len(OFFLINE) >= 10, [e.where for e in OFFLINE]
+
+
+@pytest.mark.parametrize("example", OFFLINE, ids=_id)
+def test_offline_example_prints_what_the_page_shows(example, monkeypatch):
+    monkeypatch.chdir(_offline(example))
+    monkeypatch.delenv("COLUMNS", raising=False)
+    _, args = meshctl_args(example.command)
+    # no cluster: `inject` without --mesh looks for one and must not find a developer's own
+    r = run(args, env={"KUBECONFIG": str(ROOT / "tests" / "data" / "no-such-kubeconfig")})
+    quiet = ">" in example.command  # `> /dev/null`: the page shows stderr only
+    out = [] if quiet else [t for t in r.stdout.splitlines() if t.strip()]
+    err = [t for t in r.stderr.splitlines() if t.strip()]  # blank lines are dropped on both sides
+    shown = example.output()
+    ok = matches(shown, out + err) or matches(shown, err + out)
+    assert ok, (
+        f"{example.where}: $ {example.command}\n--- the page shows:\n"
+        + "\n".join(shown)
+        + ("\n--- meshctl prints (stdout, then stderr):\n" + "\n".join(out + err))
+    )
+    if example.exit_code is not None:
+        assert r.code == example.exit_code, f"{example.where}: exit {r.code}, the page says {example.exit_code}"
+
+
+# --- examples on the demo bed: the tables' columns and rows ----------------------------------------------------
+
+# Deterministic on the demo bed: golden signals and edges over a window in which the simulated rates are constant.
+BED_COMMANDS = ("stat", "edges", "graph")
+
+
+def _on_bed(e: Example) -> bool:
+    env, args = meshctl_args(e.command)
+    if env or not args or args[0] not in BED_COMMANDS or e.exit_code not in (None, 0):
+        return False
+    if {"-w", "--watch", "-v", "-A", "--at"} & set(args) or any(a.startswith("--context") for a in args):
+        return False  # live views, -v's discovery line, fleets, other namespaces' control planes, other times
+    if "-n" in args and args[args.index("-n") + 1] not in ("shop", "data", "legacy"):
+        return False  # another topology (health, compare, slo pages)
+    return bool(tables(e.output()))
+
+
+ON_BED = [e for e in EXAMPLES if e.page.name not in ("fleet.md", "performance.md") and _on_bed(e)]
+
+
+def test_bed_examples_are_found():
+    assert len(ON_BED) >= 10, [e.where for e in ON_BED]
+
+
+@pytest.mark.bed
+@pytest.mark.parametrize("example", ON_BED, ids=_id)
+def test_bed_example_tables_match_the_page(example, bed_linkerd, bed_istio, monkeypatch):
+    monkeypatch.delenv("COLUMNS", raising=False)
+    _, args = meshctl_args(example.command)
+    want = [(t.header, t.keys) for t in tables(example.output())]
+    seen = {}
+    for bed in (bed_linkerd, bed_istio):
+        r = run(args, env=bed.env())
+        got = [(t.header, t.keys) for t in tables(r.stdout.splitlines() + r.stderr.splitlines())]
+        if got == want:
+            return
+        seen[bed.mesh] = got
+    pytest.fail(
+        f"{example.where}: $ {example.command}\nthe page's tables: {want}\n"
+        + "\n".join(f"on {mesh}: {got}" for mesh, got in seen.items())
+    )
+
+
+def test_tables_reads_headers_rows_and_notes():
+    text = [
+        "NAME        MESHED   SUCCESS       RPS",
+        "analytics      1/1   100.00%    6.0rps",
+        "loadgen        1/1         -         -",
+        "note: 1 meshed resource without metrics",
+        "",
+        "NAME  MESHED",
+        "sts/db  1/1",
+    ]
+    (a, b) = tables(text)
+    assert a.header == ["NAME", "MESHED", "SUCCESS", "RPS"] and a.keys == ["analytics", "loadgen"]
+    assert b.header == ["NAME", "MESHED"] and b.keys == ["sts/db"]
+
+
+def test_matches_elides():
+    assert matches(["a", "...", "d"], ["a", "b", "c", "d"]) and matches(["a", "..."], ["a"])
+    assert not matches(["a", "d"], ["a", "b", "d"]) and not matches(["a", "...", "e"], ["a", "b"])
+
+
+def test_meshctl_args_reads_a_shell_line():
+    assert meshctl_args("COLUMNS=80 meshctl top ns/shop --duration 5s") == (
+        {"COLUMNS": "80"},
+        ["top", "ns/shop", "--duration", "5s"],
+    )
+    assert meshctl_args("meshctl analyze --list | head -8") == ({}, ["analyze", "--list"])
+    assert meshctl_args("meshctl -S 'MSH0301=Namespace legacy' analyze") == (
+        {},
+        ["-S", "MSH0301=Namespace legacy", "analyze"],
+    )
+    assert meshctl_args("kubectl get pods") is None
+
+
+def test_example_reads_exit_codes():
+    from tests.docs_examples import examples
+
+    page = ROOT / "docs" / "exit-codes.md"
+    codes = {e.command: e.exit_code for e in examples(page)}
+    assert any(code is not None for code in codes.values()), codes
+    assert all(re.match(r"^[^$]", c) for c in codes)
