@@ -34,7 +34,7 @@ class Example:
     @property
     def exit_code(self) -> int | None:
         """The exit code the page states right after it (`$ echo $?` then a number, or `(exit N)`)."""
-        for i, text in enumerate(self.shown):
+        for text in self.shown:
             m = re.fullmatch(r"\(exit (\d+)\)", text.strip())
             if m:
                 return int(m.group(1))
