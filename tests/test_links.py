@@ -73,3 +73,31 @@ def test_prometheus_not_found_hints_link_to_the_guide(make_bed):
     r = run(["stat", "deploy", "-n", "default"], env=bed.env(prometheus=False, mesh=False))
     (url,) = re.findall(r"https://\S+", r.stderr) or [None]
     assert r.code == 4 and url and _resolves(url), r.stderr  # no mesh found, so no Prometheus to look for
+
+
+def test_slo_file_hint_is_a_url_that_resolves(tmp_path):
+    """`slo status -f` on a file without SLOs said `see docs/slo.md`: a path users do not have."""
+    bad = tmp_path / "slos.yaml"
+    bad.write_text("slos: []\n")
+    r = run(["--mesh", "linkerd", "slo", "rules", "-f", str(bad)])
+    (url,) = re.findall(r"https://\S+", r.stderr) or [None]
+    assert r.code == 65 and url and _resolves(url), r.stderr
+
+
+def test_no_hint_names_a_docs_path():
+    """Every hint that sends a user to the documentation goes through meshctl.links (a web address)."""
+    package = Path(__file__).resolve().parent.parent / "meshctl"
+    found = [
+        f"{path.relative_to(package.parent)}:{n}"
+        for path in package.rglob("*.py")
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if re.search(r"""hint=f?["'][^"']*\bdocs/""", line)
+    ]
+    assert not found, found
+
+
+@pytest.mark.bed
+def test_slo_cluster_form_hint_is_a_url_that_resolves(bed_linkerd):
+    r = run(["slo", "status", "--from-cluster", "-n", "legacy"], env=bed_linkerd.env())
+    (url,) = re.findall(r"https://\S+", r.stderr) or [None]
+    assert r.code == 4 and url and _resolves(url), r.stderr
