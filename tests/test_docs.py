@@ -77,6 +77,24 @@ def test_every_docs_command_parses(example, monkeypatch):
         pytest.fail(f"{example.where}: $ {example.command}\n{exc.format_message()}")
 
 
+# Lines a shell cannot run as written, reported to the page's owner (the page is not this test's to edit).
+NOT_SHELL = {
+    "docs/fleet.md:84": "an unquoted /^(east|west)$/ is a bash syntax error: quote the pattern",
+}
+
+
+def test_every_docs_line_is_valid_shell():
+    """Readers paste these lines into a shell: they must at least be valid shell (`bash -n`, one run for all)."""
+    import subprocess
+
+    lines = [e for e in EXAMPLES if e.where not in NOT_SHELL]
+    r = subprocess.run(["bash", "-n"], input="\n".join(e.command for e in lines) + "\n", capture_output=True, text=True)
+    where = [lines[int(n) - 1].where for n in re.findall(r"line (\d+):", r.stderr) if int(n) <= len(lines)]
+    assert r.returncode == 0, f"{where}: {r.stderr}"
+    for known in NOT_SHELL:
+        assert known in {e.where for e in EXAMPLES}, f"{known} moved or was fixed: update NOT_SHELL"
+
+
 def _usage_error_on_purpose(example: Example) -> bool:
     """Pages show some usage errors on purpose; those click itself reports must keep failing."""
     return any(t.startswith(("Usage:", "Error: No such option", "Error: Invalid value")) for t in example.shown)
