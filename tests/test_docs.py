@@ -200,6 +200,40 @@ def test_bed_example_tables_match_the_page(example, bed_linkerd, bed_istio, monk
     )
 
 
+def _json_on_bed(e: Example) -> bool:
+    env, args = meshctl_args(e.command)
+    if env or not args or args[0] not in ("stat", "edges", "graph", "triage") or "|" in e.command:
+        return False
+    if "-o" not in args or args[args.index("-o") + 1] != "json" or "--at" in args:
+        return False
+    demo = "-A" in args or ("-n" in args and args[args.index("-n") + 1] in ("shop", "data", "legacy"))
+    return demo and bool(e.output())
+
+
+JSON_ON_BED = [e for e in EXAMPLES if e.page.name not in ("fleet.md", "performance.md") and _json_on_bed(e)]
+FIELD = re.compile(r'"([a-z][a-z0-9_]*)":')
+
+
+@pytest.mark.bed
+@pytest.mark.parametrize("example", JSON_ON_BED, ids=_id)
+def test_bed_example_json_fields_exist(example, bed_linkerd, bed_istio):
+    """Every field name a page's JSON shows is still in the document (field names are a contract with scripts)."""
+    _, args = meshctl_args(example.command)
+    shown = set(FIELD.findall("\n".join(example.output())))
+    assert shown, example.where
+    missing = {}
+    for bed in (bed_linkerd, bed_istio):
+        r = run(args, env=bed.env())
+        missing[bed.mesh] = shown - set(FIELD.findall(r.stdout))
+        if not missing[bed.mesh]:
+            return
+    pytest.fail(f"{example.where}: $ {example.command}\nfields the page shows and meshctl no longer prints: {missing}")
+
+
+def test_json_examples_on_the_bed_are_found():
+    assert len(JSON_ON_BED) >= 4, [e.where for e in JSON_ON_BED]
+
+
 def _shape(line: str) -> str:
     """A line with its figures blanked: a caption's time differs from run to run."""
     return re.sub(r"\d+", "#", line.rstrip())
