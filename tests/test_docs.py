@@ -361,3 +361,23 @@ def test_all_namespaces_with_a_namespace_is_a_usage_error_everywhere(args, monke
     assert r.code == 2 and r.stderr.startswith("Error: --all-namespaces and --namespace are mutually exclusive"), (
         r.stderr
     )
+
+
+def test_every_output_format_in_the_docs_is_one_the_command_lists():
+    """`-o` is checked by each command when it runs, not by the parser: a format the docs use must be one the
+    command's --help lists."""
+    from typer import _click as click
+
+    from meshctl.cli.app import get_cli
+
+    cli = get_cli()
+    ctx = click.Context(cli)
+    wrong = []
+    for e in EXAMPLES:
+        args = meshctl_args(e.command)[1]
+        for i, a in enumerate(args[:-1]):
+            if a in ("-o", "--output"):
+                option = next(p for p in cli.get_command(ctx, _command(e)).params if "--output" in p.opts)
+                if not re.search(rf"\b{re.escape(args[i + 1])}\b", f"{option.help} {option.metavar}"):
+                    wrong.append(f"{e.where}: -o {args[i + 1]} ({option.help})")
+    assert not wrong, wrong
