@@ -381,3 +381,41 @@ def test_every_output_format_in_the_docs_is_one_the_command_lists():
                 if not re.search(rf"\b{re.escape(args[i + 1])}\b", f"{option.help} {option.metavar}"):
                     wrong.append(f"{e.where}: -o {args[i + 1]} ({option.help})")
     assert not wrong, wrong
+
+
+# --- exit codes the pages state, and `-o json` keeps them ------------------------------------------------------
+
+
+def _exit_on_bed(e: Example) -> bool:
+    env, args = meshctl_args(e.command)
+    if env or e.exit_code is None or _command(e) not in ("stat", "edges") or "|" in e.command or ">" in e.command:
+        return False
+    if any(a.startswith(("--prometheus", "--context", "--mesh")) for a in args) or "-o" in args:
+        return False  # another Prometheus, cluster or mesh than the demo bed's
+    return "-n" not in args or args[args.index("-n") + 1] in ("shop", "data", "legacy", "shpo")
+
+
+EXIT_OFFLINE = [e for e in OFFLINE if e.exit_code is not None and "-o" not in meshctl_args(e.command)[1]]
+EXIT_ON_BED = [e for e in EXAMPLES if e.page.name not in ("fleet.md", "performance.md") and _exit_on_bed(e)]
+
+
+def test_exit_examples_are_found():
+    assert len(EXIT_OFFLINE) >= 5 and len(EXIT_ON_BED) >= 5, ([e.where for e in EXIT_OFFLINE], EXIT_ON_BED)
+
+
+@pytest.mark.parametrize("example", [e for e in EXIT_OFFLINE if _command(e) == "analyze"], ids=_id)
+def test_offline_example_keeps_its_exit_code_with_json(example, monkeypatch):
+    monkeypatch.chdir(_offline(example))
+    _, args = meshctl_args(example.command)
+    r = run([*args, "-o", "json"], env={"KUBECONFIG": str(ROOT / "tests" / "data" / "no-such-kubeconfig")})
+    assert r.code == example.exit_code, f"{example.where}: -o json exits {r.code}, the page says {example.exit_code}"
+
+
+@pytest.mark.bed
+@pytest.mark.parametrize("example", EXIT_ON_BED, ids=_id)
+def test_bed_example_exits_as_the_page_says_with_and_without_json(example, bed_linkerd):
+    _, args = meshctl_args(example.command)
+    for extra in ([], ["-o", "json"]):
+        r = run([*args, *extra], env=bed_linkerd.env())
+        assert r.code == example.exit_code, f"{example.where} {extra}: exit {r.code}, the page says {example.exit_code}"
+        assert not (r.code and r.stdout.strip()), f"{example.where} {extra}: an error with output on stdout"
