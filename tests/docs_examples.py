@@ -96,6 +96,13 @@ def meshctl_args(command: str) -> tuple[dict[str, str], list[str]] | None:
     return env, args
 
 
+def command_of(e: Example) -> str | None:
+    """The subcommand of an example (root options may come first)."""
+    from meshctl.cli.app import COMMANDS
+
+    return next((a for a in meshctl_args(e.command)[1] if a in COMMANDS), None)
+
+
 def meshctl_examples() -> list[Example]:
     return [e for page in PAGES for e in examples(page) if meshctl_args(e.command) is not None]
 

@@ -6,26 +6,21 @@
   line for line ("..." on the page stands for lines left out), with the exit code the page states;
 - examples run on the demo bed whose output is deterministic there (stat, edges) print tables with the page's
   columns and row keys, on Linkerd or on Istio (each page says which bed it ran on).
-Links inside docs/ and the README are checked in tests/test_links.py.
+Links inside docs/ and the README are checked in tests/test_links.py, the conventions the docs state (global
+options, environment, -o formats, -A with -n) in tests/test_docs_conventions.py.
 """
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
 
-from tests.docs_examples import ROOT, Example, matches, meshctl_args, meshctl_examples, tables
+from tests.docs_examples import ROOT, Example, command_of, matches, meshctl_args, meshctl_examples, tables
 from tests.helpers import run
 
 EXAMPLES = meshctl_examples()
-
-
-def _command(e: Example) -> str | None:
-    """The subcommand of an example (root options may come first)."""
-    from meshctl.cli.app import COMMANDS
-
-    return next((a for a in meshctl_args(e.command)[1] if a in COMMANDS), None)
 
 
 def _id(e: Example) -> str:
@@ -69,7 +64,7 @@ def test_every_docs_command_parses(example, monkeypatch):
     """A renamed or removed option (or subcommand) fails here, naming the page and line that still uses it."""
     from typer import _click as click
 
-    for key in [k for k in __import__("os").environ if k.startswith("MESHCTL_")]:
+    for key in [k for k in os.environ if k.startswith("MESHCTL_")]:
         monkeypatch.delenv(key)
     env, args = meshctl_args(example.command)
     for key, value in env.items():
@@ -210,12 +205,12 @@ def test_bed_example_tables_match_the_page(example, bed_linkerd, bed_istio, monk
 def test_stat_tables_off_the_bed_use_columns_a_bed_run_printed():
     """stat examples on other beds (health's, fleets) cannot run here; their columns must be ones the demo-bed
     examples above show (checked against real runs), so a renamed column cannot survive on those pages."""
-    verified = {h for e in ON_BED if _command(e) == "stat" for t in tables(e.output()) for h in t.header}
+    verified = {h for e in ON_BED if command_of(e) == "stat" for t in tables(e.output()) for h in t.header}
     verified |= {"CLUSTER", "TRACES"}  # a fleet's column (tests/fleet) and --tracing-url's (tests/stats)
     stale = [
         f"{e.where}: {sorted(set(t.header) - verified)}"
         for e in EXAMPLES
-        if e not in ON_BED and _command(e) == "stat"
+        if e not in ON_BED and command_of(e) == "stat"
         for t in tables(e.output())
         if set(t.header) - verified
     ]
@@ -303,92 +298,12 @@ def test_example_reads_exit_codes():
     assert all(re.match(r"^[^$]", c) for c in codes)
 
 
-# --- the conventions users rely on (DESIGN.md) are stated where users look ---------------------------------------
-
-
-def _global_options():
-    from typer import _click as click
-
-    from meshctl.cli.app import NOT_PERSISTENT, get_cli
-
-    cli = get_cli()
-    return [p for p in cli.get_params(click.Context(cli)) if p.name not in NOT_PERSISTENT]
-
-
-def _guide(option: str) -> str:
-    """Where a global option is explained: README's Usage, or the guide README links for its family."""
-    usage = (ROOT / "README.md").read_text().split("## Usage", 1)[1].split("\n### ", 1)[0]
-    family = {"--prometheus-": "prometheus.md", "--tracing-": "tracing.md"}
-    for prefix, page in family.items():
-        if option.startswith(prefix):
-            return usage + (ROOT / "docs" / page).read_text()
-    return usage
-
-
-def test_every_global_option_and_environment_variable_is_documented():
-    missing = []
-    for param in _global_options():
-        long = next(o for o in param.opts if o.startswith("--"))
-        if long not in _guide(long):
-            missing.append(long)
-        if param.envvar and param.envvar not in _guide(long):
-            missing.append(param.envvar)
-    # read by meshctl itself, outside the options: colour, the kubeconfig list, the width without a terminal
-    usage = _guide("")
-    missing += [name for name in ("NO_COLOR", "KUBECONFIG", "COLUMNS") if name not in usage]
-    assert not missing, f"README.md's Usage (or prometheus.md / tracing.md) does not mention {missing}"
-
-
-@pytest.mark.parametrize(
-    "args",
-    [
-        ["stat", "deploy"],
-        ["edges"],
-        ["health"],
-        ["triage"],
-        ["size"],
-        ["proxy-status"],
-        ["slo", "status", "-f", "docs/examples/slo/shop.yaml"],
-        ["analyze", "-k"],
-        ["check"],
-    ],
-    ids=lambda a: a[0],
-)
-def test_all_namespaces_with_a_namespace_is_a_usage_error_everywhere(args, monkeypatch):
-    """docs/exit-codes.md: `-A` with `-n` is exit 2 for every command that takes both, before any request."""
-    monkeypatch.chdir(ROOT)
-    r = run([*args, "-A", "-n", "shop"], env={"KUBECONFIG": str(ROOT / "tests" / "data" / "no-such-kubeconfig")})
-    assert r.code == 2 and r.stderr.startswith("Error: --all-namespaces and --namespace are mutually exclusive"), (
-        r.stderr
-    )
-
-
-def test_every_output_format_in_the_docs_is_one_the_command_lists():
-    """`-o` is checked by each command when it runs, not by the parser: a format the docs use must be one the
-    command's --help lists."""
-    from typer import _click as click
-
-    from meshctl.cli.app import get_cli
-
-    cli = get_cli()
-    ctx = click.Context(cli)
-    wrong = []
-    for e in EXAMPLES:
-        args = meshctl_args(e.command)[1]
-        for i, a in enumerate(args[:-1]):
-            if a in ("-o", "--output"):
-                option = next(p for p in cli.get_command(ctx, _command(e)).params if "--output" in p.opts)
-                if not re.search(rf"\b{re.escape(args[i + 1])}\b", f"{option.help} {option.metavar}"):
-                    wrong.append(f"{e.where}: -o {args[i + 1]} ({option.help})")
-    assert not wrong, wrong
-
-
 # --- exit codes the pages state, and `-o json` keeps them ------------------------------------------------------
 
 
 def _exit_on_bed(e: Example) -> bool:
     env, args = meshctl_args(e.command)
-    if env or e.exit_code is None or _command(e) not in ("stat", "edges") or "|" in e.command or ">" in e.command:
+    if env or e.exit_code is None or command_of(e) not in ("stat", "edges") or "|" in e.command or ">" in e.command:
         return False
     if any(a.startswith(("--prometheus", "--context", "--mesh")) for a in args) or "-o" in args:
         return False  # another Prometheus, cluster or mesh than the demo bed's
@@ -403,7 +318,7 @@ def test_exit_examples_are_found():
     assert len(EXIT_OFFLINE) >= 5 and len(EXIT_ON_BED) >= 5, ([e.where for e in EXIT_OFFLINE], EXIT_ON_BED)
 
 
-@pytest.mark.parametrize("example", [e for e in EXIT_OFFLINE if _command(e) == "analyze"], ids=_id)
+@pytest.mark.parametrize("example", [e for e in EXIT_OFFLINE if command_of(e) == "analyze"], ids=_id)
 def test_offline_example_keeps_its_exit_code_with_json(example, monkeypatch):
     monkeypatch.chdir(_offline(example))
     _, args = meshctl_args(example.command)
