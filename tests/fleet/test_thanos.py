@@ -61,7 +61,7 @@ def test_allow_partial_shows_each_warning_once_and_marks_the_document(bed):
         assert r.code == 0, r.stderr
         check_cluster(bed, json.loads(r.stdout))  # the store that answered holds every series of this cluster
         lines = _warning_lines(r.stderr)
-        assert len(lines) == 1 and "LabelSets: {cluster=\"south\"}" in lines[0] and "code = Unavailable" in lines[0]
+        assert len(lines) == 1 and 'LabelSets: {cluster="south"}' in lines[0] and "code = Unavailable" in lines[0]
         assert all(q["params"]["partial_response"] == "true" for q in thanos.requests)
 
         r = run(["--prometheus-url", thanos.url, "--allow-partial", "edges", "-A", "-o", "json"], env=_env(bed))
