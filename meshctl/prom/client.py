@@ -179,6 +179,12 @@ class PromClient:
                     f"no Prometheus API at {where}: HTTP {resp.status} for /api/v1/{endpoint} ({_snippet(resp.body)})",
                     hint="check the URL: it should serve /api/v1/query",
                 ) from None
+            if resp.status == 401 and b"org id" in resp.body.lower():
+                # Mimir/Cortex (and Thanos with --query.enforce-tenancy) answer "no org id" without a tenant header
+                raise FailedError(
+                    f"Prometheus at {where} needs a tenant: HTTP 401 ({_snippet(resp.body)})",
+                    hint="pass --tenant TENANT (Grafana Mimir / Cortex: sent as X-Scope-OrgID; several: a|b)",
+                ) from None
             raise FailedError(
                 f"Prometheus at {where} answered HTTP {resp.status} with a body that is not a Prometheus API answer "
                 f"({resp.content_type or 'no content type'}: {_snippet(resp.body)!r})",
