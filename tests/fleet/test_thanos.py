@@ -20,9 +20,9 @@ DEAD = "http://127.0.0.1:1"  # a store whose sidecar is down: nothing listens th
 NO_STORE = "No StoreAPIs matched for this query"  # a warning Thanos sends with a 200 under either strategy
 
 
-@pytest.fixture(params=["linkerd", "istio"])
+@pytest.fixture(params=["bed_linkerd", "bed_istio"])
 def bed(request):
-    return request.getfixturevalue(f"bed_{request.param}")
+    return request.getfixturevalue(request.param)
 
 
 def _env(bed) -> dict[str, str]:
