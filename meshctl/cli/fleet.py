@@ -73,7 +73,8 @@ def _finish(env: Env, fleet: Fleet[object]) -> None:
 
     for line in render.failure_lines(fleet):
         env.note(line)
-    if fleet.partial and not env.settings.allow_partial:
+    # --allow-partial accepts missing contexts, not a run where none answered
+    if fleet.partial and (not env.settings.allow_partial or not fleet.ok):
         code = fleet.exit_code()
         error = FailedError(render.partial_summary(fleet), hint="the other contexts' results are shown")
         error.exit_code = code

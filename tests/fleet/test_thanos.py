@@ -132,3 +132,13 @@ def test_fleet_over_thanos_one_replica_down(tmp_path, bed_linkerd, bed_istio):
         assert doc["partial"] is True and [len(c["warnings"]) for c in doc["clusters"]] == [1, 0]
     finally:
         thanos.close()
+
+
+def test_allow_partial_still_fails_when_no_context_answers(tmp_path, bed_linkerd):
+    env = {"KUBECONFIG": write_fleet_kubeconfig(tmp_path / "k.yaml", {"east": bed_linkerd}, down="north")}
+    r = run(["--context", "/north/", "--allow-partial", "stat", "deploy", "-n", "shop", "-o", "json"], env=env)
+    assert r.code == 3, r.stderr  # the one context is unreachable: nothing was shown, nothing to accept
+    assert json.loads(r.stdout)["partial"] is True
+    r = run(["--context", "east", "--context", "north", "--allow-partial", "stat", "deploy", "-n", "shop"], env=env)
+    assert r.code == 0, r.stderr
+    assert "warning: context north" in r.stderr and "east" in r.stdout
