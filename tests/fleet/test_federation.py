@@ -3,8 +3,9 @@
 `honor_labels: true`. `stat` and `edges` over the global one with `--cluster-label cluster` give, at one `--at`,
 exactly the figures each cluster's own Prometheus gives -- and both equal the simulated truth.
 
-Then east's Prometheus dies: the global one answers 200 without a warning, east's series go stale and its rows go
-quiet ("no traffic"); only its own `up{job="federate"}` says so. Federation has no partial_response: that protection
+Then east's Prometheus dies: the global one answers 200 without a warning; east's rates go quiet once the window
+holds no sample, while its gauges (open connections) keep their last federated value for the 5-minute lookback:
+federated samples carry timestamps, which get no staleness markers. Only `up{job="federate"}` says east is gone. Federation has no partial_response: that protection
 exists only with Thanos (tests/fleet/test_thanos.py)."""
 
 from __future__ import annotations
@@ -109,8 +110,13 @@ def test_a_dead_cluster_prometheus_goes_quiet_without_a_warning(tmp_path, federa
         assert "warning: Prometheus" not in r.stderr
         doc = json.loads(r.stdout)
         assert doc["partial"] is False and doc["warnings"] == []
-        east_rows = [row for row in doc["rows"] if row["cluster"] == "east"]
-        assert east_rows and all(row["rps"] is None for row in east_rows)
+        east_rows = {(row["namespace"], row["name"]): row for row in doc["rows"] if row["cluster"] == "east"}
+        assert east_rows and all(row["rps"] is None for row in east_rows.values())
+        # gauges go on showing the last federated value: federated samples carry their timestamps, and Prometheus
+        # writes no staleness marker for such series, so an instant query finds them for the 5-minute lookback
+        truth = bed_linkerd.truth.stat("deploy", "shop")
+        for key, want in truth.items():
+            assert east_rows[key]["tcp_open_connections"] == want.tcp_open_connections, key
         check_cluster(bed_istio, [row for row in doc["rows"] if row["cluster"] == "west"])
         # what says it: the global Prometheus' own scrape of east's /federate
         up = {
