@@ -336,6 +336,12 @@ def root(
         tracing_url=tracing_url,
         tracing_kind=tracing_kind,
     )
+    if not fleet and len(set("|".join(settings.tenants).split("|"))) > 1:
+        # Mimir federates the tenants' series: one cluster's figures would add up every tenant's
+        raise UsageError(
+            "several --tenant values need several --context values (one cluster per tenant)",
+            hint="one --tenant for one cluster; or --context per cluster with --tenant CONTEXT=TENANT",
+        )
     ctx.obj = Env(settings, io)
 
 

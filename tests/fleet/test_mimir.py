@@ -61,6 +61,11 @@ def test_no_tenant_is_one_clear_line(mimir, bed_linkerd):
     assert r.code == 2 and "--tenant" in r.stderr
     r = run(["--tenant", "a b", "stat", "deploy"], env=bed_linkerd.env())
     assert r.code == 2 and "'a b' is not a tenant id" in r.stderr
+    # several tenants for one cluster would add up every tenant's series under its name
+    mimir.requests.clear()
+    r = run(["--prometheus-url", mimir.url, "--tenant", "east|west", "stat", "deploy", "-n", "shop"],
+            env=bed_linkerd.env(prometheus=False))  # fmt: skip
+    assert r.code == 2 and "several --context" in r.stderr and r.stdout == "" and mimir.requests == []
 
 
 @pytest.mark.parametrize(
