@@ -11,6 +11,7 @@ from meshctl.cli.env import Env
 from meshctl.errors import FailedError, UsageError
 from meshctl.fleet.contexts import select
 from meshctl.fleet.run import Fleet, fan_out
+from meshctl.prom import tenants
 from meshctl.render import fleet as render
 from meshctl.render import stat as stat_render
 from meshctl.stats.request import StatRequest
@@ -26,11 +27,12 @@ def contexts(env: Env) -> tuple[str, ...]:
 
     if env.settings.cluster_label and not env.settings.prometheus_url:
         raise UsageError("--cluster-label needs --prometheus-url (the global Prometheus holding every cluster)")
-    if env.settings.prometheus_url and not env.settings.cluster_label:
+    if env.settings.prometheus_url and not _cluster_label(env):
         # one Prometheus URL for every context would show the same figures under each cluster's name
         raise UsageError(
             "--prometheus-url (or MESHCTL_PROMETHEUS_URL) with several contexts would give each the same figures",
-            hint="add --cluster-label LABEL (a global Prometheus), or drop it: each context's own is found",
+            hint="add --cluster-label LABEL (a global Prometheus) or --tenant per cluster (Mimir), or drop it: "
+            "each context's own is found",
         )
     paths, _ = kubeconfig_paths(env.settings.kubeconfig, env.environ)
     if not paths:
@@ -42,18 +44,42 @@ def _scope(env: Env, name: str) -> contextlib.AbstractContextManager[None]:
     """One global Prometheus: every selector of this context's queries also matches LABEL="<context>"."""
     from meshctl.meshes.telemetry import scoped
 
-    label = env.settings.cluster_label
+    label = _cluster_label(env)
+    if label and label == tenants.LABEL:
+        return scoped({label: tenants.parse(env.settings.tenants).of(name)})
     return scoped({label: name} if label else {})
 
 
+def _cluster_label(env: Env) -> str | None:
+    """--cluster-label; else, with several Mimir tenants, `__tenant_id__` (Mimir's label naming each series' tenant)."""
+    return env.settings.cluster_label or tenants.parse(env.settings.tenants).label
+
+
+def _notes(env: Env, fleet: Fleet[object]) -> None:
+    """Each context's notes, prefixed with it; Prometheus warnings once each (one global backend repeats them)."""
+    for part in fleet.ok:
+        for note in getattr(part.value[1], "notes", ()) if isinstance(part.value, tuple) else ():
+            if not note.startswith(WARNING):
+                env.note(f"{part.context}: {note}")
+    for warning in render.prometheus_warnings(fleet):
+        env.note(WARNING + warning)
+
+
+WARNING = "warning: Prometheus: "
+
+
 def _finish(env: Env, fleet: Fleet[object]) -> None:
+    from meshctl.prom.client import require_complete
+
     for line in render.failure_lines(fleet):
         env.note(line)
-    if fleet.partial:
+    # --allow-partial accepts missing contexts, not a run where none answered
+    if fleet.partial and (not env.settings.allow_partial or not fleet.ok):
         code = fleet.exit_code()
         error = FailedError(render.partial_summary(fleet), hint="the other contexts' results are shown")
         error.exit_code = code
         raise error
+    require_complete(render.prometheus_warnings(fleet), env.settings.allow_partial)
 
 
 def stat(env: Env, request: StatRequest) -> None:
@@ -74,14 +100,13 @@ def stat(env: Env, request: StatRequest) -> None:
     at = env.settings.at if env.settings.at is not None else time.time()
     fleet = fan_out(names, one)
     if request.output == "json":
+        for warning in render.prometheus_warnings(fleet):
+            env.note(WARNING + warning)
         env.write(render.stat_json(fleet))
     else:
         width = _width(env)
         fitted = render.stat_tables(fleet, wide=request.output == "wide", width=width)
-        for part in fleet.ok:
-            assert part.value is not None
-            for note in part.value[1].notes:
-                env.note(f"{part.context}: {note}")
+        _notes(env, fleet)
         if fitted.dropped:
             env.note(stat_render.dropped_note(fitted.dropped, width))
         if env.stderr_isatty:
@@ -108,10 +133,7 @@ def edges(env: Env, request: EdgesRequest) -> None:
             return child.mesh().name, run(request, **kw, at=env.settings.at)
 
     fleet = fan_out(names, one)
-    for part in fleet.ok:
-        assert part.value is not None
-        for note in part.value[1].notes:
-            env.note(f"{part.context}: {note}")
+    _notes(env, fleet)
     if request.output == "json":
         env.write(render.edges_json(fleet))
     else:

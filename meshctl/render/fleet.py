@@ -46,6 +46,7 @@ def clusters_json(fleet: Fleet[Any]) -> list[dict[str, object]]:
         entry: dict[str, object] = {"context": part.context, "ok": part.error is None}
         if isinstance(part.value, tuple):
             entry["mesh"] = part.value[0]
+            entry["warnings"] = list(getattr(part.value[1], "warnings", ()))
         if part.error is not None:
             entry["error"] = part.error.message
             entry["exit_code"] = int(part.error.exit_code)
@@ -60,8 +61,27 @@ def stat_json(fleet: Fleet[StatPart]) -> str:
         assert part.value is not None
         for table in part.value[1].tables:
             rows.extend({"cluster": part.context, **stat_render.row_json(r)} for r in table.rows)
-    doc = {"partial": fleet.partial, "clusters": clusters_json(fleet), "rows": rows}
+    doc = {
+        "partial": is_partial(fleet),
+        "warnings": prometheus_warnings(fleet),
+        "clusters": clusters_json(fleet),
+        "rows": rows,
+    }
     return json.dumps(doc, indent=2) + "\n"
+
+
+def prometheus_warnings(fleet: Fleet[Any]) -> list[str]:
+    """The distinct warnings of every context's Prometheus answers (one global backend repeats them per context)."""
+    out: dict[str, None] = {}
+    for part in fleet.ok:
+        if isinstance(part.value, tuple):
+            out.update(dict.fromkeys(getattr(part.value[1], "warnings", ())))
+    return list(out)
+
+
+def is_partial(fleet: Fleet[Any]) -> bool:
+    """A context did not answer, or an answer came with warnings."""
+    return fleet.partial or bool(prometheus_warnings(fleet))
 
 
 def failure_lines(fleet: Fleet[object]) -> Sequence[str]:
@@ -138,5 +158,11 @@ def edges_json(fleet: Fleet[EdgesPart]) -> str:
         entry.update(window_seconds=one["window_seconds"], evaluated_at=one["evaluated_at"])
         edges.extend({"cluster": part.context, **e} for e in one["edges"])
         nodes.extend({"cluster": part.context, **n} for n in one["nodes"])
-    doc = {"partial": fleet.partial, "clusters": clusters, "edges": edges, "nodes": nodes}
+    doc = {
+        "partial": is_partial(fleet),
+        "warnings": prometheus_warnings(fleet),
+        "clusters": clusters,
+        "edges": edges,
+        "nodes": nodes,
+    }
     return json.dumps(doc, indent=2) + "\n"

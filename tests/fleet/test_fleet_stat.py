@@ -69,8 +69,8 @@ def test_two_clusters_one_document_equal_each_truth(fleet):
     doc = json.loads(r.stdout)
     assert doc["partial"] is False
     assert doc["clusters"] == [
-        {"context": "east", "ok": True, "mesh": "linkerd"},
-        {"context": "west", "ok": True, "mesh": "istio"},
+        {"context": "east", "ok": True, "mesh": "linkerd", "warnings": []},
+        {"context": "west", "ok": True, "mesh": "istio", "warnings": []},
     ]
     for name, bed in beds.items():
         rows = [dict(row) for row in doc["rows"] if row["cluster"] == name]
