@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from typing import TYPE_CHECKING
 
@@ -18,7 +19,7 @@ from meshctl.stats.request import StatRequest
 if TYPE_CHECKING:
     from meshctl.analyze.engine import AnalyzeRequest, AnalyzeResult
     from meshctl.checks.engine import RunOptions
-    from meshctl.checks.model import Check
+    from meshctl.checks.model import Check, Progress
     from meshctl.checks.request import CheckRequest
     from meshctl.edges.request import EdgesRequest
 
@@ -188,12 +189,22 @@ def check(env: Env, request: CheckRequest, selected: list[Check], options: RunOp
     names = contexts(env)
     checks.import_ahead(selected)  # once, here: the contexts' threads would otherwise race on first imports
 
+    said = threading.Lock()
+
+    def waiting(name: str, p: Progress) -> None:
+        # the sections are printed once every cluster is done: on a terminal, say why a cluster keeps the run waiting
+        if p.attempt == 1 and env.stderr_isatty:
+            with said:
+                env.note(f"{name}: {render.waiting_line(p)}")
+
     def one(name: str) -> render.CheckPart:
         child = env.for_context(name)
         cx = CheckContext(
             kube=child.kube, prom=child.prom, mesh=child.mesh, mode=request.mode, namespace=request.namespace
         )
-        report = checks.run_checks(selected, cx, options, fail_on_warnings=request.fail_on_warnings)
+        report = checks.run_checks(
+            selected, cx, options, on_progress=lambda p: waiting(name, p), fail_on_warnings=request.fail_on_warnings
+        )
         mesh = None
         if render.check_answered(report):
             with contextlib.suppress(MeshctlError):  # known already when a check needed it (Env keeps it)

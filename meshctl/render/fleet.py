@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from meshctl.checks.model import CheckReport
+from meshctl.checks.model import CheckReport, Progress
 from meshctl.edges.model import EdgesResult
 from meshctl.errors import ExitCode, MeshctlError
 from meshctl.fleet.run import Fleet, Part
@@ -185,6 +185,7 @@ def check_json(fleet: Fleet[CheckPart]) -> str:
     for entry, part in zip(clusters, fleet.parts, strict=True):
         if part.value is None:
             continue
+        entry.setdefault("exit_code", int(part.value[1].exit_code))  # each cluster's own `check` exit code
         report = part.value[1].to_dict()
         entry["success"] = report["success"]
         for category in report["categories"]:
@@ -192,6 +193,12 @@ def check_json(fleet: Fleet[CheckPart]) -> str:
     success = all(c.get("success") is True for c in clusters)
     doc = {"partial": fleet.partial, "success": success, "clusters": clusters, "checks": results}
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def waiting_line(p: Progress) -> str:
+    """A retried check keeps its cluster's section back (stderr, on a terminal)."""
+    reason = p.error.splitlines()[0] if p.error else ""
+    return f"waiting for check to complete: {p.check.description}" + (f" ({reason})" if reason else "")
 
 
 def check_text(fleet: Fleet[CheckPart], console: Console, *, short: bool, verbose: bool) -> None:

@@ -61,8 +61,8 @@ def test_json_each_cluster_equals_its_single_run(fleet):
     doc = json.loads(r.stdout)
     assert doc["partial"] is True and doc["success"] is False
     assert doc["clusters"][:2] == [
-        {"context": "east", "ok": True, "mesh": "linkerd", "success": True},
-        {"context": "west", "ok": True, "mesh": "istio", "success": True},
+        {"context": "east", "ok": True, "mesh": "linkerd", "exit_code": 0, "success": True},
+        {"context": "west", "ok": True, "mesh": "istio", "exit_code": 0, "success": True},
     ]
     north = doc["clusters"][2]
     assert north["context"] == "north" and north["ok"] is False and north["exit_code"] == 3
@@ -136,7 +136,8 @@ def test_wait_retries_per_context(fleet):
         r = run([*args, "--wait", "0", "-o", "json"], env=env)
     assert r.code == 1, r.stderr
     doc = json.loads(r.stdout)
-    assert [c["success"] for c in doc["clusters"]] == [False, True] and doc["partial"] is False
+    assert [(c["success"], c["exit_code"]) for c in doc["clusters"]] == [(False, 1), (True, 0)]
+    assert doc["partial"] is False
     failed = {(c["cluster"], c["id"]) for c in doc["checks"] if c["result"] == "error"}
     assert failed == {("east", "cp-pods-ready")}
 
@@ -145,11 +146,13 @@ def test_wait_retries_per_context(fleet):
     try:
         fixer = restore_later(bed, ns, pod, healthy, after_s=3.0)  # before the retry 5 s in
         started = time.monotonic()
-        r = run([*args, "--wait", "60s", "-o", "json"], env=env)
+        r = run([*args, "--wait", "60s", "-o", "json"], env=env, tty=True)  # a terminal: the wait is announced
         fixer.join()
     finally:
         bed.patch_pod_status(ns, pod, healthy)
     assert r.code == 0, r.stdout
+    assert "east: waiting for check to complete: control plane pods are running and ready (" in r.stderr
+    assert "west: waiting" not in r.stderr
     assert time.monotonic() - started < 30
     assert all(c["result"] == "success" for c in json.loads(r.stdout)["checks"])
 
