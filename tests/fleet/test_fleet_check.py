@@ -170,3 +170,32 @@ def test_one_global_prometheus_is_refused(tmp_path, bed_linkerd):
     args = ["--context", "east", "--context", "north", "--prometheus-url", "http://127.0.0.1:9", "--cluster-label"]
     r = run([*args, "cluster", "check"], env={"KUBECONFIG": kubeconfig})
     assert r.code == 2 and r.stdout == "" and "reads each context's own Prometheus" in r.stderr
+
+
+def test_ctrl_c_ends_a_waiting_fleet_run(fleet):
+    """Ctrl-C while one cluster waits for a retried check ends the run at once (130), not at the --wait deadline."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    beds, env = fleet
+    bed = beds["east"]
+    ns, selector = CP["linkerd"]
+    pod = pods(bed, ns, selector)[0]["metadata"]["name"]
+    full = {k: v for k, v in os.environ.items() if not (k.startswith("MESHCTL_") or k == "KUBECONFIG")} | env
+    args = ["--context", "east", "--context", "west", "check", "--category", "control-plane", "--wait", "60s"]
+    with pod_state(bed, ns, pod, "restarting"):
+        proc = subprocess.Popen([sys.executable, "-m", "meshctl", *args], env=full, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+        try:
+            time.sleep(4)  # east's first attempt has failed: the run waits for its retry
+            assert proc.poll() is None
+            proc.send_signal(signal.SIGINT)
+            started = time.monotonic()
+            _, err = proc.communicate(timeout=50)
+        finally:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert time.monotonic() - started < 10
+    assert "Traceback" not in err
