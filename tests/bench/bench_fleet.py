@@ -21,6 +21,8 @@ Measured in the same run, alternating (timing.paired):
 
 from __future__ import annotations
 
+import functools
+import os
 import re
 import threading
 import time
@@ -30,7 +32,11 @@ from tests.bench.timing import paired
 
 SIZES = (1, 3, 10)
 PAIRS = {1: 15, 3: 11, 10: 7}
-COMMANDS = {"stat": ["stat", "deploy", "-A", "-o", "json"], "edges": ["edges", "-A", "-o", "json"]}
+COMMANDS = {
+    "stat": ["stat", "deploy", "-A", "-o", "json"],
+    "edges": ["edges", "-A", "-o", "json"],
+    "check": ["check", "--wait", "0", "-o", "json"],  # each context's own Prometheus only (docs/fleet.md)
+}
 
 
 class Recorder:
@@ -137,7 +143,8 @@ def _measure(beds: dict, global_url: str, tmp) -> list[dict]:
     def direct(url: str) -> str:
         return next((prom for server, prom in behind.items() if url.startswith(server)), url)
 
-    results = []
+    results: list[dict] = []
+    loads = [os.getloadavg()[0]]  # the machine is shared: say how busy it was
     for command, argv in COMMANDS.items():
         for n in SIZES:
             chosen = names[:n]
@@ -148,6 +155,8 @@ def _measure(beds: dict, global_url: str, tmp) -> list[dict]:
                 "per context": [*contexts],
                 "global": [*contexts, "--prometheus-url", global_url, "--cluster-label", "cluster"],
             }
+            if command == "check":
+                del modes["global"]
             for mode, front in modes.items():
 
                 def meshctl(front=front, argv=argv) -> None:
@@ -161,13 +170,18 @@ def _measure(beds: dict, global_url: str, tmp) -> list[dict]:
                 _, t_seq, _ = paired(meshctl, _raw(queries, False), 3)
                 row = {"command": command, "n": n, "mode": mode, "queries": len(queries), "meshctl": t_meshctl,
                        "raw": t_raw, "ratio": ratio, "raw_seq": t_seq}  # fmt: skip
+                if n == 1 and mode == "per context":  # what fleet mode costs over a plain single-context run
+                    plain = functools.partial(meshctl, ["--context", "c0"])
+                    t_fleet, t_single, ratio_single = paired(meshctl, plain, PAIRS[n])
+                    row.update(fleet1=t_fleet, single=t_single, ratio_single=ratio_single)
                 if mode == "global":
                     grouped = _grouped(queries, chosen, meshes[:n])
                     _, t_grouped, _ = paired(_raw(queries, True), _raw(grouped, True), PAIRS[n])
                     same = _series(grouped) == _series(queries)
                     row.update(grouped=len(grouped), raw_grouped=t_grouped, same=same)
                 results.append(row)
-    return results
+                loads.append(os.getloadavg()[0])
+    return results, (min(loads), max(loads))
 
 
 def run() -> str:
@@ -192,25 +206,28 @@ def run() -> str:
             prom = Prometheus.backfilled("".join(parts) + "# EOF\n", tmp / "global")
             backfill = time.perf_counter() - t0
             try:
-                results = _measure(beds, prom.url, tmp)
+                results, loads = _measure(beds, prom.url, tmp)
             finally:
                 prom.stop()
-    return _section(results, backfill)
+    return _section(results, backfill, loads)
 
 
-def _section(results: list[dict], backfill: float) -> str:
+def _section(results: list[dict], backfill: float, loads: tuple[float, float]) -> str:
     lines = [
-        "## fleet: `stat deploy -A` and `edges -A` over 1, 3 and 10 clusters (tests/bench/bench_fleet.py)",
+        "## fleet: `stat deploy -A`, `edges -A` and `check` over 1, 3 and 10 clusters (tests/bench/bench_fleet.py)",
         "",
         "Two real beds (demo topology, Linkerd and Istio); the N contexts alternate between them, so at 3 and 10",
         "several contexts share an API server and a Prometheus: the figures time the run, not a fleet of machines.",
         "*per context*: each context's own Prometheus, found and reached through its API server (service proxy);",
         "*global*: one Prometheus holding 10 clusters' series with a `cluster` label, `--prometheus-url URL",
-        "--cluster-label cluster`. *meshctl* = the whole command in-process (kubeconfig, clients, mesh detection,",
-        "Prometheus discovery, queries, JSON), start-up excluded. *raw* = the PromQL the same run sent (recorded,",
-        "counted in *queries*), sent with `requests` alone straight to the Prometheus that answered it, all at once;",
-        "*ratio* = median of per-pair ratios (alternating runs); *raw, sequential* = the same queries one after the",
-        f"other. Medians of {PAIRS[1]} (1), {PAIRS[3]} (3) and {PAIRS[10]} (10) pairs; sequential: of 3.",
+        "--cluster-label cluster` (`check` refuses it). *meshctl* = the whole command in-process (kubeconfig,",
+        "clients, mesh detection, Prometheus discovery, Kubernetes listings, queries, JSON), start-up excluded.",
+        "*raw* = the PromQL the same run sent (recorded, counted in *queries*), sent with `requests` alone straight",
+        "to the Prometheus that answered it, all at once (concurrently); *ratio* = median of per-pair ratios",
+        "(alternating runs); *raw, sequential* = the same queries one after the other. Medians of"
+        f" {PAIRS[1]} (1), {PAIRS[3]} (3)",
+        f"and {PAIRS[10]} (10) pairs; sequential: of 3. Load average during the run (2 cores, shared):"
+        f" {loads[0]:.1f} to {loads[1]:.1f}.",
         "",
         "| command | mode | clusters | queries | raw | raw, sequential | meshctl | ratio |",
         "|---|---|---:|---:|---:|---:|---:|---:|",
@@ -220,10 +237,36 @@ def _section(results: list[dict], backfill: float) -> str:
             f"| {r['command']} | {r['mode']} | {r['n']} | {r['queries']} | {r['raw'] * 1000:.0f} ms"
             f" | {r['raw_seq'] * 1000:.0f} ms | {r['meshctl'] * 1000:.0f} ms | {r['ratio']:.2f}x |"
         )
+    per_cluster: dict[tuple[str, str], dict[int, int]] = {}
+    for r in results:
+        per_cluster.setdefault((r["command"], r["mode"]), {})[r["n"]] = r["queries"]
+    lines += [
+        "",
+        "Queries per run grow linearly with N in both modes, each cluster sending its own set (a Linkerd and an Istio"
+        " cluster's sets may differ in size): "
+        + "; ".join(f"{c} ({m}) {'/'.join(str(q[n]) for n in SIZES)}" for (c, m), q in per_cluster.items())
+        + f" at {'/'.join(str(n) for n in SIZES)} clusters. The raw floor holds the PromQL only: what meshctl adds"
+        " per context is the kubeconfig, a Kubernetes client, mesh detection and Prometheus discovery (API"
+        " requests), the Kubernetes listings stat and edges need (MESHED, names), and, per context, the API server's"
+        " service proxy in front of its Prometheus (`check` is mostly Kubernetes requests: its raw floor is small).",
+        "",
+        "A fleet of one (`--context c0 --context=/^c0$/`) against the plain single-context run (`--context c0`),"
+        " paired:",
+        "",
+        "| command | single context | fleet of 1 | ratio |",
+        "|---|---:|---:|---:|",
+    ]
+    for r in results:
+        if "single" in r:
+            lines.append(
+                f"| {r['command']} | {r['single'] * 1000:.0f} ms | {r['fleet1'] * 1000:.0f} ms"
+                f" | {r['ratio_single']:.2f}x |"
+            )
     lines += [
         "",
         "Global mode, queries per run: meshctl sends every query once per cluster (each scoped to it). One query per",
-        'mesh and query with `cluster=~"c0|c1|..."` and `by (cluster, ...)` (a sketch, not implemented) would send:',
+        'mesh and query with `cluster=~"c0|c1|..."` and `by (cluster, ...)` (a sketch, not implemented) would send a',
+        "number constant in N (one set per mesh) and give back the same series (*same series*: counted):",
         "",
         "| command | clusters | meshctl's queries | grouped queries | same series | raw (meshctl's) | raw (grouped) |",
         "|---|---:|---:|---:|---|---:|---:|",
@@ -232,8 +275,7 @@ def _section(results: list[dict], backfill: float) -> str:
         if r["mode"] == "global":
             lines.append(
                 f"| {r['command']} | {r['n']} | {r['queries']} | {r['grouped']} | {'yes' if r['same'] else 'NO'}"
-                f" | {r['raw'] * 1000:.0f} ms"
-                f" | {r['raw_grouped'] * 1000:.0f} ms |"
+                f" | {r['raw'] * 1000:.0f} ms | {r['raw_grouped'] * 1000:.0f} ms |"
             )
     lines += [
         "",
