@@ -41,6 +41,12 @@ def check(
             "--control-plane-metrics", help="Also check the control plane's own metrics (`meshctl cp`'s figures)."
         ),
     ] = False,
+    multicluster: Annotated[
+        bool,
+        typer.Option(
+            "--multicluster", help="Also check the multicluster set-up (Linkerd Links and gateways, Istio remotes)."
+        ),
+    ] = False,
 ) -> None:
     """Check the cluster, the mesh's control plane, identity, Prometheus and (with --proxy) the data plane.
 
@@ -66,6 +72,7 @@ def check(
         all_namespaces=all_namespaces,
         list_only=list_checks,
         control_plane_metrics=control_plane_metrics,
+        multicluster=multicluster,
     )
     if req.list_only:
         env.write(render.render_list(checks.all_checks(), "json" if req.output == "json" else "table"))
