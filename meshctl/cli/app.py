@@ -143,7 +143,7 @@ def hoist_persistent_options(group: click.Command, ctx: click.Context, args: lis
 
 
 # commands that run over several kubeconfig contexts (a repeated --context or a pattern; meshctl.cli.fleet)
-FLEET_COMMANDS = frozenset({"stat", "edges", "graph", "analyze"})
+FLEET_COMMANDS = frozenset({"stat", "edges", "graph", "analyze", "check"})
 
 app = typer.Typer(
     cls=MeshctlGroup,
@@ -170,7 +170,7 @@ def root(
         typer.Option(
             "--context",
             metavar="NAME",
-            help="The kubeconfig context to use. stat, edges, analyze -k take several (repeat it, /REGEX/, ^EXCLUDE).",
+            help="The kubeconfig context to use. stat, edges, check, analyze -k take several (repeat it, /REGEX/, ^EXCLUDE).",
         ),
     ] = None,
     cluster_label: Annotated[

@@ -78,9 +78,14 @@ def check(
         env.write(render.render_list(checks.all_checks(), "json" if req.output == "json" else "table"))
         return
     selected = checks.select(req.mode, None if req.mesh == "auto" else req.mesh, req.categories, req.extra)
-    cx = CheckContext(kube=env.kube, prom=env.prom, mesh=env.mesh, mode=req.mode, namespace=req.namespace)
     # a check makes a few requests: let its timeout grow with --request-timeout (30 s per check at the default 10 s)
     options = checks.RunOptions(wait_s=req.wait_s, timeout_scale=max(1.0, s.request_timeout / 10))
+    if s.contexts:
+        from meshctl.cli import fleet
+
+        fleet.check(env, req, selected, options)
+        return
+    cx = CheckContext(kube=env.kube, prom=env.prom, mesh=env.mesh, mode=req.mode, namespace=req.namespace)
     if req.output == "json":
         report = checks.run_checks(selected, cx, options, fail_on_warnings=req.fail_on_warnings)
         env.write(render.render_json(report))

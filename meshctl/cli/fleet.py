@@ -1,14 +1,15 @@
-"""CLI layer: fleet runs of stat and edges (several --context values): one Env per context, queried concurrently
+"""CLI layer: fleet runs of stat, edges, check and analyze -k (several --context values): one Env per context, queried concurrently
 (meshctl.fleet.run), shown as one table with a CLUSTER column (meshctl.render.fleet)."""
 
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from typing import TYPE_CHECKING
 
 from meshctl.cli.env import Env
-from meshctl.errors import FailedError, UsageError
+from meshctl.errors import FailedError, MeshctlError, UsageError
 from meshctl.fleet.contexts import select
 from meshctl.fleet.run import Fleet, fan_out
 from meshctl.prom import tenants
@@ -18,6 +19,9 @@ from meshctl.stats.request import StatRequest
 
 if TYPE_CHECKING:
     from meshctl.analyze.engine import AnalyzeRequest, AnalyzeResult
+    from meshctl.checks.engine import RunOptions
+    from meshctl.checks.model import Check, Progress
+    from meshctl.checks.request import CheckRequest
     from meshctl.edges.request import EdgesRequest
 
 
@@ -190,3 +194,53 @@ def analyze(env: Env, request: AnalyzeRequest, fmt: str) -> None:
         import typer
 
         raise typer.Exit(worst)
+
+
+def check(env: Env, request: CheckRequest, selected: list[Check], options: RunOptions) -> None:
+    """`check` per context, concurrently: a section per cluster (text) or one document (json). A context whose API
+    server does not answer is a failed cluster; the exit code is the clusters' common one, else 1 (docs/fleet.md)."""
+    from meshctl import checks
+    from meshctl.checks.context import CheckContext
+
+    if env.settings.cluster_label or env.settings.prometheus_url:
+        # the checks' PromQL is not scoped by cluster: one global Prometheus would answer for every cluster at once
+        raise UsageError(
+            "check with several contexts reads each context's own Prometheus",
+            hint="drop --prometheus-url/--cluster-label (MESHCTL_PROMETHEUS_URL), or check one --context",
+        )
+    names = contexts(env)
+    checks.import_ahead(selected)  # once, here: the contexts' threads would otherwise race on first imports
+
+    said = threading.Lock()
+
+    def waiting(name: str, p: Progress) -> None:
+        # the sections are printed once every cluster is done: on a terminal, say why a cluster keeps the run waiting
+        if p.attempt == 1 and env.stderr_isatty:
+            with said:
+                env.note(f"{name}: {render.waiting_line(p)}")
+
+    def one(name: str) -> render.CheckPart:
+        child = env.for_context(name)
+        cx = CheckContext(
+            kube=child.kube, prom=child.prom, mesh=child.mesh, mode=request.mode, namespace=request.namespace
+        )
+        report = checks.run_checks(
+            selected, cx, options, on_progress=lambda p: waiting(name, p), fail_on_warnings=request.fail_on_warnings
+        )
+        mesh = None
+        if render.check_answered(report):
+            with contextlib.suppress(MeshctlError):  # known already when a check needed it (Env keeps it)
+                mesh = child.mesh().name
+        return mesh, report
+
+    fleet = render.check_fleet(fan_out(names, one))
+    if request.output == "json":
+        env.write(render.check_json(fleet))
+    else:
+        render.check_text(fleet, env.out, short=request.output == "short", verbose=env.settings.verbose)
+    _finish(env, fleet)  # a cluster that did not answer: the partial rule of every fleet command
+    code = render.check_exit_code(fleet)
+    if code:
+        import typer
+
+        raise typer.Exit(int(code))

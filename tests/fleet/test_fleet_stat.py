@@ -129,7 +129,7 @@ def test_usage_errors(tmp_path, bed_linkerd):
         (["--context", "east", "--context", "nope", "stat", "deploy"], "context 'nope' (--context) not found"),
         (["--context", "/zzz/", "stat", "deploy"], "selects no context"),
         (["--context", "east", "--context", "north", "stat", "deploy", "-w"], "--watch takes one --context"),
-        (["--context", "east", "--context", "north", "check"], "check takes one --context"),
+        (["--context", "east", "--context", "north", "cp"], "cp takes one --context"),
         (
             ["--context", "east", "--context", "north", "--prometheus-url", "http://127.0.0.1:9", "stat", "deploy"],
             "--prometheus-url",
