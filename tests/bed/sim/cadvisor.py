@@ -90,8 +90,11 @@ ENVOY_STATIC_CLUSTERS = 7
 
 def envoy_clusters(p: Pod, topo: Topology) -> int:
     """Clusters an Istio sidecar holds without a Sidecar resource: one outbound cluster per port of every Service in
-    the mesh (whether it calls it or not), one inbound cluster per port of its own, and Envoy's static ones."""
-    outbound = sum(len(svc.ports) for svc in topo.services)
+    the cluster (whether it calls it or not; the control plane's and `default/kubernetes` too), one inbound cluster
+    per port of its own, and Envoy's static ones."""
+    from tests.bed.sim.proxy_config import service_ports
+
+    outbound = sum(n for *_, n in service_ports(topo))
     return outbound + len(p.workload.ports) + ENVOY_STATIC_CLUSTERS
 
 
