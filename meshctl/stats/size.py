@@ -285,16 +285,26 @@ def _config_notes(mesh: str, rows: list[ProxySize], services: list[dict[str, Any
         most = max((r for r in rows if r.endpoints is not None), key=lambda r: r.endpoints or 0, default=None)
         if most is None:
             return []
-        return [f"note: a proxy balances over up to {most.endpoints} endpoints ({most.namespace}/{most.name};\n"
-                "  -o json, config.endpoints)"]  # fmt: skip
+        return [_wrap(f"note: a proxy balances over up to {most.endpoints} endpoints ({most.namespace}/{most.name}'s;"
+                      " every proxy's in -o json, config.endpoints)")]  # fmt: skip
     if services is None:
         return ["note: Services cannot be listed: no Sidecar estimate"]
     plans = [r for r in rows if r.sidecar is not None and r.sidecar.clusters_removed > 0]
     if not plans:
         return []
-    best = max(plans, key=lambda r: r.sidecar.clusters_removed)  # type: ignore[union-attr]
-    p = best.sidecar
-    assert p is not None
-    saving = "" if p.memory_saving_bytes is None else f", ~{fmt_memory(p.memory_saving_bytes)} (estimate)"
-    return [f"note: a Sidecar scoped to what each workload calls drops up to {p.clusters_removed} of\n"
-            f"  {p.clusters_held} clusters ({best.namespace}/{best.name}{saving}); -o sidecar prints them"]  # fmt: skip
+    most = max(r.sidecar.clusters_removed for r in plans if r.sidecar is not None)
+    held = max(r.sidecar.clusters_held for r in plans if r.sidecar is not None)
+    text = f"note: a Sidecar scoped to the namespaces each workload calls would drop up to {most} of {held} clusters"
+    saved = [r for r in plans if r.sidecar is not None and r.sidecar.memory_saving_bytes]
+    if saved:
+        best = max(saved, key=lambda r: r.sidecar.memory_saving_bytes or 0)  # type: ignore[union-attr]
+        mem = fmt_memory(best.sidecar.memory_saving_bytes)  # type: ignore[union-attr]
+        text += (f" per Envoy (the most memory saved: {best.namespace}/{best.name}, ~{mem}, an upper-bound estimate"
+                 " taking memory as proportional to clusters)")  # fmt: skip
+    return [_wrap(text + ". -o sidecar prints them.")]
+
+
+def _wrap(text: str) -> str:
+    import textwrap
+
+    return textwrap.fill(text, 80, subsequent_indent="  ", break_on_hyphens=False, break_long_words=False)
