@@ -66,7 +66,8 @@ def evaluate(cpu_by_pod: dict[str, float], pods: list[dict[str, Any]], hpas: lis
     hpa = _hpa_for_istiod(hpas or [])
     if hpa is None:
         sig.status = INFO
-        sig.detail = f"HPA unreadable; {len(names)} replicas" if hpas is None else f"no HPA; {len(names)} replicas"
+        n = f"{len(names)} replica" + ("s" if len(names) != 1 else "")
+        sig.detail = f"HPA unreadable; {n}" if hpas is None else f"no HPA; {n}"
         return sig
     spec, status = hpa.get("spec") or {}, hpa.get("status") or {}
     lo, hi = int(spec.get("minReplicas") or 1), int(spec.get("maxReplicas") or 0)
