@@ -135,8 +135,8 @@ def to_sidecars(result: SizeResult) -> str:
         if p is None or p.clusters_removed <= 0 or not r.selector:
             continue
         head = (
-            f"# {r.namespace}/{r.name}: {p.clusters_held} -> {p.clusters_kept} clusters; egress from the"
-            f" services it called in the {result.window} to {rfc3339(round(result.at))}\n"
+            f"# {r.namespace}/{r.name}: {p.clusters_held} -> {p.clusters_kept} clusters per Envoy; egress: its own\n"
+            f"# namespace, istio-system and those it called in the {result.window} to {rfc3339(round(result.at))}\n"
         )
         docs.append(head + yaml.safe_dump(sidecar_object(r.namespace, r.name, r.selector, p), sort_keys=False))
     return "---\n".join(docs)

@@ -285,8 +285,8 @@ def _config_notes(mesh: str, rows: list[ProxySize], services: list[dict[str, Any
         most = max((r for r in rows if r.endpoints is not None), key=lambda r: r.endpoints or 0, default=None)
         if most is None:
             return []
-        return [_wrap(f"note: a proxy balances over up to {most.endpoints} endpoints ({most.namespace}/{most.name}'s;"
-                      " every proxy's in -o json, config.endpoints)")]  # fmt: skip
+        return [_wrap(f"note: the most endpoints one proxy balances over: {most.endpoints} ({most.namespace}/"
+                      f"{most.name}; each workload's in -o json, config.endpoints)")]  # fmt: skip
     if services is None:
         return ["note: Services cannot be listed: no Sidecar estimate"]
     plans = [r for r in rows if r.sidecar is not None and r.sidecar.clusters_removed > 0]
