@@ -52,7 +52,7 @@ def evaluate(cpu_by_pod: dict[str, float], pods: list[dict[str, Any]], hpas: lis
     requests = {(p.get("metadata") or {}).get("name", ""): _request(p) for p in pods}
     used = {n: cpu_by_pod[n] for n in names if n in cpu_by_pod}
     if not used:
-        sig.detail = "istiod's cAdvisor CPU not in Prometheus"
+        sig.detail = "cAdvisor CPU not in Prometheus"
         return sig
     sig.parts = [{"pod": n, "cpu_cores": round(used[n], 6), "request_cores": requests.get(n),
                   "utilization_pct": None if not requests.get(n) else round(100 * used[n] / requests[n], 1)}
