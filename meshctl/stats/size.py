@@ -264,7 +264,7 @@ def _services(kube: Any) -> list[dict[str, Any]] | None:
 def _plan_sidecars(rows: list[ProxySize], groups: dict[tuple[str, str, str], list[dict[str, Any]]],
                    callees: dict[tuple[str, str], set[str]], services: list[dict[str, Any]] | None) -> None:  # fmt: skip
     """Each Istio row's Sidecar plan: egress to its namespace, the root namespace and the namespaces it called."""
-    from meshctl.stats.size_sidecar import plan, service_ports, workload_selector
+    from meshctl.stats.size_sidecar import is_gateway, plan, service_ports, workload_selector
 
     if services is None:
         return
@@ -274,6 +274,8 @@ def _plan_sidecars(rows: list[ProxySize], groups: dict[tuple[str, str, str], lis
         called: set[str] = set()
         for p in pods:
             called |= callees.get((r.namespace, meta(p).get("name", "")), set())
+        if is_gateway(pods):
+            continue  # a Sidecar does not scope a gateway's Envoy
         r.selector = workload_selector(pods)
         r.sidecar = plan(r.namespace, called, ROOT_NAMESPACE, r.clusters, r.memory, ports)
 

@@ -85,6 +85,18 @@ def plan(namespace: str, callees: set[str], root: str, held: int | None, memory:
     return SidecarPlan(hosts, held, removed, saving)
 
 
+def is_gateway(pods: list[dict[str, Any]]) -> bool:
+    """An Istio gateway (its Envoy runs as `router`): a Sidecar does not scope gateways (istio/istio#38827)."""
+    for p in pods:
+        labels = (p.get("metadata") or {}).get("labels") or {}
+        if labels.get("istio", "").endswith("gateway") or "gateway.networking.k8s.io/gateway-name" in labels:
+            return True
+        for c in (p.get("spec") or {}).get("containers") or ():
+            if c.get("name") == "istio-proxy" and "router" in (c.get("args") or ()):
+                return True
+    return False
+
+
 def workload_selector(pods: list[dict[str, Any]]) -> dict[str, str]:
     """The labels every pod of the workload carries, minus the per-pod and per-revision ones Kubernetes adds."""
     common: dict[str, str] | None = None

@@ -274,6 +274,11 @@ def test_sidecar_plan_keeps_what_each_workload_calls(sbed):
         return
     for name, row in rows.items():
         assert row["config"]["sidecar"] == sidecar_truth(sbed, name), name
+    # a gateway's Envoy is not scoped by a Sidecar (istio/istio#38827): no plan for the ingress gateway
+    every = run(["size", "-A", "-o", "json"], env=sbed.env())
+    gateway = [w for w in json.loads(every.stdout)["workloads"] if w["name"] == "istio-ingressgateway"]
+    assert len(gateway) == 1 and gateway[0]["config"]["clusters"] is not None, every.stdout
+    assert gateway[0]["config"]["sidecar"] is None
     # web calls only app/*: crm/ledger's cluster and default/kubernetes's go; api calls crm, which it keeps
     assert rows["web"]["config"]["sidecar"]["clusters_removed"] == 2
     assert rows["api"]["config"]["sidecar"]["egress_hosts"] == ["./*", "istio-system/*", "crm/*"]

@@ -109,3 +109,13 @@ def add_envoy_clusters(f, topo: Topology) -> None:
         if p.meshed and p.serving:
             f.add("envoy_cluster_manager_active_clusters", "envoy_cluster_manager_active_clusters", L.istio_pod(p),
                   gauge=Fraction(envoy_clusters(p, topo)))  # fmt: skip
+    # the ingress gateway's Envoy too: every Service's clusters and the static ones, no inbound (not a sidecar)
+    from tests.bed.sim.controlplane import control_plane_pods
+    from tests.bed.sim.proxy_config import service_ports
+
+    held = sum(n for *_, n in service_ports(topo)) + ENVOY_STATIC_CLUSTERS
+    for pod in control_plane_pods(topo, "istio"):
+        if (pod["metadata"].get("labels") or {}).get("istio") == "ingressgateway":
+            lab = f'namespace="istio-system",pod="{pod["metadata"]["name"]}"'
+            f.add("envoy_cluster_manager_active_clusters", "envoy_cluster_manager_active_clusters", lab,
+                  gauge=Fraction(held))  # fmt: skip
