@@ -244,7 +244,8 @@ def run(*, kube: Any, prom: Any, mesh: str, namespace: str | None, window: str, 
                      "  published figures, 0.20 vCPU per 1000 rps and 60 MB per proxy")  # fmt: skip
     held = [r.clusters for r in rows if r.clusters is not None]
     if held:
-        notes.append(f"note: each Envoy holds up to {max(held)} clusters (see -o json, config.clusters)")
+        notes.append(_wrap(f"note: each Envoy holds up to {max(held)} clusters (see -o json, config.clusters); the"
+                           " endpoints per Envoy are not exposed (not in Istio's default stats)"))  # fmt: skip
     notes += _config_notes(mesh, rows, services)
     notes.append(MESH_SIZE_NOTE[mesh])
     used = getattr(prom, "request_count", 0) - before
