@@ -7,8 +7,10 @@ its requests per second from the mesh's own metrics, and from the Kubernetes API
 restarts and OOMKills, native sidecars (proxies in initContainers) included. Then a recommendation by a named
 strategy (meshctl.stats.size_rules).
 
-`run` is the one function that does I/O: one pod list (plus Jobs to name CronJobs) and three Prometheus queries
-(four on Istio: the clusters each Envoy holds), sent at once, whatever the number of workloads. Peaks use
+`run` is the one function that does I/O: one pod list (plus Jobs to name CronJobs; on Istio the cluster's
+Services, for the Sidecar estimate of meshctl.stats.size_sidecar) and four Prometheus queries (CPU, memory, RPS and
+on Linkerd the endpoints each proxy balances over; on Istio five: the clusters each Envoy holds and the namespaces
+each workload called instead), sent at once, whatever the number of workloads. Peaks use
 `max_over_time` over the raw samples, so a spike between subquery steps is not missed.
 """
 
@@ -76,7 +78,7 @@ class SizeResult:
 
 
 def queries(mesh: str, strategy: Strategy, namespace: str | None, window: str) -> dict[str, str]:
-    """The three queries of a run (one per figure, every pod at once)."""
+    """The queries of a run (one per figure, every pod at once)."""
     m: dict[str, Any] = {"container": PROXY[mesh]}
     if namespace:
         m["namespace"] = namespace
@@ -212,7 +214,7 @@ def strategy_named(name: str) -> Strategy:
 
 def run(*, kube: Any, prom: Any, mesh: str, namespace: str | None, window: str, strategy: Strategy,
         at: float) -> SizeResult:  # fmt: skip
-    """Measure and recommend: one pod list, three Prometheus queries sent at once (evaluated at `at`)."""
+    """Measure and recommend: one pod list, the Prometheus queries sent at once (evaluated at `at`)."""
     before = getattr(prom, "request_count", 0)
     pending = prom.start_many(queries(mesh, strategy, namespace, window), at=at)
     samples: dict[str, dict[tuple[str, str], float]] = defaultdict(dict)
