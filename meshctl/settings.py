@@ -31,6 +31,10 @@ class Settings:
     prometheus_headers: list[str] = field(default_factory=list)  # "Name: value"
     prometheus_ca_file: str | None = None
     prometheus_insecure: bool = False
+    # Thanos: accept an answer some stores did not contribute to (partial_response=true); default: refuse it
+    allow_partial: bool = False
+    # Grafana Mimir tenants (X-Scope-OrgID "a|b"); with several, `__tenant_id__` names each series' tenant
+    tenants: tuple[str, ...] = ()
     request_timeout: float = 10.0  # seconds, per request to the API server or Prometheus
     no_color: bool = False
     verbose: bool = False
@@ -47,6 +51,10 @@ class Settings:
             raise UsageError(f"unknown mesh {self.mesh!r}", hint="use --mesh linkerd, --mesh istio or --mesh auto")
         if self.request_timeout <= 0:
             raise UsageError(f"--request-timeout must be positive, got {self.request_timeout}")
+        if self.tenants:
+            from meshctl.prom import tenants
+
+            tenants.parse(self.tenants)  # a bad tenant id: exit 2 before any request
         for header in self.prometheus_headers:
             if ":" not in header:
                 raise UsageError(f"--prometheus-header {header!r} is not of the form 'Name: value'")

@@ -73,3 +73,80 @@ def test_prometheus_not_found_hints_link_to_the_guide(make_bed):
     r = run(["stat", "deploy", "-n", "default"], env=bed.env(prometheus=False, mesh=False))
     (url,) = re.findall(r"https://\S+", r.stderr) or [None]
     assert r.code == 4 and url and _resolves(url), r.stderr  # no mesh found, so no Prometheus to look for
+
+
+def test_slo_file_hint_is_a_url_that_resolves(tmp_path):
+    """`slo status -f` on a file without SLOs said `see docs/slo.md`: a path users do not have."""
+    bad = tmp_path / "slos.yaml"
+    bad.write_text("slos: []\n")
+    r = run(["--mesh", "linkerd", "slo", "rules", "-f", str(bad)])
+    (url,) = re.findall(r"https://\S+", r.stderr) or [None]
+    assert r.code == 65 and url and _resolves(url), r.stderr
+
+
+def test_no_hint_names_a_docs_path():
+    """Every hint that sends a user to the documentation goes through meshctl.links (a web address)."""
+    package = Path(__file__).resolve().parent.parent / "meshctl"
+    found = [
+        f"{path.relative_to(package.parent)}:{n}"
+        for path in package.rglob("*.py")
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if re.search(r"""hint=f?["'][^"']*\bdocs/""", line)
+    ]
+    assert not found, found
+
+
+@pytest.mark.bed
+def test_slo_cluster_form_hint_is_a_url_that_resolves(bed_linkerd):
+    r = run(["slo", "status", "--from-cluster", "-n", "legacy"], env=bed_linkerd.env())
+    (url,) = re.findall(r"https://\S+", r.stderr) or [None]
+    assert r.code == 4 and url and _resolves(url), r.stderr
+
+
+PAGES = [DOCS.parent / "README.md", *sorted(DOCS.glob("*.md"))]
+LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)|!\[[^\]]*\]\(([^)\s]+)\)")
+
+
+def _anchors(page: Path) -> set[str]:
+    """GitHub's anchors of a page: its headings' slugs (a repeated one gets -1, -2, ...) and explicit <a id>."""
+    text = re.sub(r"^```.*?^```", "", page.read_text(), flags=re.S | re.M)  # no headings inside code blocks
+    seen: dict[str, int] = {}
+    found = set(re.findall(r'<a id="([^"]+)"></a>', text))
+    for heading in re.findall(r"^#+ (.+)$", text, re.M):
+        slug = _slug(heading.replace("`", ""))
+        found.add(slug if slug not in seen else f"{slug}-{seen[slug]}")
+        seen[slug] = seen.get(slug, 0) + 1
+    return found
+
+
+def _local_links(page: Path) -> list[tuple[int, str]]:
+    out = []
+    inside = False
+    for n, line in enumerate(page.read_text().splitlines(), 1):
+        if line.lstrip().startswith("```"):
+            inside = not inside
+        if inside:
+            continue
+        for m in LINK.finditer(re.sub(r"`[^`]*`", "", line)):
+            target = m.group(1) or m.group(2)
+            if not re.match(r"^[a-z]+:", target):
+                out.append((n, target))
+    return out
+
+
+def test_docs_pages_have_local_links():
+    assert sum(len(_local_links(p)) for p in PAGES) > 50
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_every_link_inside_the_docs_resolves(page):
+    """Relative links of README.md and docs/*.md name files that exist, and #anchors that exist in them."""
+    broken = []
+    for n, target in _local_links(page):
+        path, _, anchor = target.partition("#")
+        dest = (page.parent / path).resolve() if path else page
+        if not dest.exists():
+            broken.append(f"{page.name}:{n}: {target} (no such file)")
+        elif anchor and dest.suffix == ".md" and anchor not in _anchors(dest):
+            broken.append(f"{page.name}:{n}: {target} (no such anchor)")
+    assert not broken, "\n".join(broken)

@@ -18,7 +18,17 @@ from meshctl.checks.registry import REGISTRY
 if TYPE_CHECKING:
     from meshctl.checks.context import CheckContext
 
-CHECK_MODULES = ("kubernetes", "pre", "control_plane", "identity", "prometheus", "cp_metrics", "data_plane")
+CHECK_MODULES = (
+    "kubernetes",
+    "pre",
+    "control_plane",
+    "identity",
+    "prometheus",
+    "cp_metrics",
+    "data_plane",
+    "multicluster",
+    "multicluster_istio",
+)
 
 __all__ = ["CATEGORIES", "Check", "CheckReport", "CheckResult", "Progress", "RunOptions", "load", "run_checks"]
 

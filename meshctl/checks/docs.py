@@ -19,7 +19,8 @@ is the anchor of its section below.
 Modes select categories: `meshctl check` runs kubernetes-api, kubernetes-version, control-plane, identity and
 prometheus; `--pre` runs kubernetes-api, kubernetes-version and pre-kubernetes-setup (it needs `--mesh`); `--proxy`
 adds data-plane (`-n NAMESPACE`, else every namespace). `--category NAME` narrows a mode to some categories (the checks
-they depend on still run). `meshctl check --list` prints this catalogue; `--list -o json` as one document.
+they depend on still run). `--control-plane-metrics` and `--multicluster` add their opt-in categories to a run.
+`meshctl check --list` prints this catalogue; `--list -o json` as one document.
 
 Kinds: **fatal** checks gate the checks that depend on them (those are reported `skipped`, naming the failed check;
 everything else still runs); **warning** checks report `‼` and never fail the run (unless `--fail-on-warnings`);
@@ -62,6 +63,8 @@ def render_docs(checks: list[Check], example: str | None = None) -> str:
         if category in OPT_IN:
             modes += f", only when asked for (`--{category}` or `--category {category}`)"
         out.append(f"\n## {category}\n\nRuns with: {modes}.\n")
+        if category == "multicluster":
+            out.append(multicluster_intro())
         for c in members:
             out.append(f'\n<a id="{c.id}"></a>\n### {c.id}\n')
             out.append(f"\n**{c.description}** — {_kind(c)}; meshes: {', '.join(c.meshes)}")
@@ -77,6 +80,36 @@ def render_docs(checks: list[Check], example: str | None = None) -> str:
 
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "tests" / "golden" / "check" / "linkerd_proxy_table.txt"
+
+
+def multicluster_intro() -> str:
+    """What --multicluster reads, and real runs on the test bed's broken set-ups (golden files of
+    tests/checks/test_bed_multicluster.py), one per mesh."""
+    text = (
+        "\n`meshctl check --multicluster` adds this category to a plain `check` (`--category multicluster` runs it"
+        " alone, with what it depends on). A cluster without any multicluster set-up passes with the single line"
+        " `mc-none` (nothing to check: a single cluster is not a failure); otherwise `mc-none` is left out and the"
+        " checks of the mesh run. With `-v`, `mc-gateways-alive` prints the table of `linkerd multicluster gateways`"
+        " (CLUSTER ALIVE NUM_SVC LATENCY: a row per Link, mirrored services counted by their cluster-name label,"
+        " LATENCY the last probe's, shown for live gateways) and `mc-remote-clusters` the table of `istioctl"
+        " remote-clusters` (NAME SECRET STATUS ISTIOD: a row per remote cluster per istiod); they are printed with"
+        " a failure too. Kubeconfigs in remote secrets are parsed to validate them and never printed.\n"
+    )
+    for mesh, what in (
+        ("linkerd", "a Link with no gateway address, a service mirror not ready, a dead gateway, a slow one, a"
+         " mirror without ready endpoints and one whose Link is gone"),
+        ("istio", "a remote secret whose kubeconfig has no clusters (so istiod does not list it), a remote whose"
+         " sync timed out, an east-west gateway that is not ready and a control-plane namespace without its"
+         " network label"),
+    ):  # fmt: skip
+        path = EXAMPLE.with_name(f"{mesh}_multicluster_broken.txt")
+        if path.exists():
+            text += (
+                f"\n`meshctl check --category multicluster -v` on the test bed's broken {mesh.title()} set-up"
+                f" (real output, tests/golden/check/{path.name}): {what}.\n\n```console\n"
+                f"$ meshctl check --category multicluster -v\n{path.read_text()}```\n"
+            )
+    return text
 
 
 def example() -> str | None:

@@ -37,11 +37,13 @@ CATEGORIES: dict[str, tuple[str, ...]] = {
     "prometheus": ("default", "proxy"),  # a reachable Prometheus (found through kubernetes-api unless given)
     "control-plane-metrics": ("default", "proxy"),  # prometheus; only with --control-plane-metrics (OPT_IN)
     "data-plane": ("proxy",),  # kubernetes-api; its metrics check needs prometheus
+    "multicluster": ("default", "proxy"),  # control-plane namespace; only with --multicluster (OPT_IN)
 }
 
 # Categories a run includes only when asked for (--category NAME, or their own flag): the control plane's metrics
-# take a batch of PromQL over a window, more than a plain `meshctl check` should spend.
-OPT_IN = ("control-plane-metrics",)
+# take a batch of PromQL over a window, more than a plain `meshctl check` should spend; multicluster reads every
+# service mirror's or istiod's debug port, and means nothing on a single cluster.
+OPT_IN = ("control-plane-metrics", "multicluster")
 
 MESHES = ("linkerd", "istio")
 

@@ -21,7 +21,7 @@ class CheckRequest:
     fail_on_warnings: bool
     namespace: str | None  # --proxy scope; None = all namespaces
     list_only: bool = False
-    extra: tuple[str, ...] = ()  # opt-in categories added to the run (--control-plane-metrics)
+    extra: tuple[str, ...] = ()  # opt-in categories added to the run (--control-plane-metrics, --multicluster)
 
     @classmethod
     def parse(
@@ -38,9 +38,12 @@ class CheckRequest:
         all_namespaces: bool,
         list_only: bool = False,
         control_plane_metrics: bool = False,
+        multicluster: bool = False,
     ) -> CheckRequest:
         if pre and control_plane_metrics:
             raise UsageError("--pre and --control-plane-metrics are mutually exclusive", hint="no control plane yet")
+        if pre and multicluster:
+            raise UsageError("--pre and --multicluster are mutually exclusive", hint="no control plane yet")
         if pre and proxy:
             raise UsageError("--pre and --proxy are mutually exclusive")
         check_namespace_scope(namespace, all_namespaces)
@@ -67,5 +70,6 @@ class CheckRequest:
             fail_on_warnings=fail_on_warnings,
             namespace=None if all_namespaces else namespace,
             list_only=list_only,
-            extra=("control-plane-metrics",) if control_plane_metrics else (),
+            extra=(("control-plane-metrics",) if control_plane_metrics else ())
+            + (("multicluster",) if multicluster else ()),
         )

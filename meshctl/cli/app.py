@@ -143,7 +143,7 @@ def hoist_persistent_options(group: click.Command, ctx: click.Context, args: lis
 
 
 # commands that run over several kubeconfig contexts (a repeated --context or a pattern; meshctl.cli.fleet)
-FLEET_COMMANDS = frozenset({"stat", "edges", "graph", "analyze"})
+FLEET_COMMANDS = frozenset({"stat", "edges", "graph", "analyze", "check"})
 
 app = typer.Typer(
     cls=MeshctlGroup,
@@ -170,7 +170,7 @@ def root(
         typer.Option(
             "--context",
             metavar="NAME",
-            help="The kubeconfig context to use. stat, edges, analyze -k take several (repeat it, /REGEX/, ^EXCLUDE).",
+            help="The kubeconfig context to use. stat, edges, check, analyze -k take several (repeat it, /REGEX/, ^EXCLUDE).",
         ),
     ] = None,
     cluster_label: Annotated[
@@ -242,6 +242,22 @@ def root(
     prometheus_insecure: Annotated[
         bool, typer.Option("--prometheus-insecure", help="Do not verify Prometheus's TLS certificate.")
     ] = False,
+    tenant: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--tenant",
+            metavar="TENANT",
+            envvar="MESHCTL_PROMETHEUS_TENANT",
+            help="Mimir/Cortex tenant(s) sent as X-Scope-OrgID (repeatable, or a|b; CONTEXT=TENANT maps a context).",
+        ),
+    ] = None,
+    allow_partial: Annotated[
+        bool,
+        typer.Option(
+            "--allow-partial",
+            help="Accept answers some stores or clusters did not contribute to (marked partial, exit 0).",
+        ),
+    ] = False,
     request_timeout: Annotated[
         str,
         typer.Option(
@@ -309,6 +325,8 @@ def root(
         prometheus_headers=list(prometheus_header or []),
         prometheus_ca_file=prometheus_ca_file,
         prometheus_insecure=prometheus_insecure,
+        allow_partial=allow_partial,
+        tenants=tuple(tenant or ()),
         request_timeout=parse_duration(request_timeout, option="--request-timeout"),
         no_color=no_color,
         verbose=verbose,
@@ -318,6 +336,12 @@ def root(
         tracing_url=tracing_url,
         tracing_kind=tracing_kind,
     )
+    if not fleet and len(set("|".join(settings.tenants).split("|"))) > 1:
+        # Mimir federates the tenants' series: one cluster's figures would add up every tenant's
+        raise UsageError(
+            "several --tenant values need several --context values (one cluster per tenant)",
+            hint="one --tenant for one cluster; or --context per cluster with --tenant CONTEXT=TENANT",
+        )
     ctx.obj = Env(settings, io)
 
 

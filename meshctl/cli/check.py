@@ -41,6 +41,12 @@ def check(
             "--control-plane-metrics", help="Also check the control plane's own metrics (`meshctl cp`'s figures)."
         ),
     ] = False,
+    multicluster: Annotated[
+        bool,
+        typer.Option(
+            "--multicluster", help="Also check the multicluster set-up (Linkerd Links and gateways, Istio remotes)."
+        ),
+    ] = False,
 ) -> None:
     """Check the cluster, the mesh's control plane, identity, Prometheus and (with --proxy) the data plane.
 
@@ -66,14 +72,20 @@ def check(
         all_namespaces=all_namespaces,
         list_only=list_checks,
         control_plane_metrics=control_plane_metrics,
+        multicluster=multicluster,
     )
     if req.list_only:
         env.write(render.render_list(checks.all_checks(), "json" if req.output == "json" else "table"))
         return
     selected = checks.select(req.mode, None if req.mesh == "auto" else req.mesh, req.categories, req.extra)
-    cx = CheckContext(kube=env.kube, prom=env.prom, mesh=env.mesh, mode=req.mode, namespace=req.namespace)
     # a check makes a few requests: let its timeout grow with --request-timeout (30 s per check at the default 10 s)
     options = checks.RunOptions(wait_s=req.wait_s, timeout_scale=max(1.0, s.request_timeout / 10))
+    if s.contexts:
+        from meshctl.cli import fleet
+
+        fleet.check(env, req, selected, options)
+        return
+    cx = CheckContext(kube=env.kube, prom=env.prom, mesh=env.mesh, mode=req.mode, namespace=req.namespace)
     if req.output == "json":
         report = checks.run_checks(selected, cx, options, fail_on_warnings=req.fail_on_warnings)
         env.write(render.render_json(report))

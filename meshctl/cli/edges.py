@@ -72,6 +72,7 @@ def edges(
         fleet.edges(env, request)
         return
     from meshctl.edges.service import run
+    from meshctl.prom.client import require_complete
 
     namespace = env.namespace()
     result = run(request, kube=env.kube(), prom=env.prom(), mesh=env.mesh(), namespace=namespace, at=env.settings.at)
@@ -94,6 +95,7 @@ def edges(
             env.write(text)
     if not result.edges:
         env.note(render.NO_EDGES)
+    require_complete(result.warnings, env.settings.allow_partial)
 
 
 def trace_linker(env: Env, result: EdgesResult) -> Callable[[EdgeRow], str | None] | None:

@@ -113,7 +113,7 @@ class Env:
                 # fleet runs build one Env per context (meshctl.cli.fleet); a command that did not is single-cluster
                 raise UsageError(
                     "this command takes one --context",
-                    hint="several contexts (or a pattern) work with stat, edges and analyze -k",
+                    hint="several contexts (or a pattern) work with stat, edges, check and analyze -k",
                 )
             from meshctl.kube import connect
 

@@ -1,22 +1,27 @@
-"""CLI layer: fleet runs of stat and edges (several --context values): one Env per context, queried concurrently
+"""CLI layer: fleet runs of stat, edges, check and analyze -k (several --context values): one Env per context, queried concurrently
 (meshctl.fleet.run), shown as one table with a CLUSTER column (meshctl.render.fleet)."""
 
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from typing import TYPE_CHECKING
 
 from meshctl.cli.env import Env
-from meshctl.errors import FailedError, UsageError
+from meshctl.errors import FailedError, MeshctlError, UsageError
 from meshctl.fleet.contexts import select
 from meshctl.fleet.run import Fleet, fan_out
+from meshctl.prom import tenants
 from meshctl.render import fleet as render
 from meshctl.render import stat as stat_render
 from meshctl.stats.request import StatRequest
 
 if TYPE_CHECKING:
     from meshctl.analyze.engine import AnalyzeRequest, AnalyzeResult
+    from meshctl.checks.engine import RunOptions
+    from meshctl.checks.model import Check, Progress
+    from meshctl.checks.request import CheckRequest
     from meshctl.edges.request import EdgesRequest
 
 
@@ -26,11 +31,12 @@ def contexts(env: Env) -> tuple[str, ...]:
 
     if env.settings.cluster_label and not env.settings.prometheus_url:
         raise UsageError("--cluster-label needs --prometheus-url (the global Prometheus holding every cluster)")
-    if env.settings.prometheus_url and not env.settings.cluster_label:
+    if env.settings.prometheus_url and not _cluster_label(env):
         # one Prometheus URL for every context would show the same figures under each cluster's name
         raise UsageError(
             "--prometheus-url (or MESHCTL_PROMETHEUS_URL) with several contexts would give each the same figures",
-            hint="add --cluster-label LABEL (a global Prometheus), or drop it: each context's own is found",
+            hint="add --cluster-label LABEL (a global Prometheus) or --tenant per cluster (Mimir), or drop it: "
+            "each context's own is found",
         )
     paths, _ = kubeconfig_paths(env.settings.kubeconfig, env.environ)
     if not paths:
@@ -42,18 +48,42 @@ def _scope(env: Env, name: str) -> contextlib.AbstractContextManager[None]:
     """One global Prometheus: every selector of this context's queries also matches LABEL="<context>"."""
     from meshctl.meshes.telemetry import scoped
 
-    label = env.settings.cluster_label
+    label = _cluster_label(env)
+    if label and label == tenants.LABEL:
+        return scoped({label: tenants.parse(env.settings.tenants).of(name)})
     return scoped({label: name} if label else {})
 
 
+def _cluster_label(env: Env) -> str | None:
+    """--cluster-label; else, with several Mimir tenants, `__tenant_id__` (Mimir's label naming each series' tenant)."""
+    return env.settings.cluster_label or tenants.parse(env.settings.tenants).label
+
+
+def _notes(env: Env, fleet: Fleet[object]) -> None:
+    """Each context's notes, prefixed with it; Prometheus warnings once each (one global backend repeats them)."""
+    for part in fleet.ok:
+        for note in getattr(part.value[1], "notes", ()) if isinstance(part.value, tuple) else ():
+            if not note.startswith(WARNING):
+                env.note(f"{part.context}: {note}")
+    for warning in render.prometheus_warnings(fleet):
+        env.note(WARNING + warning)
+
+
+WARNING = "warning: Prometheus: "
+
+
 def _finish(env: Env, fleet: Fleet[object]) -> None:
+    from meshctl.prom.client import require_complete
+
     for line in render.failure_lines(fleet):
         env.note(line)
-    if fleet.partial:
+    # --allow-partial accepts missing contexts, not a run where none answered
+    if fleet.partial and (not env.settings.allow_partial or not fleet.ok):
         code = fleet.exit_code()
         error = FailedError(render.partial_summary(fleet), hint="the other contexts' results are shown")
         error.exit_code = code
         raise error
+    require_complete(render.prometheus_warnings(fleet), env.settings.allow_partial)
 
 
 def stat(env: Env, request: StatRequest) -> None:
@@ -74,14 +104,13 @@ def stat(env: Env, request: StatRequest) -> None:
     at = env.settings.at if env.settings.at is not None else time.time()
     fleet = fan_out(names, one)
     if request.output == "json":
+        for warning in render.prometheus_warnings(fleet):
+            env.note(WARNING + warning)
         env.write(render.stat_json(fleet))
     else:
         width = _width(env)
         fitted = render.stat_tables(fleet, wide=request.output == "wide", width=width)
-        for part in fleet.ok:
-            assert part.value is not None
-            for note in part.value[1].notes:
-                env.note(f"{part.context}: {note}")
+        _notes(env, fleet)
         if fitted.dropped:
             env.note(stat_render.dropped_note(fitted.dropped, width))
         if env.stderr_isatty:
@@ -108,10 +137,7 @@ def edges(env: Env, request: EdgesRequest) -> None:
             return child.mesh().name, run(request, **kw, at=env.settings.at)
 
     fleet = fan_out(names, one)
-    for part in fleet.ok:
-        assert part.value is not None
-        for note in part.value[1].notes:
-            env.note(f"{part.context}: {note}")
+    _notes(env, fleet)
     if request.output == "json":
         env.write(render.edges_json(fleet))
     else:
@@ -168,3 +194,53 @@ def analyze(env: Env, request: AnalyzeRequest, fmt: str) -> None:
         import typer
 
         raise typer.Exit(worst)
+
+
+def check(env: Env, request: CheckRequest, selected: list[Check], options: RunOptions) -> None:
+    """`check` per context, concurrently: a section per cluster (text) or one document (json). A context whose API
+    server does not answer is a failed cluster; the exit code is the clusters' common one, else 1 (docs/fleet.md)."""
+    from meshctl import checks
+    from meshctl.checks.context import CheckContext
+
+    if env.settings.cluster_label or env.settings.prometheus_url:
+        # the checks' PromQL is not scoped by cluster: one global Prometheus would answer for every cluster at once
+        raise UsageError(
+            "check with several contexts reads each context's own Prometheus",
+            hint="drop --prometheus-url/--cluster-label (MESHCTL_PROMETHEUS_URL), or check one --context",
+        )
+    names = contexts(env)
+    checks.import_ahead(selected)  # once, here: the contexts' threads would otherwise race on first imports
+
+    said = threading.Lock()
+
+    def waiting(name: str, p: Progress) -> None:
+        # the sections are printed once every cluster is done: on a terminal, say why a cluster keeps the run waiting
+        if p.attempt == 1 and env.stderr_isatty:
+            with said:
+                env.note(f"{name}: {render.waiting_line(p)}")
+
+    def one(name: str) -> render.CheckPart:
+        child = env.for_context(name)
+        cx = CheckContext(
+            kube=child.kube, prom=child.prom, mesh=child.mesh, mode=request.mode, namespace=request.namespace
+        )
+        report = checks.run_checks(
+            selected, cx, options, on_progress=lambda p: waiting(name, p), fail_on_warnings=request.fail_on_warnings
+        )
+        mesh = None
+        if render.check_answered(report):
+            with contextlib.suppress(MeshctlError):  # known already when a check needed it (Env keeps it)
+                mesh = child.mesh().name
+        return mesh, report
+
+    fleet = render.check_fleet(fan_out(names, one))
+    if request.output == "json":
+        env.write(render.check_json(fleet))
+    else:
+        render.check_text(fleet, env.out, short=request.output == "short", verbose=env.settings.verbose)
+    _finish(env, fleet)  # a cluster that did not answer: the partial rule of every fleet command
+    code = render.check_exit_code(fleet)
+    if code:
+        import typer
+
+        raise typer.Exit(int(code))

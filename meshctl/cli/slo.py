@@ -11,7 +11,11 @@ import typer
 
 from meshctl.cli.env import Env, get_env
 from meshctl.errors import FailedError, InputError, NotFoundError, UsageError
+from meshctl.links import doc_url
 from meshctl.settings import check_namespace_scope
+
+# the section of docs/slo.md on SLOs declared in ConfigMaps and annotations (GitHub's anchor of its heading)
+CLUSTER_FORM = "the-cluster-form-configmaps-and-annotations"
 
 if TYPE_CHECKING:
     from meshctl.stats.slo import SloStatus
@@ -70,7 +74,7 @@ def slo(
         slos += spec.from_annotations(workloads)
         if not slos:
             raise NotFoundError(f"no ConfigMap labelled {spec.CONFIGMAP_LABEL} and no workload annotated "
-                                f"{spec.ANNOTATION} declares an SLO", hint="see docs/slo.md (the cluster form)")  # fmt: skip
+                                f"{spec.ANNOTATION} declares an SLO", hint=f"see {doc_url('slo.md', CLUSTER_FORM)}")  # fmt: skip
     if action == "rules":
         # offline: the rules are PromQL text; only the mesh (for its metric names) is needed
         from meshctl.render.slo_rules import to_yaml

@@ -86,7 +86,11 @@ def stat(
     elif request.watch:
         _watch(env, request)
     else:
-        _show(env, request, *_refresh(env, request), notes=True)
+        from meshctl.prom.client import require_complete
+
+        result, at = _refresh(env, request)
+        _show(env, request, result, at, notes=True)
+        require_complete(result.warnings, env.settings.allow_partial)
 
 
 def _refresh(env: Env, request: StatRequest, kube: Any = None) -> tuple[StatResult, float]:

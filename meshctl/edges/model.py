@@ -76,6 +76,8 @@ class EdgesResult:
     node_health: dict[Node, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     prometheus_requests: int = field(default=0, compare=False)
+    # the Prometheus answers' warnings (Thanos: a store did not answer): the figures may miss data
+    warnings: tuple[str, ...] = ()
 
     @property
     def nodes(self) -> list[Node]:

@@ -71,7 +71,9 @@ def run(
 
         rows = [r for r in rows if picked(r.src) or picked(r.dst)]
     rows = sort_rows(rows, request.sort)
-    notes = [f"warning: Prometheus: {w}" for w in dict.fromkeys(getattr(prom, "warnings", []))]
+    warnings = tuple(dict.fromkeys(getattr(prom, "warnings", [])))
+    notes = [f"warning: Prometheus: {w}" for w in warnings]
+    notes += [f"info: Prometheus: {w}" for w in dict.fromkeys(getattr(prom, "infos", []))]
     return EdgesResult(
         edges=tuple(rows),
         window=request.window,
@@ -80,4 +82,5 @@ def run(
         node_health=node_health(rows),
         notes=tuple(notes),
         prometheus_requests=getattr(prom, "request_count", 0) - before,
+        warnings=warnings,
     )

@@ -6,8 +6,8 @@ and the caller marks the whole result partial.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -53,14 +53,40 @@ class Fleet(Generic[T]):
 
 
 def fan_out(contexts: Sequence[str], work: Callable[[str], T], max_parallel: int = MAX_PARALLEL) -> Fleet[T]:
-    """``work(context)`` for every context, at most ``max_parallel`` at once; results in the contexts' order."""
+    """``work(context)`` for every context, at most ``max_parallel`` at once; results in the contexts' order.
 
-    def one(name: str) -> Part[T]:
+    Daemon threads, not a ThreadPoolExecutor: Ctrl-C must end the run at once (exit 130), and an executor's workers
+    are joined at exit -- `check` would wait for a retried check's --wait deadline (minutes) before exiting."""
+    parts: list[Part[T] | None] = [None] * len(contexts)
+    slots = threading.Semaphore(max(1, min(max_parallel, len(contexts))))
+
+    def one(i: int, name: str) -> None:
         try:
-            return Part(name, value=work(name))
+            parts[i] = Part(name, value=work(name))
         except MeshctlError as exc:
-            return Part(name, error=exc)
+            parts[i] = Part(name, error=exc)
+        except BaseException as exc:  # a bug: raised in the caller's thread below, as an executor would
+            parts[i] = Part(name, error=_Crash(exc))
+        finally:
+            slots.release()
 
-    workers = max(1, min(max_parallel, len(contexts)))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="meshctl-fleet") as pool:
-        return Fleet(tuple(pool.map(one, contexts)))
+    threads = []
+    for i, name in enumerate(contexts):
+        slots.acquire()
+        t = threading.Thread(target=one, args=(i, name), daemon=True, name=f"meshctl-fleet-{i}")
+        t.start()
+        threads.append(t)
+    for t in threads:
+        t.join()
+    for part in parts:
+        if part is not None and isinstance(part.error, _Crash):
+            raise part.error.original
+    return Fleet(tuple(p for p in parts if p is not None))
+
+
+class _Crash(MeshctlError):
+    """Carries an unexpected exception out of a worker thread."""
+
+    def __init__(self, original: BaseException) -> None:
+        super().__init__(f"{type(original).__name__}: {original}")
+        self.original = original

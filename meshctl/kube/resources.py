@@ -100,6 +100,8 @@ KINDS: tuple[KindInfo, ...] = (
     _K("poddisruptionbudget", "PodDisruptionBudget", "poddisruptionbudgets", "policy", "v1", short="pdb"),
     _K("ingress", "Ingress", "ingresses", "networking.k8s.io", "v1", short="ing"),
     _K("networkpolicy", "NetworkPolicy", "networkpolicies", "networking.k8s.io", "v1", short="netpol"),
+    # Linkerd multicluster
+    _K("link", "Link", "links", "multicluster.linkerd.io", "v1alpha1"),
     # Istio
     _K("virtualservice", "VirtualService", "virtualservices", "networking.istio.io", "v1beta1", short="vs"),
     _K("destinationrule", "DestinationRule", "destinationrules", "networking.istio.io", "v1beta1", short="dr"),

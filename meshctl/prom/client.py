@@ -6,7 +6,13 @@ server's service proxy; see ``meshctl.prom.transport``) and turns every kind of 
 - bodies that are not JSON (a login page, a proxy's HTML) -> FailedError naming the status and content type;
 - 502/503/504 and 404 without a Prometheus answer -> UnreachableError (exit 3); other 5xx -> FailedError;
 - connection failures and timeouts -> UnreachableError naming the URL and how it was found (from the transport).
-Warnings from Prometheus are collected in ``.warnings`` (the CLI shows them under -v; core code never prints).
+Every query carries Thanos Query's parameters (a plain Prometheus ignores unknown parameters): ``dedup=true`` and
+``partial_response=false`` -- truth over availability: Thanos then fails a query some store could not answer instead
+of answering 200 with the other stores' data -- unless ``allow_partial`` (``--allow-partial``) sends ``true``.
+Such a failure is UnreachableError (exit 3) with a hint naming --allow-partial.
+The answer's ``warnings`` (Thanos: a store that did not answer; Prometheus: remote-read failures, annotations) are
+collected in ``.warnings``, ``infos`` (Prometheus >= 2.50 annotations) in ``.infos``; never dropped: the commands show
+each on stderr, and a result with warnings is partial (docs/prometheus.md). Core code never prints.
 NaN values become None. Long queries go by POST (URL length limits of proxies and servers).
 """
 
@@ -120,11 +126,24 @@ def _snippet(body: bytes) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+def _store_failure(error: str) -> bool:
+    """Thanos under partial_response=false names the store (a StoreAPI, an endpoint) that did not answer."""
+    text = error.lower()
+    return any(k in text for k in ("store", "endpoint", "code = unavailable", "partial response"))
+
+
 class PromClient:
-    def __init__(self, transport: Transport, max_workers: int = MAX_WORKERS) -> None:
+    def __init__(self, transport: Transport, max_workers: int = MAX_WORKERS, *, allow_partial: bool = False) -> None:
         self.transport = transport
         self.max_workers = max_workers
+        self.allow_partial = allow_partial
         self.warnings: list[str] = []
+        self.infos: list[str] = []
+
+    @property
+    def partial(self) -> bool:
+        """Some answer came with warnings: a store or tenant may be missing from the figures."""
+        return bool(self.warnings)
 
     @property
     def url(self) -> str:
@@ -146,6 +165,7 @@ class PromClient:
     def _api(self, endpoint: str, params: dict[str, str], promql: str) -> tuple[Any, list[str]]:
         # let Prometheus give up when we do, so a slow query does not keep running server-side
         params = dict(params, timeout=f"{self.transport.timeout:g}s")
+        params.update(dedup="true", partial_response="true" if self.allow_partial else "false")
         method = "POST" if len(urlencode(params)) > MAX_GET_URL else "GET"
         resp = self.transport.request(method, f"/api/v1/{endpoint}", params)
         where = self.describe()
@@ -159,12 +179,19 @@ class PromClient:
                     f"no Prometheus API at {where}: HTTP {resp.status} for /api/v1/{endpoint} ({_snippet(resp.body)})",
                     hint="check the URL: it should serve /api/v1/query",
                 ) from None
+            if resp.status == 401 and b"org id" in resp.body.lower():
+                # Mimir/Cortex (and Thanos with --query.enforce-tenancy) answer "no org id" without a tenant header
+                raise FailedError(
+                    f"Prometheus at {where} needs a tenant: HTTP 401 ({_snippet(resp.body)})",
+                    hint="pass --tenant TENANT (Grafana Mimir / Cortex: sent as X-Scope-OrgID; several: a|b)",
+                ) from None
             raise FailedError(
                 f"Prometheus at {where} answered HTTP {resp.status} with a body that is not a Prometheus API answer "
                 f"({resp.content_type or 'no content type'}: {_snippet(resp.body)!r})",
                 hint="is this URL a Prometheus API? an auth proxy may need --prometheus-token or --prometheus-header",
             ) from None
-        warnings = [str(w) for w in doc.get("warnings") or []] + [str(w) for w in doc.get("infos") or []]
+        warnings = [str(w) for w in doc.get("warnings") or []]
+        infos = [str(w) for w in doc.get("infos") or []]
         if doc.get("status") != "success":
             etype, error = doc.get("errorType") or "error", doc.get("error") or "no message"
             if resp.status in (401, 403):
@@ -174,6 +201,12 @@ class PromClient:
                 )
             if etype in ("unavailable",) or resp.status in (502, 503, 504):
                 raise UnreachableError(f"Prometheus at {where} is unavailable: {etype}: {error}")
+            if not self.allow_partial and etype != "bad_data" and _store_failure(str(error)):
+                raise UnreachableError(
+                    f"Prometheus at {where}: part of the data did not answer: {etype}: {error}",
+                    hint="partial_response=false (the default) refuses an answer missing a store; "
+                    "--allow-partial accepts it, marked partial",
+                )
             if etype == "timeout":
                 raise UnreachableError(
                     f"Prometheus at {where} timed out running the query: {error} (query: {_q(promql)})",
@@ -186,7 +219,9 @@ class PromClient:
             raise FailedError(f"Prometheus at {where} sent an answer without data for: {promql}")
         if warnings:
             self.warnings.extend(w for w in warnings if w not in self.warnings)
-        return doc["data"], warnings
+        if infos:
+            self.infos.extend(w for w in infos if w not in self.infos)
+        return doc["data"], warnings + infos
 
     # -- queries -------------------------------------------------------------------------------------------------
     def query(self, promql: str, at: float | None = None) -> Samples:
@@ -272,3 +307,15 @@ class PendingQueries:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def require_complete(warnings: Sequence[str], allow_partial: bool) -> None:
+    """After the output: answers that came with warnings make the result partial -> exit 1 (FailedError), unless
+    --allow-partial chose availability (exit 0; the warnings were shown and the JSON says "partial": true)."""
+    if warnings and not allow_partial:
+        n = len(warnings)
+        raise FailedError(
+            f"partial result: Prometheus answered with {n} warning{'s' if n > 1 else ''} (shown above): "
+            "the figures may miss data",
+            hint="--allow-partial accepts partial answers (exit 0)",
+        )

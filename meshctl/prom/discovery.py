@@ -6,7 +6,8 @@ Order (the first that applies wins; ``how_found`` says which, for messages and `
 2. ``--prometheus-service NS/NAME:PORT``: an in-cluster Service, through the API server's service proxy;
 3. the mesh's bundled Prometheus (Linkerd viz: ``linkerd-viz/prometheus:9090``; Istio: ``istio-system/prometheus:9090``),
    through the service proxy with the kubeconfig's credentials. No port-forward, nothing listens locally.
-Through the service proxy the API server authenticates us, so only the extra headers are forwarded (a bearer token
+Every way sends the Mimir tenant header of ``--tenant`` (meshctl.prom.tenants) and Thanos' query parameters
+(meshctl.prom.client). Through the service proxy the API server authenticates us, so only the extra headers are forwarded (a bearer token
 for Prometheus would clash with the kubeconfig's); the token and basic-auth options apply to URLs.
 """
 
@@ -43,8 +44,15 @@ def parse_service(text: str) -> tuple[str, str, int | str]:
 
 def connect(settings: Any, kube: Callable[[], Any] | None = None, mesh: Callable[[], Any] | None = None) -> PromClient:
     """The PromClient for these settings. ``kube`` and ``mesh`` are factories, called only when needed."""
+    from meshctl.prom import tenants
+
     headers = parse_headers(list(settings.prometheus_headers or []))
+    tenant_header = tenants.parse(getattr(settings, "tenants", ())).header()
+    if tenant_header and any(h.lower() == tenants.HEADER.lower() for h in headers):
+        raise UsageError(f"--tenant and --prometheus-header '{tenants.HEADER}: ...' both set the tenant; keep one")
+    headers.update(tenant_header)
     timeout = settings.request_timeout
+    allow_partial = bool(getattr(settings, "allow_partial", False))
     if settings.prometheus_url:
         source = settings.source_of("prometheus_url") if hasattr(settings, "source_of") else "flag"
         how = "from MESHCTL_PROMETHEUS_URL" if source == "environment" else "from --prometheus-url"
@@ -59,7 +67,8 @@ def connect(settings: Any, kube: Callable[[], Any] | None = None, mesh: Callable
                 headers=headers,
                 ca_file=settings.prometheus_ca_file,
                 insecure=settings.prometheus_insecure,
-            )
+            ),
+            allow_partial=allow_partial,
         )
     if kube is None:
         raise UsageError("no Prometheus URL given", hint="pass --prometheus-url or set MESHCTL_PROMETHEUS_URL")
@@ -79,4 +88,5 @@ def connect(settings: Any, kube: Callable[[], Any] | None = None, mesh: Callable
             raise UsageError("no Prometheus URL given", hint="pass --prometheus-url or set MESHCTL_PROMETHEUS_URL")
         ns, name, port = found.prometheus_service
         how = f"service proxy to {ns}/{name}:{port} ({found.title}'s default)"
-    return PromClient(ServiceProxyTransport(kube(), ns, name, port, how, timeout, headers=headers))
+    transport = ServiceProxyTransport(kube(), ns, name, port, how, timeout, headers=headers)
+    return PromClient(transport, allow_partial=allow_partial)

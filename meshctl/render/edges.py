@@ -178,6 +178,9 @@ def to_json(result: EdgesResult, link: Callable[[EdgeRow], str | None] | None = 
         "window_seconds": result.window,
         "evaluated_at": timestamp(result.evaluated_at),
         "namespace": result.namespace,
+        # the Prometheus answers' warnings (Thanos: a store that did not answer): the figures may miss data
+        "partial": bool(result.warnings),
+        "warnings": list(result.warnings),
         "edges": [
             {
                 "src": end(e.src),

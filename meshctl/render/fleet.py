@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from meshctl.checks.model import CheckReport, Progress
 from meshctl.edges.model import EdgesResult
-from meshctl.fleet.run import Fleet
+from meshctl.errors import ExitCode, MeshctlError
+from meshctl.fleet.run import Fleet, Part
 from meshctl.render import edges as edges_render
 from meshctl.render import stat as stat_render
 from meshctl.render.fit import elide
 from meshctl.stats.model import StatResult, StatTable
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 # (mesh name, result) per context
 StatPart = tuple[str, StatResult]
@@ -46,6 +51,7 @@ def clusters_json(fleet: Fleet[Any]) -> list[dict[str, object]]:
         entry: dict[str, object] = {"context": part.context, "ok": part.error is None}
         if isinstance(part.value, tuple):
             entry["mesh"] = part.value[0]
+            entry["warnings"] = list(getattr(part.value[1], "warnings", ()))
         if part.error is not None:
             entry["error"] = part.error.message
             entry["exit_code"] = int(part.error.exit_code)
@@ -60,8 +66,27 @@ def stat_json(fleet: Fleet[StatPart]) -> str:
         assert part.value is not None
         for table in part.value[1].tables:
             rows.extend({"cluster": part.context, **stat_render.row_json(r)} for r in table.rows)
-    doc = {"partial": fleet.partial, "clusters": clusters_json(fleet), "rows": rows}
+    doc = {
+        "partial": is_partial(fleet),
+        "warnings": prometheus_warnings(fleet),
+        "clusters": clusters_json(fleet),
+        "rows": rows,
+    }
     return json.dumps(doc, indent=2) + "\n"
+
+
+def prometheus_warnings(fleet: Fleet[Any]) -> list[str]:
+    """The distinct warnings of every context's Prometheus answers (one global backend repeats them per context)."""
+    out: dict[str, None] = {}
+    for part in fleet.ok:
+        if isinstance(part.value, tuple):
+            out.update(dict.fromkeys(getattr(part.value[1], "warnings", ())))
+    return list(out)
+
+
+def is_partial(fleet: Fleet[Any]) -> bool:
+    """A context did not answer, or an answer came with warnings."""
+    return fleet.partial or bool(prometheus_warnings(fleet))
 
 
 def failure_lines(fleet: Fleet[object]) -> Sequence[str]:
@@ -138,5 +163,84 @@ def edges_json(fleet: Fleet[EdgesPart]) -> str:
         entry.update(window_seconds=one["window_seconds"], evaluated_at=one["evaluated_at"])
         edges.extend({"cluster": part.context, **e} for e in one["edges"])
         nodes.extend({"cluster": part.context, **n} for n in one["nodes"])
-    doc = {"partial": fleet.partial, "clusters": clusters, "edges": edges, "nodes": nodes}
+    doc = {
+        "partial": is_partial(fleet),
+        "warnings": prometheus_warnings(fleet),
+        "clusters": clusters,
+        "edges": edges,
+        "nodes": nodes,
+    }
     return json.dumps(doc, indent=2) + "\n"
+
+
+# ---- check --------------------------------------------------------------------------------------------------------
+# (mesh name, or None when it could not be told, and the cluster's report) per context
+CheckPart = tuple[str | None, CheckReport]
+
+
+def check_answered(report: CheckReport) -> bool:
+    """The cluster's API server answered: its report is about the cluster, not about reaching it."""
+    return report.exit_code not in (ExitCode.UNREACHABLE, ExitCode.USAGE)
+
+
+def check_fleet(fleet: Fleet[CheckPart]) -> Fleet[CheckPart]:
+    """A context whose API server did not answer keeps its report (its checks say what failed) and becomes a failed
+    part, so that the partial-result lines, `clusters` and the exit code treat it as every fleet command does."""
+    parts = []
+    for part in fleet.parts:
+        if part.value is not None and not check_answered(report := part.value[1]):
+            api = next((r for r in report.results if r.error_code is not None), None)
+            error = MeshctlError(((api.error if api else None) or "the Kubernetes API did not answer").splitlines()[0])
+            error.exit_code = report.exit_code
+            part = Part(part.context, part.value, error)
+        parts.append(part)
+    return Fleet(tuple(parts))
+
+
+def check_exit_code(fleet: Fleet[CheckPart]) -> ExitCode:
+    """Every cluster answered: the worst of their reports' codes (0 or 1); else the partial rule (Fleet.exit_code)."""
+    if fleet.partial:
+        return fleet.exit_code()
+    return max((p.value[1].exit_code for p in fleet.parts if p.value is not None), default=ExitCode.OK)
+
+
+def check_json(fleet: Fleet[CheckPart]) -> str:
+    """One document: each cluster's outcome and every check's result with its cluster and category."""
+    clusters = clusters_json(fleet)
+    results: list[dict[str, object]] = []
+    for entry, part in zip(clusters, fleet.parts, strict=True):
+        if part.value is None:
+            continue
+        entry.setdefault("exit_code", int(part.value[1].exit_code))  # each cluster's own `check` exit code
+        report = part.value[1].to_dict()
+        entry["success"] = report["success"]
+        for category in report["categories"]:
+            results.extend({"cluster": part.context, "category": category["name"], **c} for c in category["checks"])
+    success = all(c.get("success") is True for c in clusters)
+    doc = {"partial": fleet.partial, "success": success, "clusters": clusters, "checks": results}
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def waiting_line(p: Progress) -> str:
+    """A retried check keeps its cluster's section back (stderr, on a terminal)."""
+    reason = p.error.splitlines()[0] if p.error else ""
+    return f"waiting for check to complete: {p.check.description}" + (f" ({reason})" if reason else "")
+
+
+def check_text(fleet: Fleet[CheckPart], console: Console, *, short: bool, verbose: bool) -> None:
+    """A section per cluster, `# context NAME (MESH)` and then exactly what `meshctl check` prints for it alone."""
+    from rich.text import Text
+
+    from meshctl.render.checks import TextRenderer
+
+    for i, part in enumerate(fleet.parts):
+        if part.value is None:
+            continue
+        mesh, report = part.value
+        if i:
+            console.print()
+        console.print(Text(f"# context {part.context}" + (f" ({mesh})" if mesh else "")), soft_wrap=True)
+        view = TextRenderer(console, short=short, verbose=verbose)
+        for r in report.results:
+            view.result(r)
+        view.finish(report)

@@ -91,6 +91,8 @@ class StatResult:
     all_namespaces: bool = False
     window: float = 60.0
     prometheus_requests: int = field(default=0, compare=False)
+    # the Prometheus answers' warnings (Thanos: a store did not answer): the figures may miss data
+    warnings: tuple[str, ...] = ()
 
     @property
     def empty(self) -> bool:

@@ -77,7 +77,9 @@ def _run(request: StatRequest, *, kube: Any, prom: Any, mesh: Any, namespace: st
     ]
     if request.peer is not None and not any(t.rows for t in tables):
         require_peer(kube, request.peer, namespace)
-    notes = [f"warning: Prometheus: {w}" for w in dict.fromkeys(getattr(prom, "warnings", []))]
+    warnings = tuple(dict.fromkeys(getattr(prom, "warnings", [])))
+    notes = [f"warning: Prometheus: {w}" for w in warnings]
+    notes += [f"info: Prometheus: {w}" for w in dict.fromkeys(getattr(prom, "infos", []))]
     if request.peer is None:
         silent = [(t.kind, r) for t in tables for r in silent_meshed(t.rows)]
         if silent:
@@ -92,6 +94,7 @@ def _run(request: StatRequest, *, kube: Any, prom: Any, mesh: Any, namespace: st
         all_namespaces=request.all_namespaces,
         window=request.window,
         prometheus_requests=getattr(prom, "request_count", 0) - before,
+        warnings=warnings,
     )
 
 

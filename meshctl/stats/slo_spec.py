@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from meshctl.errors import InputError
+from meshctl.links import doc_url
 
 KINDS = {"deploy": "deployment", "deployment": "deployment", "sts": "statefulset", "statefulset": "statefulset",
          "ds": "daemonset", "daemonset": "daemonset", "job": "k8s_job", "svc": "service"}  # fmt: skip
@@ -108,7 +109,10 @@ def parse(text: str, path: str, default_namespace: str | None = None) -> list[Sl
     if isinstance(doc, dict) and doc.get("version") == "prometheus/v1":
         return _sloth(doc, path)
     if not isinstance(doc, dict) or not isinstance(doc.get("slos"), list) or not doc["slos"]:
-        raise InputError(f"{path}:1: expected a mapping with a non-empty list 'slos'", hint="see docs/slo.md")
+        raise InputError(
+            f"{path}:1: expected a mapping with a non-empty list 'slos'",
+            hint=f"see {doc_url('slo.md', 'the-slo-file')}",
+        )
     out = [_one(item, path, getattr(doc, "line", 1), default_namespace) for item in doc["slos"]]
     names = [s.name for s in out]
     for s in out:

@@ -1,4 +1,5 @@
-"""Test-bed infrastructure (not shipped): each istiod pod's monitoring port 15014: `/debug/syncz` and `/metrics`.
+"""Test-bed infrastructure (not shipped): each istiod pod's monitoring port 15014: `/debug/syncz`, `/debug/clusterz`
+and `/metrics`.
 
 `/metrics` is what that istiod would serve: its series in the bed's Prometheus at the time asked (the simulator's
 truth), without the labels Prometheus' scrape adds (namespace, pod, app, istio, job), in the text format.
@@ -7,6 +8,9 @@ A loopback HTTP server per istiod pod answers with that istiod's document from s
 pilot/pkg/xds/debug.go `SyncStatus` list), and the egress proxy maps the pod's address:15014 to it, so the API
 server's pod proxy reaches it like a real istiod's. Started by Bed for Istio beds with objects; `answer(status,
 body)` swaps what every server answers (e.g. 401, as a real istiod does to an unauthenticated remote caller).
+`/debug/clusterz` answers `clusterz` (istio pkg/cluster DebugInfo: `[{"id", "secretName", "syncStatus"}]`, the
+remote clusters built from remote secrets, as Istio 1.11 lists them: no entry for the config cluster), or `null`
+(Go's nil list) as a single-cluster istiod answers, until tests/bed/multicluster.py sets it.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ class Istiods:
     def __init__(self) -> None:
         self.servers: list[ThreadingHTTPServer] = []
         self.docs: dict[str, list[dict]] = {}
+        self.clusterz: list[dict] = []
         self.override: tuple[int, bytes] | None = None
         self.prometheus_url = ""
         self.namespace = "istio-system"
@@ -93,7 +98,10 @@ class Istiods:
                 path = self.path.split("?")[0].rstrip("/")
                 if path == "/metrics" and owner.override is None:
                     status, body = 200, owner.metrics(name)
-                elif path != "/debug/syncz":
+                elif path == "/debug/clusterz" and owner.override is None:
+                    # Go marshals istiod's empty (nil) list as null
+                    status, body = 200, json.dumps(owner.clusterz or None).encode()
+                elif path not in ("/debug/syncz", "/debug/clusterz"):
                     status, body = 404, b"404 page not found\n"
                 elif owner.override is not None:
                     status, body = owner.override

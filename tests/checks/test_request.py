@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from meshctl.checks import select
 from meshctl.checks.request import CheckRequest
 from meshctl.errors import UsageError
 
@@ -32,6 +33,7 @@ def test_modes_and_scope():
         (dict(pre=True), "--pre needs --mesh"),
         (dict(pre=True, proxy=True, mesh="linkerd"), "mutually exclusive"),
         (dict(pre=True, mesh="istio", control_plane_metrics=True), "--pre and --control-plane-metrics"),
+        (dict(pre=True, mesh="istio", multicluster=True), "--pre and --multicluster"),
         (dict(output="yaml"), "invalid output 'yaml'"),
         (dict(categories=["nope"]), "unknown check category 'nope'"),
         (dict(wait="soon"), "--wait: invalid duration"),
@@ -55,6 +57,13 @@ def test_wait_durations_and_repeated_categories():
 def test_control_plane_metrics_adds_its_category():
     assert parse(control_plane_metrics=True).extra == ("control-plane-metrics",)
     assert parse(proxy=True).extra == ()
+
+
+def test_multicluster_adds_its_category():
+    assert parse(multicluster=True).extra == ("multicluster",)
+    assert parse(multicluster=True, control_plane_metrics=True).extra == ("control-plane-metrics", "multicluster")
+    assert "mc-none" in {c.id for c in select("default", "linkerd", extra=("multicluster",))}
+    assert "mc-none" not in {c.id for c in select("default", "linkerd")}  # opt-in: not in a plain check
 
 
 def test_list_needs_no_cluster():

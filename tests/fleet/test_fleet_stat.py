@@ -69,8 +69,8 @@ def test_two_clusters_one_document_equal_each_truth(fleet):
     doc = json.loads(r.stdout)
     assert doc["partial"] is False
     assert doc["clusters"] == [
-        {"context": "east", "ok": True, "mesh": "linkerd"},
-        {"context": "west", "ok": True, "mesh": "istio"},
+        {"context": "east", "ok": True, "mesh": "linkerd", "warnings": []},
+        {"context": "west", "ok": True, "mesh": "istio", "warnings": []},
     ]
     for name, bed in beds.items():
         rows = [dict(row) for row in doc["rows"] if row["cluster"] == name]
@@ -129,7 +129,7 @@ def test_usage_errors(tmp_path, bed_linkerd):
         (["--context", "east", "--context", "nope", "stat", "deploy"], "context 'nope' (--context) not found"),
         (["--context", "/zzz/", "stat", "deploy"], "selects no context"),
         (["--context", "east", "--context", "north", "stat", "deploy", "-w"], "--watch takes one --context"),
-        (["--context", "east", "--context", "north", "check"], "check takes one --context"),
+        (["--context", "east", "--context", "north", "cp"], "cp takes one --context"),
         (
             ["--context", "east", "--context", "north", "--prometheus-url", "http://127.0.0.1:9", "stat", "deploy"],
             "--prometheus-url",

@@ -66,3 +66,53 @@ def test_fan_out_partial_and_exit_codes():
     assert some.partial and [p.context for p in some.failed] == ["down"] and some.exit_code() == ExitCode.FAILED
     assert fan_out(["down", "down"], work).exit_code() == ExitCode.UNREACHABLE
     assert fan_out(["down", "nomesh"], work).exit_code() == ExitCode.FAILED
+
+
+def _report(code: ExitCode | None) -> object:
+    """A `check` report whose exit code is CODE: 0 all passed, 1 a failed check, 3 the API server unreachable."""
+    from meshctl.checks.model import Check, CheckReport, CheckResult, Result
+
+    api = Check("k8s-api", "kubernetes-api", "can query the Kubernetes API", func=lambda cx: None)
+    if code == ExitCode.OK:
+        return CheckReport([CheckResult(api, Result.SUCCESS)])
+    if code == ExitCode.FAILED:
+        return CheckReport([CheckResult(api, Result.SUCCESS), CheckResult(api, Result.ERROR, "broken")])
+    return CheckReport([CheckResult(api, Result.ERROR, "cannot reach the Kubernetes API\nmore", error_code=int(code))])
+
+
+@pytest.mark.parametrize(
+    ("codes", "want", "partial"),
+    [
+        ((0, 0), ExitCode.OK, False),
+        ((0, 1), ExitCode.FAILED, False),  # the worst cluster's
+        ((1, 1), ExitCode.FAILED, False),
+        ((0, 3), ExitCode.FAILED, True),  # unreachable while another answered: a failure of that cluster
+        ((1, 3), ExitCode.FAILED, True),
+        ((3, 3), ExitCode.UNREACHABLE, True),  # none answered: what one context alone exits
+        ((3,), ExitCode.UNREACHABLE, True),
+    ],
+)
+def test_check_fleet_exit_code(codes, want, partial):
+    from meshctl.fleet.run import Fleet, Part
+    from meshctl.render.fleet import check_exit_code, check_fleet
+
+    raw = Fleet(tuple(Part(f"c{i}", value=("linkerd", _report(ExitCode(c)))) for i, c in enumerate(codes)))
+    fleet = check_fleet(raw)
+    assert check_exit_code(fleet) == want
+    assert fleet.partial is partial
+    for part, code in zip(fleet.parts, codes, strict=True):
+        assert (part.error is not None) is (code == 3)
+        if part.error is not None:  # the first line of the failed API check, with its code
+            assert part.error.message == "cannot reach the Kubernetes API" and part.error.exit_code == 3
+
+
+def test_fan_out_raises_a_bug_in_the_caller():
+    """An unexpected exception in one context is not swallowed as a failed cluster: it reaches the caller."""
+
+    def work(name: str) -> str:
+        if name == "bad":
+            raise KeyError(name)
+        return name
+
+    with pytest.raises(KeyError):
+        fan_out(["ok", "bad"], work)
