@@ -24,6 +24,7 @@ SIGNALS = (
     ("cp-xds-rejects", ("istio",), "no xDS configuration rejected by proxies (NACKs)", False),
     ("cp-convergence", ("istio",), f"p99 configuration convergence under {CONVERGENCE_MAX:g}s", True),
     ("cp-proxies-connected", ("istio",), "every meshed pod's proxy is connected to istiod", True),
+    ("cp-saturation", ("istio",), "istiod's HPA can still scale out (not over its CPU target at max)", True),
     ("cp-identity-issued", ("linkerd",), "identity issues certificates", False),
     ("cp-identity-failures", ("linkerd",), "no identity (Certify) failures", False),
     ("cp-destination-errors", ("linkerd",), "no destination errors", False),
@@ -54,7 +55,7 @@ def verdict(sig) -> str:
     what = sig.label + (f" in the last {WINDOW}" if sig.kind == "failures" else "")
     if sig.status == ABSENT:
         return f"{sig.detail}; nothing to check"
-    unit = {"rate": "/s", "seconds": "s"}.get(sig.kind, "")
+    unit = {"rate": "/s", "seconds": "s", "percent": "%"}.get(sig.kind, "")
     shown = f"{sig.value:.4g}{unit}" if sig.value is not None else "-"
     text = f"{what}: {shown}" + (f" ({sig.detail})" if sig.detail else "")
     if sig.status == ERROR:

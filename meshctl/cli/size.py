@@ -11,7 +11,7 @@ from meshctl.cli.env import get_env
 from meshctl.errors import UsageError
 from meshctl.settings import check_namespace_scope
 
-OUTPUTS = ("table", "json", "annotations")
+OUTPUTS = ("table", "json", "annotations", "sidecar")
 
 
 def size(
@@ -24,14 +24,15 @@ def size(
         str, typer.Option("--strategy", metavar="NAME", help="vpa (CPU p90 + 15%, memory peak + 15%) or krr.")
     ] = "vpa",
     output: Annotated[
-        str, typer.Option("--output", "-o", metavar="FORMAT", help="table, json or annotations.")
+        str, typer.Option("--output", "-o", metavar="FORMAT", help="table, json, annotations or sidecar (Istio).")
     ] = "table",
 ) -> None:
     """Proxy sizing from measured usage: per workload the proxy's CPU and peak memory (cAdvisor), RPS, configured
     requests and limits, OOMKills and restarts, and a recommendation by a named strategy.
 
     Examples: `meshctl size -n shop`, `meshctl size -A --window 1d --strategy krr`,
-    `meshctl size -n shop -o annotations` (the values `meshctl inject --proxy-*` takes).
+    `meshctl size -n shop -o annotations` (the values `meshctl inject --proxy-*` takes), `meshctl size -n shop -o
+    sidecar` (Istio: a Sidecar per workload, scoped to the namespaces it called).
     """
     from meshctl.settings import parse_duration
     from meshctl.stats import size as core
@@ -39,7 +40,7 @@ def size(
     env = get_env(ctx)
     check_namespace_scope(env.settings.namespace, all_namespaces)
     if output not in OUTPUTS:
-        raise UsageError(f"unknown output format {output!r}", hint="use -o table, -o json or -o annotations")
+        raise UsageError(f"unknown output format {output!r}", hint="use -o table, json, annotations or sidecar")
     chosen = core.strategy_named(strategy)
     seconds = parse_duration(window, option="--window")
     if seconds < 60:
@@ -57,6 +58,11 @@ def size(
         env.write(render.to_json(result))
     elif output == "annotations":
         env.write(render.to_annotations(result))
+    elif output == "sidecar":
+        if result.mesh != "istio":
+            env.note("linkerd-proxy resolves destinations on demand: no Sidecar resource is needed")
+        else:
+            env.write(render.to_sidecars(result))
     else:
         env.note(render.header(result))
         if result.rows:

@@ -26,6 +26,8 @@ def value_text(s: Signal) -> str:
         return f"{s.value:.2f}/s"
     if s.kind == "seconds":
         return f"{s.value:.2f}s"
+    if s.kind == "percent":
+        return f"{s.value:.0f}%"
     return f"{s.value:.0f}"
 
 
@@ -50,8 +52,9 @@ def to_json(cp: ControlPlane) -> str:
         "taken_at": rfc3339(round(cp.taken_at)),
         "failed": cp.failed,
         "signals": [
-            {"id": s.id, "label": s.label, "value": s.value, "unit": {"rate": "1/s", "seconds": "s"}.get(s.kind),
+            {"id": s.id, "label": s.label, "value": s.value, "unit": {"rate": "1/s", "seconds": "s", "percent": "%"}.get(s.kind),
              "status": s.status, "detail": s.detail or None, "parts": s.parts, "promql": s.promql or None, "source": s.source}
+            | ({"hpa": s.hpa} if s.hpa is not None else {})
             for s in cp.signals
         ],
     }  # fmt: skip

@@ -89,7 +89,7 @@ def to_dict(result: SizeResult) -> dict[str, Any]:
             "usage": {"cpu_cores": r.cpu, "cpu_percentile": s.cpu_percentile, "memory_bytes_peak": r.memory},
             "current": {"cpu_request_cores": r.cpu_request, "cpu_limit_cores": r.cpu_limit,
                         "memory_request_bytes": _int(r.memory_request), "memory_limit_bytes": _int(r.memory_limit)},
-            "config": {"clusters": r.clusters},
+            "config": {"clusters": r.clusters, "endpoints": r.endpoints, "sidecar": _sidecar(r)},
             "oom": {"count": r.oomkills, "limit_at_oom_bytes": r.oom_limit}, "restarts": r.restarts,
             "recommendation": None if rec is None else {
                 "source": rec.source, "cpu_request_cores": rec.cpu_request,
@@ -110,3 +110,33 @@ def to_annotations(result: SizeResult) -> str:
     workload with a recommendation."""
     doc = {f"{r.namespace}/{r.kind}/{r.name}": dict(r.annotations) for r in result.rows if r.annotations}
     return yaml.safe_dump(doc, sort_keys=False, default_flow_style=False) if doc else ""
+
+
+def _sidecar(r: ProxySize) -> dict[str, Any] | None:
+    p = r.sidecar
+    if p is None:
+        return None
+    return {
+        "egress_hosts": p.egress_hosts,
+        "clusters_held": p.clusters_held,
+        "clusters_kept": p.clusters_kept,
+        "clusters_removed": p.clusters_removed,
+        "memory_saving_bytes_estimate": p.memory_saving_bytes,
+    }
+
+
+def to_sidecars(result: SizeResult) -> str:
+    """One Istio Sidecar per workload that would drop clusters, as a multi-document YAML stream for kubectl apply."""
+    from meshctl.stats.size_sidecar import sidecar_object
+
+    docs = []
+    for r in result.rows:
+        p = r.sidecar
+        if p is None or p.clusters_removed <= 0 or not r.selector:
+            continue
+        head = (
+            f"# {r.namespace}/{r.name}: {p.clusters_held} -> {p.clusters_kept} clusters per Envoy; egress: its own\n"
+            f"# namespace, istio-system and those it called in the {result.window} to {rfc3339(round(result.at))}\n"
+        )
+        docs.append(head + yaml.safe_dump(sidecar_object(r.namespace, r.name, r.selector, p), sort_keys=False))
+    return "---\n".join(docs)

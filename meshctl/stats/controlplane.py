@@ -42,6 +42,7 @@ class Signal:
     promql: str = ""
     parts: list[dict[str, Any]] = field(default_factory=list)
     source: str = "prometheus"  # or the pods it was read from (stats/cp_pods.py)
+    hpa: dict[str, Any] | None = None  # cp-saturation: the HorizontalPodAutoscaler it was compared with
 
 
 @dataclass
@@ -157,6 +158,10 @@ def run(*, prom: Any, kube: Any, mesh: Any, window: str, at: float, convergence_
     for s in chosen:
         queries[("v", s.id)] = s.promql
         queries[("p", s.id)] = f"count(last_over_time({s.present}[{window}]))"
+    if mesh.name == "istio":
+        from meshctl.stats import cp_hpa
+
+        queries[("v", cp_hpa.ID)] = cp_hpa.query(mesh.control_plane_namespace, window)
     got = prom.query_many(queries, at=at)
     signals = []
     for s in chosen:
@@ -166,6 +171,8 @@ def run(*, prom: Any, kube: Any, mesh: Any, window: str, at: float, convergence_
         from meshctl.stats.cp_pods import fill
 
         fill(signals, kube, mesh)  # Prometheus does not scrape the control plane: ask its pods
+    if mesh.name == "istio":
+        signals.append(cp_hpa.signal(got[("v", cp_hpa.ID)], kube, mesh, queries[("v", cp_hpa.ID)]))
     for sig in signals:
         if sig.id == "cp-proxies-connected" and sig.value is not None:
             meshed = meshed_pods(kube, mesh)

@@ -199,6 +199,11 @@ class Topology:
     # replicas of the required control-plane components (Linkerd destination/identity/proxy-injector, Istio istiod and
     # the ingress gateway); the demo runs 2 (HA-like, no single-replica warning), small test topologies 1
     control_plane_replicas: int = 1
+    # istiod (sim/cp_hpa.py): CPU each replica's `discovery` container uses, in cores (its request is the chart's
+    # 500m), and its HorizontalPodAutoscaler (minReplicas, maxReplicas, target CPU utilization %; the chart's
+    # default 1, 5, 80); None = no HPA
+    istiod_cpu: Fraction = Fraction(1, 10)
+    istiod_hpa: tuple[int, int, int] | None = (1, 5, 80)
     cluster_domain: str = "cluster.local"
     changes: tuple[Change, ...] = ()  # behaviour that changes over time (e.g. a workload degrading 20 minutes ago)
     # memo of derived data (pods, flows); init=False so dataclasses.replace() starts a fresh one

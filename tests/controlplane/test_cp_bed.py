@@ -24,6 +24,7 @@ import pytest
 from tests.bed.bed import Bed
 from tests.bed.sim import cp_metrics
 from tests.bed.sim.buckets import INF, quantile
+from tests.bed.sim.cp_hpa import ISTIOD_REQUEST_CPU, utilization_pct
 from tests.bed.topology import PodOverride, demo_topology, pods, with_pod_override
 from tests.helpers import run
 
@@ -33,7 +34,10 @@ BROKEN = "shop/catalog"  # its pod 0's proxy restarts in a loop: meshed, Running
 
 
 def _topology(now: float):
-    topo = replace(demo_topology(), control_plane_failure_at=now - 180)
+    # istiod saturated too: 420m of CPU on its 500m request (84 % > the HPA's 80 %) with the HPA at its maximum
+    topo = replace(demo_topology(), control_plane_failure_at=now - 180, istiod_cpu=Fraction(42, 100),
+                   istiod_hpa=(1, 2, 80))  # fmt: skip
+    assert topo.control_plane_replicas == 2
     return with_pod_override(topo, BROKEN, PodOverride(0, state="restarting", container="proxy"))
 
 
@@ -123,6 +127,53 @@ def test_the_healthy_beds_control_plane_is_ok(mesh, request):
     if mesh == "istio":
         want = cp_metrics.connected_proxies(bed.topology, "istio")
         assert s["cp-proxies-connected"]["value"] == want == meshed_running(bed.topology, "istio")
+        # the chart's HPA (1-5 replicas, 80 %) and istiod at 100m of its 500m request: room to spare
+        lo, hi, target = bed.topology.istiod_hpa
+        sat = s["cp-saturation"]
+        assert sat["value"] == pytest.approx(float(utilization_pct(bed.topology))) == 20.0
+        assert sat["status"] == "ok" and sat["detail"] == f"{replicas(bed)} replicas ({lo}-{hi}), target {target}%"
+    else:
+        assert "cp-saturation" not in s  # Linkerd's control plane has no HPA by default
+
+
+def test_istiod_over_its_hpa_target_at_max_replicas_warns(failed):
+    """cp-saturation: cAdvisor's `discovery` container CPU (not the pod cgroup nor `POD`, which the bed also
+    serves) over the replicas' requests, against the HPA read as autoscaling/v2beta2 (the bed's API server is 1.20:
+    no v2); above target with currentReplicas == maxReplicas warns (exit 1 comes from the failures, not this)."""
+    code, doc = _signals(failed)
+    s = by_id(doc)
+    if failed.mesh == "linkerd":
+        assert "cp-saturation" not in s
+        return
+    topo = failed.topology
+    lo, hi, target = topo.istiod_hpa
+    sat = s["cp-saturation"]
+    assert sat["value"] == pytest.approx(float(utilization_pct(topo))) == 84.0 and sat["value"] > target
+    assert sat["status"] == "warning" and sat["detail"] == f"{hi}/{hi} replicas (max), target {target}%"
+    assert sat["hpa"] == {"name": "istiod", "api_version": "autoscaling/v2beta2", "min_replicas": lo,
+                          "max_replicas": hi, "current_replicas": hi, "target_utilization_pct": target}  # fmt: skip
+    assert [(p["cpu_cores"], p["request_cores"], p["utilization_pct"]) for p in sat["parts"]] == [
+        (float(topo.istiod_cpu), float(ISTIOD_REQUEST_CPU), 84.0)
+    ] * hi
+    assert sat["unit"] == "%" and 'container="discovery"' in sat["promql"]
+    table = run(["cp"], env=failed.env()).stdout
+    assert re.search(r"^istiod CPU vs HPA target +84% WARN 2/2 replicas \(max\), target 80%$", table, re.M), table
+
+
+def test_without_an_hpa_the_figure_stays_and_says_so(failed):
+    if failed.mesh == "linkerd":
+        pytest.skip("Istio's HPA")
+    hpa = failed.rest.get("/apis/autoscaling/v2beta2/namespaces/istio-system/horizontalpodautoscalers/istiod")
+    failed.rest.delete(hpa | {"apiVersion": "autoscaling/v2beta2", "kind": "HorizontalPodAutoscaler"})
+    try:
+        sat = by_id(_signals(failed)[1])["cp-saturation"]
+        assert sat["value"] == 84.0 and sat["status"] == "info" and "hpa" not in sat
+        assert sat["detail"] == f"no HPA; {replicas(failed)} replicas"
+    finally:
+        from tests.bed.sim.cp_hpa import hpa_status, istiod_hpa
+
+        made = failed.rest.create(istiod_hpa(failed.topology))
+        failed.rest.put_status(made | {"apiVersion": "autoscaling/v2beta2"}, hpa_status(failed.topology))
 
 
 def _stable(text: str) -> str:
@@ -193,7 +244,9 @@ def test_check_control_plane_metrics_reports_each_signal(failed):
     assert got["cp-injection-failures"]["error"] == "injection failures in the last 10m: 1"
     if failed.mesh == "istio":
         want_ids = {"cp-injection-failures", "cp-validation-failures", "cp-xds-pushes", "cp-xds-rejects",
-                    "cp-convergence", "cp-proxies-connected"}  # fmt: skip
+                    "cp-convergence", "cp-proxies-connected", "cp-saturation"}  # fmt: skip
+        assert got["cp-saturation"]["result"] == "warning"
+        assert got["cp-saturation"]["error"] == "istiod CPU vs HPA target: 84% (2/2 replicas (max), target 80%)"
         assert got["cp-xds-rejects"]["error"] == f"xDS rejects (NACKs) in the last 10m: 1 (1 {cp_metrics.REJECT_TYPE})"
         assert got["cp-validation-failures"]["error"] == (
             "validation failures in the last 10m: 1 (1 virtualservices (invalid_resource))"

@@ -1,7 +1,8 @@
 """`meshctl size` on the real test bed (Linkerd and Istio), against the topology's truth.
 
 The bed serves tests/bed/sim/topologies.py `size_topology`: web -> api (5 rps), web -> hot (40 rps, 2 replicas,
-its proxy uses 3x its requests), web -> batch (2 rps; a native-sidecar proxy that was OOMKilled once). The cAdvisor
+its proxy uses 3x its requests), web -> batch (2 rps; a native-sidecar proxy that was OOMKilled once), and
+api -> crm/ledger (3 replicas in another namespace: web's Envoy holds its cluster for nothing). The cAdvisor
 series mirror the kubelet's /metrics/cadvisor under the `kubernetes-nodes-cadvisor` scrape job of Istio's and
 linkerd-viz's bundled Prometheus (labels container, id, image, name, namespace, pod, plus instance, job and the
 node's labels), including the pod-level `container=""` and the `POD` pause series that must not be counted.
@@ -151,7 +152,8 @@ def test_prometheus_requests_do_not_grow_with_workloads(sbed):
     one = run(["-v", "size", "-n", NS], env=sbed.env())
     every = run(["-v", "size", "-A"], env=sbed.env())
     assert one.code == every.code == 0
-    want = {"linkerd": 3, "istio": 4}[sbed.mesh]  # Istio: also the clusters each Envoy holds
+    # Linkerd: also the endpoints each proxy balances over; Istio: the clusters each Envoy holds and its callees
+    want = {"linkerd": 4, "istio": 5}[sbed.mesh]
     assert f", {want} queries" in one.stderr and f", {want} queries" in every.stderr
 
 
@@ -224,3 +226,85 @@ def test_kubernetes_api_down_is_exit_3(sbed, tmp_path):
     dead.write_text(yaml.safe_dump(config))
     r = run(["size", "-n", NS, "-o", "json"], env=dict(sbed.env(), KUBECONFIG=str(dead)))
     assert r.code == 3 and r.stdout == "" and "127.0.0.1:1" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_endpoints_each_linkerd_proxy_balances_over(sbed):
+    """Linkerd: the most endpoints one proxy of the workload balances over, summed over its balancers (series as
+    linkerd2-proxy's `outbound_http_balancer_endpoints{endpoint_state, parent_*, backend_*}`, tests/bed/sim/
+    proxy_config.py); a proxy without a balancer has no series ("-"). Istio: not in Envoy's default stats (None)."""
+    from tests.bed.sim.proxy_config import balancer_endpoints
+
+    rows = _json(sbed)
+    for name, row in rows.items():
+        ps = pods_of(sbed.topology, sbed.topology.workload(f"{NS}/{name}"), sbed.mesh)
+        want = (max(balancer_endpoints(p, sbed.topology) for p in ps) or None) if sbed.mesh == "linkerd" else None
+        assert row["config"]["endpoints"] == want, name
+    if sbed.mesh == "linkerd":
+        assert rows["web"]["config"]["endpoints"] == 5  # api 1 + hot 2 + batch 1 + blind 1: the many-endpoint proxy
+        r = run(["size", "-n", NS], env=dict(sbed.env(), COLUMNS="80"))
+        assert "note: the most endpoints one proxy balances over: 5 (app/web;" in r.stderr, r.stderr
+
+
+def sidecar_truth(bed, name: str) -> dict:
+    """What a Sidecar scoped to the namespaces `name` calls keeps: the clusters of every other namespace's Service
+    ports go (the topology's, the control plane's and default/kubernetes: tests/bed/sim/proxy_config.py)."""
+    from tests.bed.sim.cadvisor import envoy_clusters
+    from tests.bed.sim.proxy_config import service_ports
+
+    topo = bed.topology
+    w = topo.workload(f"{NS}/{name}")
+    ps = pods_of(topo, w, "istio")
+    held = max(envoy_clusters(p, topo) for p in ps)
+    called = {topo.service(e.dst).namespace for e in topo.edges if e.src == w.key}
+    kept = {NS, "istio-system", *called}
+    removed = sum(n for ns, _, n in service_ports(topo) if ns not in kept)
+    mem = max(proxy_usage(p, "istio")[1] for p in ps)
+    hosts = ["./*", "istio-system/*", *sorted(f"{ns}/*" for ns in called - {NS, "istio-system"})]
+    return {"egress_hosts": hosts, "clusters_held": held, "clusters_kept": held - removed,
+            "clusters_removed": removed,  # no cAdvisor series (blind): no memory, so no saving to estimate
+            "memory_saving_bytes_estimate": int(mem * removed / held) if w.cadvisor else None}  # fmt: skip
+
+
+def test_sidecar_plan_keeps_what_each_workload_calls(sbed):
+    rows = _json(sbed)
+    if sbed.mesh == "linkerd":  # on-demand discovery: nothing to scope
+        assert all(row["config"]["sidecar"] is None for row in rows.values())
+        r = run(["size", "-n", NS, "-o", "sidecar"], env=sbed.env())
+        assert r.code == 0 and r.stdout == "" and "no Sidecar resource is needed" in r.stderr
+        return
+    for name, row in rows.items():
+        assert row["config"]["sidecar"] == sidecar_truth(sbed, name), name
+    # a gateway's Envoy is not scoped by a Sidecar (istio/istio#38827): no plan for the ingress gateway
+    every = run(["size", "-A", "-o", "json"], env=sbed.env())
+    gateway = [w for w in json.loads(every.stdout)["workloads"] if w["name"] == "istio-ingressgateway"]
+    assert len(gateway) == 1 and gateway[0]["config"]["clusters"] is not None, every.stdout
+    assert gateway[0]["config"]["sidecar"] is None
+    # web calls only app/*: crm/ledger's cluster and default/kubernetes's go; api calls crm, which it keeps
+    assert rows["web"]["config"]["sidecar"]["clusters_removed"] == 2
+    assert rows["api"]["config"]["sidecar"]["egress_hosts"] == ["./*", "istio-system/*", "crm/*"]
+
+
+def test_sidecar_yaml_selects_its_workload_and_passes_analyze(sbed, tmp_path):
+    if sbed.mesh == "linkerd":
+        pytest.skip("Istio only")
+    r = run(["size", "-n", NS, "-o", "sidecar"], env=sbed.env())
+    assert r.code == 0, r.stderr
+    docs = [d for d in yaml.safe_load_all(r.stdout) if d]
+    assert sorted(d["metadata"]["name"] for d in docs) == ["api", "batch", "blind", "hot", "web"]
+    for d in docs:
+        assert d["kind"] == "Sidecar" and d["metadata"]["namespace"] == NS
+        assert d["spec"]["egress"] == [{"hosts": sidecar_truth(sbed, d["metadata"]["name"])["egress_hosts"]}]
+        labels = ",".join(f"{k}={v}" for k, v in d["spec"]["workloadSelector"]["labels"].items())
+        selected = sbed.rest.get(f"/api/v1/namespaces/{NS}/pods?labelSelector={labels}")["items"]
+        want = {
+            p.name for p in pods_of(sbed.topology, sbed.topology.workload(f"{NS}/{d['metadata']['name']}"), "istio")
+        }
+        assert {p["metadata"]["name"] for p in selected} == want
+    path = tmp_path / "sidecars.yaml"
+    path.write_text(r.stdout)
+    a = run(["--mesh", "istio", "analyze", str(path), "--failure-threshold", "Warning"], env=sbed.env())
+    assert a.code == 0, a.stdout + a.stderr
+    # against the live cluster too: the Sidecars select pods, one each (the bed's OOMKilled proxy is its only finding)
+    live = run(["--mesh", "istio", "analyze", str(path), "-k", "-n", NS, "-o", "json"], env=sbed.env())
+    codes = {f["code"] for f in json.loads(live.stdout)}
+    assert codes == {"MSH0403"}, live.stdout

@@ -51,3 +51,18 @@ def test_long_names_are_cut_to_fit_keeping_the_workload_name():
     assert _cut("linkerd-viz/metrics-api", 16) == "lin…/metrics-api"
     assert _cut("linkerd/linkerd-destination", 16) == "linke…estination"
     assert all(len(_cut(n, 16)) == 16 for n in ("linkerd-viz/metrics-api", "averyveryverylongdeploymentname"))
+
+
+def test_a_gateway_is_not_given_a_sidecar():
+    """A Sidecar does not scope a gateway's Envoy (istio/istio#38827): Istio's gateway labels, a Gateway API
+    gateway's, or an istio-proxy running as `router` mark one."""
+    from meshctl.stats.size_sidecar import is_gateway
+
+    def pod(labels=None, args=None):
+        c = {"name": "istio-proxy", **({"args": args} if args else {})}
+        return {"metadata": {"labels": labels or {}}, "spec": {"containers": [c]}}
+
+    assert is_gateway([pod({"istio": "ingressgateway"})]) and is_gateway([pod({"istio": "egressgateway"})])
+    assert is_gateway([pod({"gateway.networking.k8s.io/gateway-name": "web"})])
+    assert is_gateway([pod(args=["proxy", "router", "--domain", "x"])])
+    assert not is_gateway([pod({"app": "web"}, args=["proxy", "sidecar"])])

@@ -90,8 +90,11 @@ ENVOY_STATIC_CLUSTERS = 7
 
 def envoy_clusters(p: Pod, topo: Topology) -> int:
     """Clusters an Istio sidecar holds without a Sidecar resource: one outbound cluster per port of every Service in
-    the mesh (whether it calls it or not), one inbound cluster per port of its own, and Envoy's static ones."""
-    outbound = sum(len(svc.ports) for svc in topo.services)
+    the cluster (whether it calls it or not; the control plane's and `default/kubernetes` too), one inbound cluster
+    per port of its own, and Envoy's static ones."""
+    from tests.bed.sim.proxy_config import service_ports
+
+    outbound = sum(n for *_, n in service_ports(topo))
     return outbound + len(p.workload.ports) + ENVOY_STATIC_CLUSTERS
 
 
@@ -106,3 +109,13 @@ def add_envoy_clusters(f, topo: Topology) -> None:
         if p.meshed and p.serving:
             f.add("envoy_cluster_manager_active_clusters", "envoy_cluster_manager_active_clusters", L.istio_pod(p),
                   gauge=Fraction(envoy_clusters(p, topo)))  # fmt: skip
+    # the ingress gateway's Envoy too: every Service's clusters and the static ones, no inbound (not a sidecar)
+    from tests.bed.sim.controlplane import control_plane_pods
+    from tests.bed.sim.proxy_config import service_ports
+
+    held = sum(n for *_, n in service_ports(topo)) + ENVOY_STATIC_CLUSTERS
+    for pod in control_plane_pods(topo, "istio"):
+        if (pod["metadata"].get("labels") or {}).get("istio") == "ingressgateway":
+            lab = f'namespace="istio-system",pod="{pod["metadata"]["name"]}"'
+            f.add("envoy_cluster_manager_active_clusters", "envoy_cluster_manager_active_clusters", lab,
+                  gauge=Fraction(held))  # fmt: skip

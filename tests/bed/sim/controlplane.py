@@ -65,6 +65,8 @@ def crds(mesh: str) -> list[dict]:
 
 
 CP_RESOURCES = {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}}
+# istiod's chart default (manifests/charts/istio-control/istio-discovery/values.yaml `pilot.resources`): no limits
+ISTIOD_RESOURCES = {"requests": {"cpu": "500m", "memory": "2048Mi"}}
 
 
 @dataclass(frozen=True)
@@ -147,7 +149,12 @@ def _cp_objects(c: Component, topo: Topology, mesh: str) -> list[dict]:
     tmpl_spec = {
         "serviceAccountName": c.deployment,
         "containers": [
-            {"name": n, "image": img, "ports": [{"containerPort": p, "protocol": "TCP"}], "resources": CP_RESOURCES}
+            {
+                "name": n,
+                "image": img,
+                "ports": [{"containerPort": p, "protocol": "TCP"}],
+                "resources": ISTIOD_RESOURCES if n == "discovery" else CP_RESOURCES,
+            }
             for n, img, p in c.containers
         ],
     }
@@ -257,6 +264,10 @@ def control_plane(topo: Topology, mesh: str, identity=None) -> list[dict]:
     out += [_service(*s, mesh) for s in CP_SERVICES[mesh]]
     for c in components(mesh, topo):
         out += _cp_objects(c, topo, mesh)
+    if mesh == "istio" and topo.istiod_hpa is not None:
+        from tests.bed.sim.cp_hpa import istiod_hpa
+
+        out.append(istiod_hpa(topo))
     return out
 
 

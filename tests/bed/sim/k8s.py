@@ -200,6 +200,10 @@ def status_patches(topo: Topology, mesh: str, identity=None) -> list[tuple[str, 
             out.append(("Pod", ns, name, podspec.cp_status(obj)))
         elif kind == "Deployment":
             out.append((kind, ns, name, _deploy_status(obj["spec"]["replicas"], obj["spec"]["replicas"])))
+        elif kind == "HorizontalPodAutoscaler":
+            from tests.bed.sim.cp_hpa import hpa_status
+
+            out.append((kind, ns, name, hpa_status(topo)))
         elif kind == "ReplicaSet":
             n = obj["spec"]["replicas"]
             out.append((kind, ns, name, {"observedGeneration": 1, "replicas": n, "fullyLabeledReplicas": n,

@@ -112,6 +112,9 @@ def linkerd_families(topo: Topology, now: float) -> Families:
             f.add("proxy_build_info", "proxy_build_info", _linkerd_build_info(p), gauge=1)
     _linkerd_control_plane(f, topo)
     add_cadvisor(f, topo, "linkerd")
+    from tests.bed.sim.proxy_config import add_balancer_endpoints
+
+    add_balancer_endpoints(f, topo)
     return f
 
 
@@ -228,6 +231,9 @@ def istio_families(topo: Topology, now: float) -> Families:
     _istio_control_plane(f, topo)
     add_cadvisor(f, topo, "istio")
     add_envoy_clusters(f, topo)
+    from tests.bed.sim.cp_hpa import add_istiod_cadvisor
+
+    add_istiod_cadvisor(f, topo)
     return f
 
 

@@ -127,11 +127,14 @@ def size_topology() -> Topology:
     batch = Workload("batch", "app", paths=("/",), native_sidecar=True,
                      pods=(PodOverride(0, state="oomkilled", restarts=1),))  # fmt: skip
     blind = Workload("blind", "app", paths=("/",), cadvisor=False)  # no usage data: Istio's published figures
-    ws = (*base.workloads, hot, batch, blind)
+    # in another namespace, called by api only: web's Envoy holds ledger's cluster for nothing (a Sidecar cuts it),
+    # api's linkerd-proxy balances over its 3 endpoints
+    ledger = Workload("ledger", "crm", replicas=3, paths=("/",))
+    ws = (*base.workloads, hot, batch, blind, ledger)
     edges = (*base.edges, Edge("app/web", "app/hot", rps=F(40)), Edge("app/web", "app/batch", rps=F(2)),
-             Edge("app/web", "app/blind", rps=F(10)))  # fmt: skip
-    return replace(base, name="size", workloads=ws, services=(*base.services, *(service_for(w) for w in ws[2:])),
-                   edges=edges)  # fmt: skip
+             Edge("app/web", "app/blind", rps=F(10)), Edge("app/api", "crm/ledger", rps=F(3)))  # fmt: skip
+    return replace(base, name="size", namespaces=(*base.namespaces, ("crm", True)), workloads=ws,
+                   services=(*base.services, *(service_for(w) for w in ws[2:])), edges=edges)  # fmt: skip
 
 
 # Two buckets only: p50 = 5 + 5 * (10/60) ms, robust (inside (5,10]) and cheap (3-4 histogram series per workload).
