@@ -43,7 +43,11 @@ def backend(url: str | None, kind: str | None = None) -> Backend | None:
     if not url:
         return None
     clean = redact.url(url.strip())
-    parts = urlsplit(clean)
+    try:
+        parts = urlsplit(clean)
+        port = parts.port  # raises on a port that is not a number in 0-65535
+    except ValueError as exc:  # also an unclosed "[" of an IPv6 host: a usage error, not a traceback
+        raise UsageError(f"--tracing-url {clean!r}: {exc}", hint="e.g. --tracing-url http://jaeger:16686") from None
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise UsageError(
             f"--tracing-url {clean!r} is not an http(s) URL", hint="e.g. --tracing-url http://jaeger:16686"
@@ -52,9 +56,9 @@ def backend(url: str | None, kind: str | None = None) -> Backend | None:
         raise UsageError(f"unknown --tracing-kind {kind!r}", hint="use jaeger, grafana-tempo or zipkin")
     path = parts.path.rstrip("/")
     if kind is None:
-        if path.endswith("/explore") or "grafana" in parts.netloc.lower() or parts.port == 3000:
+        if path.endswith("/explore") or "grafana" in parts.netloc.lower() or port == 3000:
             kind = "grafana-tempo"
-        elif path.endswith("/zipkin") or "zipkin" in parts.netloc.lower() or parts.port == 9411:
+        elif path.endswith("/zipkin") or "zipkin" in parts.netloc.lower() or port == 9411:
             kind = "zipkin"
         else:
             kind = "jaeger"

@@ -45,7 +45,19 @@ def test_kind_given_wins_and_userinfo_never_reaches_a_link():
         assert "s3cret" not in link and "admin" not in link
 
 
-@pytest.mark.parametrize(("url", "kind"), [("jaeger:16686", None), ("ftp://x", None), ("http://j:1", "elastic")])
+@pytest.mark.parametrize(
+    ("url", "kind"),
+    [
+        ("jaeger:16686", None),
+        ("ftp://x", None),
+        ("http://j:1", "elastic"),
+        # urlsplit raises ValueError on these (a traceback before the review's fix), not a usage error
+        ("http://jaeger:99999", None),
+        ("http://jaeger:port", None),
+        ("http://[::1", None),
+        ("http://[::1]:70000", "jaeger"),
+    ],
+)
 def test_bad_url_or_kind_is_a_usage_error(url, kind):
     with pytest.raises(UsageError):
         tracing.backend(url, kind)
@@ -171,3 +183,13 @@ def test_global_option_and_environment_are_checked_before_any_request():
     assert r.code == 2 and "--tracing-url 'ftp://x' is not an http(s) URL" in r.stderr and "pw" not in r.stderr
     r = run(["--tracing-url", "http://j:16686", "--tracing-kind", "elastic", "version"])
     assert r.code == 2 and "unknown --tracing-kind 'elastic'" in r.stderr
+
+
+@pytest.mark.parametrize("url", ["http://jaeger:99999", "http://[::1"])
+def test_a_malformed_host_or_port_is_one_line_exit_2_not_a_traceback(url):
+    from tests.helpers import run
+
+    r = run(["--tracing-url", url, "version"])
+    assert r.code == 2, r.stderr
+    assert r.stderr.startswith(f"Error: --tracing-url {url!r}") and "Traceback" not in r.stderr
+    assert r.stdout == ""
