@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from meshctl.render.fit import cut_end
+from meshctl.render.fit import elide
 from meshctl.stats.proxystatus import NOT_CONNECTED, TYPES, ProxyStatus
 from meshctl.timeparse import rfc3339
 
@@ -30,11 +30,11 @@ def table(ps: ProxyStatus, title: str, all_namespaces: bool, width: int = 80) ->
         lines.append(f"{'NAME':<{name_w}} " + "".join(f"{t:<{COL}}" for t, _ in TYPES) + "VERSION")
         for name, r in zip(names, ps.rows, strict=True):
             cells = "".join(f"{r.status[t]:<{COL}}" for t, _ in TYPES) if r.connected else f"{NOT_CONNECTED:<{4 * COL}}"
-            lines.append(f"{cut_end(name, name_w):<{name_w}} {cells}{r.version or '-'}".rstrip())
+            lines.append(f"{elide(name, name_w):<{name_w}} {cells}{r.version or '-'}".rstrip())
     else:
         name_w = max(4, min(max((len(n) for n in names), default=4), width - 12))
         lines.append(f"{'NAME':<{name_w}} VERSION")
-        lines += [f"{cut_end(n, name_w):<{name_w}} {r.version or '-'}" for n, r in zip(names, ps.rows, strict=True)]
+        lines += [f"{elide(n, name_w):<{name_w}} {r.version or '-'}" for n, r in zip(names, ps.rows, strict=True)]
     return "\n".join(lines) + "\n"
 
 
