@@ -61,7 +61,11 @@ def _fetch(url: str) -> bytes:
 
     from meshctl.errors import FailedError, UnreachableError
 
-    parsed = urlparse(url)
+    try:
+        parsed = urlparse(url)
+        parsed.port  # noqa: B018 - raises on a port that is not a number in 0-65535
+    except ValueError as exc:  # also an unclosed "[" of an IPv6 host: a usage error, not a traceback
+        raise UsageError(f"--istiod-url {url!r}: {exc}", hint="e.g. http://127.0.0.1:15014") from None
     if parsed.scheme not in ("http", "https") or parsed.hostname not in ("127.0.0.1", "localhost", "::1"):
         raise UsageError(f"--istiod-url {url!r} is not a loopback http(s) URL", hint="e.g. http://127.0.0.1:15014")
     target = url.rstrip("/") + "/debug/syncz"
