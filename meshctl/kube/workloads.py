@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from meshctl.errors import NotFoundError
+from meshctl.errors import MeshctlError, NotFoundError, UnreachableError
 from meshctl.kube.resources import ResourceRef, kind_info
 
 # pod owners whose own owner we look through to find the workload a user means
@@ -267,3 +267,19 @@ def pods_by_workload(
         kind, name = top_owner(pod, owners)
         grouped[(meta(pod).get("namespace", ""), kind, name)].append(pod)
     return dict(grouped)
+
+
+def require_namespace(kube: Any, namespace: str | None) -> None:
+    """Nothing was found in NAMESPACE (-n): if it does not exist, that is a typo (exit 4), not an empty answer
+    (exit 0). One GET, made only when nothing was found; a user who may not get namespaces keeps the empty answer
+    (we cannot tell)."""
+    if namespace is None:
+        return
+    try:
+        kube.get("namespaces", namespace)
+    except NotFoundError:
+        raise NotFoundError(f'namespace "{namespace}" not found') from None
+    except UnreachableError:
+        raise
+    except MeshctlError:
+        pass

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from meshctl.errors import FailedError, UnreachableError
+from meshctl.kube.workloads import require_namespace
 
 SYNCED, STALE, NOT_SENT, NOT_CONNECTED = "SYNCED", "STALE", "NOT SENT", "NOT CONNECTED"
 TYPES = (("CDS", "cluster"), ("LDS", "listener"), ("EDS", "endpoint"), ("RDS", "route"))
@@ -110,6 +111,8 @@ def istio(kube: Any, mesh: Any, namespace: str | None, at: float, syncz: list[tu
         if key not in seen:
             rows.append(ProxyRow(*key, version=_pod_version(pod, mesh), connected=False))
     rows.sort(key=lambda r: (r.namespace, r.pod))
+    if not rows:
+        require_namespace(kube, namespace)
     notes = []
     if syncz is not None:
         notes.append("only the proxies of the istiod at --istiod-url are known; the others show NOT CONNECTED")
@@ -133,5 +136,7 @@ def linkerd(kube: Any, mesh: Any, namespace: str | None, at: float) -> ProxyStat
         for p in _proxy_pods(kube, mesh, namespace)
     ]
     rows.sort(key=lambda r: (r.namespace, r.pod))
+    if not rows:
+        require_namespace(kube, namespace)
     note = "Linkerd exposes no per-proxy configuration sync state: versions only (from the injector's annotation)"
     return ProxyStatus("linkerd", at, rows, False, [note])

@@ -99,19 +99,12 @@ def _run(request: StatRequest, *, kube: Any, prom: Any, mesh: Any, namespace: st
 
 
 def require_namespace(kube: Any, namespace: str, request: StatRequest) -> None:
-    """Nothing listed in the namespace: if the namespace does not exist, that is a typo in -n (exit 4), not "No
-    traffic found" (exit 0). One GET, made only when nothing was found; a user who may not get namespaces keeps the
-    empty answer (we cannot tell)."""
+    """Nothing listed in the namespace: a namespace that does not exist is exit 4 (meshctl.kube.workloads)."""
     if all(s.kind.resource == "namespaces" for s in request.selections):
         return  # `stat ns` lists namespaces, it does not look inside one
-    try:
-        kube.get("namespaces", namespace)
-    except NotFoundError:
-        raise NotFoundError(f'namespace "{namespace}" not found') from None
-    except UnreachableError:
-        raise
-    except MeshctlError:
-        pass
+    from meshctl.kube.workloads import require_namespace as exists
+
+    exists(kube, namespace)
 
 
 def require_peer(kube: Any, peer: Any, namespace: str) -> None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from meshctl.errors import UsageError
-from meshctl.kube.workloads import controller_ref, meta, pods_by_workload
+from meshctl.kube.workloads import controller_ref, meta, pods_by_workload, require_namespace
 from meshctl.meshes.telemetry import selector, telemetry_for
 from meshctl.stats.size_rules import STRATEGIES, Recommendation, Strategy, parse_quantity, recommend
 from meshctl.stats.size_sidecar import SidecarPlan
@@ -236,6 +236,8 @@ def run(*, kube: Any, prom: Any, mesh: str, namespace: str | None, window: str, 
                 samples[key] = _by_pod(result)
     finally:
         pending.close()
+    if not pods:
+        require_namespace(kube, namespace)
     groups = pods_by_workload(pods, owners)
     rows = build(mesh, strategy, groups, samples)
     if mesh == "istio":

@@ -136,3 +136,34 @@ def test_timestamp_is_recent(bed_linkerd):
 
     taken = datetime.fromisoformat(json.loads(r.stdout)["taken_at"].replace("Z", "+00:00")).timestamp()
     assert abs(taken - time.time()) < 60
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "http://127.0.0.1:99999"])
+def test_a_malformed_istiod_url_is_a_usage_error(ibed, url):
+    """Review: an unclosed IPv6 bracket was a ValueError traceback, a port out of range exit 3 ("cannot reach")."""
+    r = run(["proxy-status", "-A", "--istiod-url", url], env=ibed.env(prometheus=False))
+    assert r.code == 2, r.stderr
+    assert r.stderr.startswith(f"Error: --istiod-url {url!r}") and "Traceback" not in r.stderr
+    assert r.stdout == ""
+
+
+def test_all_namespaces_table_keeps_pod_names_apart_in_80_columns(ibed):
+    """Review: -A cut names at their END, so the two istio-ingressgateway pods printed the same name. Names lose
+    their middle (meshctl.render.fit), as in every other table: each row's pod is still told apart."""
+    r = run(["proxy-status", "-A"], env={**ibed.env(prometheus=False), "COLUMNS": "80"})
+    assert r.code == 0, r.stderr
+    rows = r.stdout.splitlines()[3:]
+    assert max(len(line) for line in r.stdout.splitlines()) <= 80
+    names = [line.split(" ", 1)[0] for line in rows]
+    assert len(names) == len(set(names)) == len(ibed.syncz_truth) + 1  # + the not-connected pod
+    assert any("…" in n for n in names)  # the bed's longest names do not fit: the test covers the cut
+
+
+@pytest.mark.parametrize("output", ["table", "json"])
+def test_a_missing_namespace_is_not_found(ibed, bed_linkerd, output):
+    """Review: `-n typo` printed an empty report with exit 0; as `stat`, a namespace that does not exist is exit 4
+    (whatever -o), and nothing on stdout."""
+    for env in (ibed.env(prometheus=False), bed_linkerd.env()):
+        r = run(["proxy-status", "-n", "nosuch", "-o", output], env=env)
+        assert r.code == 4, r.stderr
+        assert r.stderr.startswith('Error: namespace "nosuch" not found') and r.stdout == ""

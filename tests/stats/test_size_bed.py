@@ -308,3 +308,14 @@ def test_sidecar_yaml_selects_its_workload_and_passes_analyze(sbed, tmp_path):
     live = run(["--mesh", "istio", "analyze", str(path), "-k", "-n", NS, "-o", "json"], env=sbed.env())
     codes = {f["code"] for f in json.loads(live.stdout)}
     assert codes == {"MSH0403"}, live.stdout
+
+
+@pytest.mark.parametrize("output", ["table", "json"])
+def test_a_missing_namespace_is_not_found(sbed, output):
+    """Review: `size -n typo` said "No meshed proxies found." with exit 0; as `stat`, exit 4 naming it, stdout empty.
+    An existing namespace without proxies (the API server's own `default`) stays an empty answer, exit 0."""
+    r = run(["size", "-n", "nosuch", "-o", output], env=sbed.env())
+    assert r.code == 4, r.stderr
+    assert r.stderr.startswith('Error: namespace "nosuch" not found') and r.stdout == ""
+    r = run(["size", "-n", "default", "-o", output], env=sbed.env())
+    assert r.code == 0 and "No meshed proxies found." in r.stderr, r.stderr
