@@ -6,11 +6,15 @@ defaults (current context, the context's namespace) are resolved later by meshct
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from meshctl.errors import UsageError
 
 MESHES = ("auto", "linkerd", "istio")
+
+
+_LABEL_NAME = re.compile(r"(?!__)[a-zA-Z_][a-zA-Z0-9_]*")
 
 
 @dataclass
@@ -51,6 +55,12 @@ class Settings:
             raise UsageError(f"unknown mesh {self.mesh!r}", hint="use --mesh linkerd, --mesh istio or --mesh auto")
         if self.request_timeout <= 0:
             raise UsageError(f"--request-timeout must be positive, got {self.request_timeout}")
+        if self.cluster_label is not None and not _LABEL_NAME.fullmatch(self.cluster_label):
+            # it goes into every selector ({LABEL="<context>"}): a bad name would fail each context's queries
+            raise UsageError(
+                f"--cluster-label {self.cluster_label!r} is not a Prometheus label name",
+                hint="use [a-zA-Z_][a-zA-Z0-9_]* not starting with __ (reserved), e.g. --cluster-label cluster",
+            )
         if self.tenants:
             from meshctl.prom import tenants
 
