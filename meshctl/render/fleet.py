@@ -51,7 +51,8 @@ def clusters_json(fleet: Fleet[Any]) -> list[dict[str, object]]:
         entry: dict[str, object] = {"context": part.context, "ok": part.error is None}
         if isinstance(part.value, tuple):
             entry["mesh"] = part.value[0]
-            entry["warnings"] = list(getattr(part.value[1], "warnings", ()))
+            if hasattr(part.value[1], "warnings"):  # stat/edges: Prometheus' warnings; a check report has none
+                entry["warnings"] = list(part.value[1].warnings)
         if part.error is not None:
             entry["error"] = part.error.message
             entry["exit_code"] = int(part.error.exit_code)
@@ -94,9 +95,13 @@ def failure_lines(fleet: Fleet[object]) -> Sequence[str]:
     return [f"warning: context {p.context}: {p.error.message}" for p in fleet.failed if p.error is not None]
 
 
-def partial_summary(fleet: Fleet[object]) -> str:
+def partial_summary(fleet: Fleet[object]) -> tuple[str, str | None]:
+    """The closing error line and its hint: some contexts missing, or none answered (nothing else is shown then)."""
     names = ", ".join(p.context for p in fleet.failed)
-    return f"partial result: {len(fleet.failed)} of {len(fleet.parts)} contexts did not answer ({names})"
+    if not fleet.ok:
+        return f"no context answered ({names})", None
+    summary = f"partial result: {len(fleet.failed)} of {len(fleet.parts)} contexts did not answer ({names})"
+    return summary, "the other contexts' results are shown"
 
 
 # ---- edges --------------------------------------------------------------------------------------------------------
