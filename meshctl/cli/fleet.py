@@ -80,7 +80,8 @@ def _finish(env: Env, fleet: Fleet[object]) -> None:
     # --allow-partial accepts missing contexts, not a run where none answered
     if fleet.partial and (not env.settings.allow_partial or not fleet.ok):
         code = fleet.exit_code()
-        error = FailedError(render.partial_summary(fleet), hint="the other contexts' results are shown")
+        summary, hint = render.partial_summary(fleet)
+        error = FailedError(summary, hint=hint)
         error.exit_code = code
         raise error
     require_complete(render.prometheus_warnings(fleet), env.settings.allow_partial)

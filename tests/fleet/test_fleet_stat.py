@@ -120,6 +120,9 @@ def test_all_down_keeps_the_shared_exit_code(tmp_path, bed_linkerd):
     r = run(["--context", "north", "--context", "^east", "stat", "deploy"], env={"KUBECONFIG": kubeconfig})
     assert r.code == 3, r.stderr  # only north selected (^east excludes): unreachable, as a single context would be
     assert r.stdout == ""
+    # review: it said "partial result: 1 of 1 contexts did not answer", hint "the other contexts' results are shown"
+    assert "Error: no context answered (north)" in r.stderr and "other contexts" not in r.stderr
+    assert "warning: context north: cannot reach the Kubernetes API" in r.stderr  # each context's reason
 
 
 def test_usage_errors(tmp_path, bed_linkerd):
