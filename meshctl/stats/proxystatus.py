@@ -138,5 +138,5 @@ def linkerd(kube: Any, mesh: Any, namespace: str | None, at: float) -> ProxyStat
     rows.sort(key=lambda r: (r.namespace, r.pod))
     if not rows:
         require_namespace(kube, namespace)
-    note = "Linkerd exposes no per-proxy configuration sync state: versions only (from the injector's annotation)"
+    note = "Linkerd exposes no per-proxy configuration sync state: versions only"
     return ProxyStatus("linkerd", at, rows, False, [note])

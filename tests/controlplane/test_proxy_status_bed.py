@@ -123,6 +123,7 @@ def test_linkerd_lists_versions(bed_linkerd):
             if p.namespace == "shop" and p.meshed and p.state != "succeeded"}  # fmt: skip
     assert {p["pod"]: p["version"] for p in doc["proxies"]} == want
     assert "no per-proxy configuration sync state" in r.stderr
+    assert max(len(line) for line in r.stderr.splitlines()) <= 80  # review: the note was 107 columns
 
 
 def test_bad_output_is_a_usage_error(bed_linkerd):
