@@ -65,8 +65,15 @@ class Env:
     def _console(self, stream: IO[str], tty: bool) -> Console:
         from rich.console import Console
 
+        class QuietPipeConsole(Console):
+            def on_broken_pipe(self) -> None:
+                # rich's own answer is SystemExit(1), which skips meshctl.__main__: a closed pipe (`check | head`)
+                # is exit 0 there, as for every command
+                self.quiet = True
+                raise BrokenPipeError
+
         width = None if tty else int(self.environ.get("COLUMNS", "0") or 0) or 200
-        return Console(
+        return QuietPipeConsole(
             file=stream,
             force_terminal=tty,
             no_color=not self.color,
