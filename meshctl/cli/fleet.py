@@ -41,7 +41,9 @@ def contexts(env: Env) -> tuple[str, ...]:
     paths, _ = kubeconfig_paths(env.settings.kubeconfig, env.environ)
     if not paths:
         raise UsageError("several --context values need a kubeconfig; none was found", hint="set KUBECONFIG")
-    return select(env.settings.contexts, tuple(merge_kubeconfigs(paths)["contexts"]))
+    names = select(env.settings.contexts, tuple(merge_kubeconfigs(paths)["contexts"]))
+    tenants.parse(env.settings.tenants).check_contexts(names)
+    return names
 
 
 def _scope(env: Env, name: str) -> contextlib.AbstractContextManager[None]:

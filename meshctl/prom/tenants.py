@@ -40,6 +40,20 @@ class Tenants:
     def of(self, context: str) -> str:
         return self.by_context.get(context, context)
 
+    def check_contexts(self, contexts: Sequence[str]) -> None:
+        """A fleet split by tenant: every CONTEXT= names a selected context (else a typo), and every context's tenant
+        is one the header sends (else its queries select a tenant Mimir was not asked for: empty figures)."""
+        if self.label is None:
+            return
+        for context, tenant in self.by_context.items():
+            if context not in contexts:
+                raise UsageError(f"--tenant '{context}={tenant}': no selected context {context!r}",
+                                 hint=f"selected: {', '.join(contexts)}")  # fmt: skip
+        for context in contexts:
+            if self.of(context) not in self.ids:
+                raise UsageError(f"context {context!r} has no tenant among {'|'.join(self.ids)}",
+                                 hint=f"add --tenant {context}=TENANT, or its name as a tenant")  # fmt: skip
+
 
 def parse(values: Sequence[str]) -> Tenants:
     """['east', 'west'], ['east|west'] or ['ctx-1=east', 'west'] -> Tenants; a usage error names a bad value."""

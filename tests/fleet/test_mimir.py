@@ -109,3 +109,23 @@ def test_verbose_never_shows_the_token(mimir, bed_linkerd):
     assert r.code == 0, r.stderr
     assert secret not in r.stderr and secret not in r.stdout
     assert {q["headers"].get("Authorization") for q in mimir.requests} == {f"Bearer {secret}"}
+
+
+@pytest.mark.parametrize(
+    ("tenant_args", "words"),
+    [
+        (["--tenant", "east=t-east", "--tenant", "wset=t-west"], "--tenant 'wset=t-west': no selected context 'wset'"),
+        (["--tenant", "east=t-east|t-other"], "context 'west' has no tenant among t-east|t-other"),
+    ],
+    ids=["typo", "unmapped"],
+)
+def test_a_tenant_map_that_misses_a_context_is_a_usage_error(tmp_path, mimir, bed_linkerd, tenant_args, words):
+    """Review: `--tenant east=a --tenant wset=b` (a typo) ran: `west` was then queried as tenant "west", which the
+    header (a|b) did not even send, and came back empty ("without metrics"), exit 0. Every CONTEXT= names a selected
+    context, and every selected context has its tenant in the header: exit 2 before any request."""
+    env = {"KUBECONFIG": write_fleet_kubeconfig(tmp_path / "k.yaml", {"east": bed_linkerd}, down="west")}
+    mimir.requests.clear()
+    base = ["--context", "east", "--context", "west", "--prometheus-url", mimir.url, *tenant_args]
+    r = run([*base, "stat", "deploy", "-n", "shop"], env=env)
+    assert r.code == 2, r.stderr
+    assert r.stderr.startswith(f"Error: {words}") and r.stdout == "" and mimir.requests == []
