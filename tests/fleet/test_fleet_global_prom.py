@@ -87,14 +87,3 @@ def test_cluster_label_edges_equal_each_truth(tmp_path, global_prom, bed_linkerd
         check(
             bed, {"edges": [e for e in doc["edges"] if e["cluster"] == name]}, edges_truth(bed.topology, bed.mesh, 60)
         )
-
-
-@pytest.mark.parametrize("label", ["bad label", "cluster-name", "0cluster", "__name__", ""])
-def test_cluster_label_that_is_no_label_name_is_a_usage_error(label):
-    """Review: `--cluster-label 'bad label'` reached Prometheus (`{bad label="east"}`, a parse error per context:
-    exit 1, "2 of 2 contexts did not answer"); `__name__` replaced the metric name. A Prometheus label name is
-    [a-zA-Z_][a-zA-Z0-9_]* and `__` names are reserved: exit 2 before any request, as --tenant."""
-    args = ["--context", "east", "--context", "west", "--prometheus-url", "http://127.0.0.1:1"]
-    r = run([*args, "--cluster-label", label, "stat", "deploy"], env={"KUBECONFIG": "/nonexistent"})
-    assert r.code == 2, r.stderr
-    assert r.stderr.startswith(f"Error: --cluster-label {label!r} is not a Prometheus label name") and r.stdout == ""
