@@ -86,8 +86,8 @@ def check_namespace_scope(namespace: str | None, all_namespaces: bool) -> None:
 
 
 def parse_duration(text: str, *, option: str) -> float:
-    """'30s', '5m', '1h', '1m30s', '250ms', or a bare number of seconds -> seconds."""
-    units = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+    """'30s', '5m', '1h', '1d', '1m30s', '250ms', or a bare number of seconds -> seconds (d as in PromQL: 24h)."""
+    units = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
     raw = text.strip()
     try:
         return float(raw)
@@ -103,10 +103,10 @@ def parse_duration(text: str, *, option: str) -> float:
             continue
         unit = "ms" if raw.startswith("ms", i) else ch
         if unit not in units or not number or number.count(".") > 1:
-            raise UsageError(f"{option}: invalid duration {text!r}", hint="use a duration like 30s, 5m or 1h")
+            raise UsageError(f"{option}: invalid duration {text!r}", hint="use a duration like 30s, 5m, 1h or 1d")
         total += float(number) * units[unit]
         number, matched = "", True
         i += len(unit)
     if number or not matched:
-        raise UsageError(f"{option}: invalid duration {text!r}", hint="use a duration like 30s, 5m or 1h")
+        raise UsageError(f"{option}: invalid duration {text!r}", hint="use a duration like 30s, 5m, 1h or 1d")
     return total
