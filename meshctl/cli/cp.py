@@ -33,6 +33,9 @@ def cp(
     env = get_env(ctx)
     if output not in ("table", "json"):
         raise UsageError(f"unknown output format {output!r}", hint="use -o table or -o json")
+    if not convergence > 0:  # also NaN, which every comparison would pass: never a warning
+        raise UsageError(f"--convergence-max must be a positive number of seconds, got {convergence:g}",
+                         hint="e.g. --convergence-max 5")  # fmt: skip
     seconds = parse_duration(window, option="--window")
     if seconds < 1:
         raise UsageError(f"--window {window!r} is shorter than a second", hint="e.g. --window 10m")

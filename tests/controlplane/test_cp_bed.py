@@ -326,3 +326,11 @@ def test_figures_fall_back_to_the_control_planes_own_metrics(failed, prometheus_
     table = run(["cp"], env=env).stdout
     assert "not in Prometheus: injection failures, validation failures, xDS rejects (NACKs)," in table, table
     assert max(len(line) for line in table.splitlines()) <= 80
+
+
+@pytest.mark.parametrize("value", ["-1", "0", "nan"])
+def test_convergence_max_must_be_a_positive_number(value):
+    """Review: `--convergence-max -1` (or nan) ran, warning on every p99 (or never): exit 2 before any request."""
+    r = run(["cp", "--convergence-max", value], env={"KUBECONFIG": "/nonexistent"})
+    assert r.code == 2 and r.stdout == "" and "Traceback" not in r.stderr
+    assert r.stderr.startswith(f"Error: --convergence-max must be a positive number of seconds, got {value}")
