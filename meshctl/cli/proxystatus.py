@@ -37,7 +37,7 @@ def proxy_status(
     namespace = None if all_namespaces else env.namespace()
     now = time.time()
     if mesh.name == "istio":
-        syncz = None if istiod_url is None else [(istiod_url, _fetch(istiod_url))]
+        syncz = None if istiod_url is None else [(istiod_url, _fetch(istiod_url, env.settings.request_timeout))]
         result = core.istio(env.kube(), mesh, namespace, now, syncz)
     else:
         if istiod_url is not None:
@@ -53,7 +53,7 @@ def proxy_status(
         env.write(render.table(result, mesh.title, namespace is None, width=env.out.width if env.stdout_isatty else 80))
 
 
-def _fetch(url: str) -> bytes:
+def _fetch(url: str, timeout: float) -> bytes:
     """GET URL/debug/syncz (a port-forwarded istiod; loopback only, as every meshctl connection)."""
     from urllib.parse import urlparse
 
@@ -70,7 +70,10 @@ def _fetch(url: str) -> bytes:
         raise UsageError(f"--istiod-url {url!r} is not a loopback http(s) URL", hint="e.g. http://127.0.0.1:15014")
     target = url.rstrip("/") + "/debug/syncz"
     try:
-        resp = requests.get(target, timeout=10)
+        resp = requests.get(target, timeout=timeout)
+    except requests.Timeout:
+        raise UnreachableError(f"cannot reach istiod at {url}: timed out after {timeout:g}s",
+                               hint="is the port-forward running? or raise --request-timeout") from None  # fmt: skip
     except requests.RequestException as exc:
         raise UnreachableError(f"cannot reach istiod at {url}: {exc.__class__.__name__}",
                                hint="is the port-forward running?") from None  # fmt: skip

@@ -168,3 +168,23 @@ def test_a_missing_namespace_is_not_found(ibed, bed_linkerd, output):
         r = run(["proxy-status", "-n", "nosuch", "-o", output], env=env)
         assert r.code == 4, r.stderr
         assert r.stderr.startswith('Error: namespace "nosuch" not found') and r.stdout == ""
+
+
+def test_istiod_url_that_never_answers_times_out_at_request_timeout(ibed):
+    """Review: --istiod-url ignored --request-timeout (a fixed 10 s) and said `ReadTimeout`: a port-forward that
+    hangs is exit 3 after --request-timeout, saying so as every other timeout does."""
+    import socket
+
+    hang = socket.socket()
+    hang.bind(("127.0.0.1", 0))
+    hang.listen(8)  # accepts connections (the kernel's backlog) and never answers
+    url = f"http://127.0.0.1:{hang.getsockname()[1]}"
+    try:
+        started = time.monotonic()
+        r = run(["--request-timeout", "1s", "proxy-status", "-A", "--istiod-url", url], env=ibed.env(prometheus=False))
+        took = time.monotonic() - started
+    finally:
+        hang.close()
+    assert r.code == 3 and r.stdout == "", r.stderr
+    assert r.stderr.startswith(f"Error: cannot reach istiod at {url}: timed out after 1s"), r.stderr
+    assert took < 8, took  # 1 s, not 10 (with room for a loaded machine's start-up)
