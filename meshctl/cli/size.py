@@ -57,12 +57,19 @@ def size(
     if output == "json":
         env.write(render.to_json(result))
     elif output == "annotations":
-        env.write(render.to_annotations(result))
+        text = render.to_annotations(result)
+        env.write(text)
+        if result.rows and not text:  # stdout stays empty for a pipe; say why on stderr
+            env.note(_fit(f"note: no workload has a recommendation (no usage data in the {render.span(result)})"))
     elif output == "sidecar":
         if result.mesh != "istio":
             env.note("linkerd-proxy resolves destinations on demand: no Sidecar resource is needed")
         else:
-            env.write(render.to_sidecars(result))
+            text = render.to_sidecars(result)
+            env.write(text)
+            if result.rows and not text:
+                env.note(_fit("note: no Sidecar to print: none would drop a cluster, or no calls were seen in the "
+                              + render.span(result)))  # fmt: skip
     else:
         env.note(render.header(result))
         if result.rows:
@@ -73,3 +80,10 @@ def size(
     elif output == "table":
         for note in result.notes:
             env.note(note)
+
+
+def _fit(text: str) -> str:
+    """A stderr note in 80 columns, as size's other notes."""
+    import textwrap
+
+    return textwrap.fill(text, 80, subsequent_indent="  ", break_on_hyphens=False, break_long_words=False)

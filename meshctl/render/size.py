@@ -50,6 +50,11 @@ def header(result: SizeResult) -> str:
     return f"{result.mesh}: {result.window} to {rfc3339(round(result.at))}, CPU {pct}, MEM peak, strategy {s.name}"
 
 
+def span(result: SizeResult) -> str:
+    """'1h to 2026-12-03T06:46:19Z': the window the figures come from."""
+    return f"{result.window} to {rfc3339(round(result.at))}"
+
+
 def _cut(name: str, width: int) -> str:
     """NAME cut to WIDTH: the namespace's end first, else the middle (a name's start and end stay readable)."""
     if len(name) <= width:

@@ -319,3 +319,21 @@ def test_a_missing_namespace_is_not_found(sbed, output):
     assert r.stderr.startswith('Error: namespace "nosuch" not found') and r.stdout == ""
     r = run(["size", "-n", "default", "-o", output], env=sbed.env())
     assert r.code == 0 and "No meshed proxies found." in r.stderr, r.stderr
+
+
+def test_an_empty_annotations_or_sidecar_output_says_why(sbed):
+    """Review: with no data in the window, -o annotations (and -o sidecar) printed nothing at all, exit 0: a user
+    could not tell "nothing to change" from a failure. stdout stays empty (a pipe into kubectl gets nothing), stderr
+    says why."""
+    old = ["--at", "2020-01-01T00:00:00Z"]
+    r = run([*old, "size", "-n", NS, "-o", "annotations"], env=sbed.env())
+    assert r.code == 0 and r.stdout == "", r.stderr
+    said = " ".join(r.stderr.split())  # wrapped at 80 columns
+    assert "note: no workload has a recommendation (no usage data in the 1h to 2020-01-01T00:00:00Z)" in said
+    assert max(len(line) for line in r.stderr.splitlines()) <= 80
+    if sbed.mesh == "istio":
+        r = run([*old, "size", "-n", NS, "-o", "sidecar"], env=sbed.env())
+        assert r.code == 0 and r.stdout == "", r.stderr
+        said = " ".join(r.stderr.split())
+        assert "note: no Sidecar to print: none would drop a cluster, or no calls were seen in the 1h to" in said
+        assert max(len(line) for line in r.stderr.splitlines()) <= 80
