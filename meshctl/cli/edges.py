@@ -98,15 +98,16 @@ def edges(
     require_complete(result.warnings, env.settings.allow_partial)
 
 
-def trace_linker(env: Env, result: EdgesResult) -> Callable[[EdgeRow], str | None] | None:
+def trace_linker(env: Env, result: EdgesResult, mesh: str | None = None) -> Callable[[EdgeRow], str | None] | None:
     """With --tracing-url: per HTTP/gRPC edge, a search for the server workload's traces over the window, slower
-    than the edge's p99 (a trace holds both ends, so the server's side finds the calls; TCP has no traces)."""
+    than the edge's p99 (a trace holds both ends, so the server's side finds the calls; TCP has no traces).
+    MESH: the result's mesh (a fleet's context); default this Env's."""
     from meshctl import tracing
 
     be = tracing.backend(env.settings.tracing_url, env.settings.tracing_kind)
     if be is None:
         return None
-    mesh, end = env.mesh().name, result.evaluated_at
+    mesh, end = mesh or env.mesh().name, result.evaluated_at
 
     def link(e: EdgeRow) -> str | None:
         if e.protocol == "tcp" or not e.dst.kind:

@@ -109,10 +109,10 @@ def stat(env: Env, request: StatRequest) -> None:
     if request.output == "json":
         for warning in render.prometheus_warnings(fleet):
             env.note(WARNING + warning)
-        env.write(render.stat_json(fleet))
+        env.write(render.stat_json(fleet, _stat_links(env, at)))
     else:
         width = _width(env)
-        fitted = render.stat_tables(fleet, wide=request.output == "wide", width=width)
+        fitted = render.stat_tables(fleet, wide=request.output == "wide", width=width, links=_stat_links(env, at))
         _notes(env, fleet)
         if fitted.dropped:
             env.note(stat_render.dropped_note(fitted.dropped, width))
@@ -142,7 +142,7 @@ def edges(env: Env, request: EdgesRequest) -> None:
     fleet = fan_out(names, one)
     _notes(env, fleet)
     if request.output == "json":
-        env.write(render.edges_json(fleet))
+        env.write(render.edges_json(fleet, _edges_links(env)))
     else:
         text = render.edges_table(fleet)
         if text:
@@ -247,3 +247,21 @@ def check(env: Env, request: CheckRequest, selected: list[Check], options: RunOp
         import typer
 
         raise typer.Exit(int(code))
+
+
+def _stat_links(env: Env, at: float):  # -> a StatPart linker or None
+    """--tracing-url: per context's (mesh, result), the trace links its single `stat` run gives (its own mesh)."""
+    if not env.settings.tracing_url:
+        return None
+    from meshctl.cli.stat import trace_linker
+
+    return lambda part: trace_linker(env, part[1], at, mesh=part[0])
+
+
+def _edges_links(env: Env):  # -> an EdgesPart linker or None
+    """--tracing-url: per context's (mesh, result), the trace links its single `edges` run gives."""
+    if not env.settings.tracing_url:
+        return None
+    from meshctl.cli.edges import trace_linker
+
+    return lambda part: trace_linker(env, part[1], mesh=part[0])

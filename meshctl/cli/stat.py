@@ -125,14 +125,17 @@ def _notes(env: Env, result: StatResult, fitted: render.Fitted | None, width: in
         env.note(render.dropped_note(fitted.dropped, width))
 
 
-def trace_linker(env: Env, result: StatResult, at: float) -> Callable[[StatRow], str | None] | None:
-    """With --tracing-url: each workload row's trace search over the window, slower than its p99 (the tail)."""
+def trace_linker(
+    env: Env, result: StatResult, at: float, mesh: str | None = None
+) -> Callable[[StatRow], str | None] | None:
+    """With --tracing-url: each workload row's trace search over the window, slower than its p99 (the tail).
+    MESH: the result's mesh (a fleet's context); default this Env's."""
     from meshctl import tracing
 
     be = tracing.backend(env.settings.tracing_url, env.settings.tracing_kind)
     if be is None:
         return None
-    mesh = env.mesh().name
+    mesh = mesh or env.mesh().name
     return lambda r: tracing.workload_link(
         be, mesh, r.kind.name, r.name, r.namespace, at - result.window, at, r.latency_ms_p99
     )

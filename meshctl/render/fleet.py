@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from meshctl.checks.model import CheckReport, Progress
@@ -13,7 +13,7 @@ from meshctl.fleet.run import Fleet, Part
 from meshctl.render import edges as edges_render
 from meshctl.render import stat as stat_render
 from meshctl.render.fit import elide
-from meshctl.stats.model import StatResult, StatTable
+from meshctl.stats.model import StatResult, StatRow, StatTable
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -22,21 +22,36 @@ if TYPE_CHECKING:
 StatPart = tuple[str, StatResult]
 
 
-def stat_tables(fleet: Fleet[StatPart], *, wide: bool, width: int | None) -> stat_render.Fitted:
-    """Rows of every cluster that answered, one table per resource type, each row led by its context's name."""
+def stat_tables(
+    fleet: Fleet[StatPart], *, wide: bool, width: int | None, links: Callable[[StatPart], Any] | None = None
+) -> stat_render.Fitted:
+    """Rows of every cluster that answered, one table per resource type, each row led by its context's name.
+    LINKS (wide): per context's (mesh, result), its rows' trace links, as in stat_json."""
     merged: dict[str, tuple[StatTable, list[str]]] = {}
     all_ns = False
+    by_row: dict[int, Any] = {}  # id(row) -> its context's linker: the merged tables mix contexts
     for part in fleet.ok:
         assert part.value is not None
         result = part.value[1]
         all_ns = all_ns or result.all_namespaces
+        link = links(part.value) if links and wide else None
         for table in result.tables:
+            by_row.update((id(r), link) for r in table.rows)
             rows, clusters = merged.setdefault(table.kind.name, (StatTable(table.kind, ()), []))
             merged[table.kind.name] = (StatTable(table.kind, rows.rows + table.rows), clusters)
             clusters.extend([part.context] * len(table.rows))
     prefix = len(merged) > 1
+    row_link = None
+    if any(by_row.values()):
+
+        def row_link(r: StatRow) -> str | None:
+            link = by_row.get(id(r))
+            return link(r) if link else None
+
     parts = [
-        stat_render.stat_table(t, wide=wide, all_namespaces=all_ns, prefix=prefix, width=width, clusters=c)
+        stat_render.stat_table(
+            t, wide=wide, all_namespaces=all_ns, prefix=prefix, width=width, clusters=c, link=row_link
+        )  # fmt: skip
         for t, c in merged.values()
         if t.rows
     ]
@@ -60,13 +75,15 @@ def clusters_json(fleet: Fleet[Any]) -> list[dict[str, object]]:
     return out
 
 
-def stat_json(fleet: Fleet[StatPart]) -> str:
-    """One document: which contexts answered, whether the result is partial, and every row with its cluster."""
+def stat_json(fleet: Fleet[StatPart], links: Callable[[StatPart], Any] | None = None) -> str:
+    """One document: which contexts answered, whether the result is partial, and every row with its cluster.
+    LINKS: per context's (mesh, result), its rows' trace links (--tracing-url), as its single run gives them."""
     rows = []
     for part in fleet.ok:
         assert part.value is not None
+        link = links(part.value) if links else None
         for table in part.value[1].tables:
-            rows.extend({"cluster": part.context, **stat_render.row_json(r)} for r in table.rows)
+            rows.extend({"cluster": part.context, **stat_render.row_json(r, link)} for r in table.rows)
     doc = {
         "partial": is_partial(fleet),
         "warnings": prometheus_warnings(fleet),
@@ -156,7 +173,7 @@ def _widest(text: str) -> int:
     return max(len(line) for line in text.splitlines())
 
 
-def edges_json(fleet: Fleet[EdgesPart]) -> str:
+def edges_json(fleet: Fleet[EdgesPart], links: Callable[[EdgesPart], Any] | None = None) -> str:
     """One document: each context's window, time and outcome; every edge and node with its cluster."""
     clusters = clusters_json(fleet)
     edges: list[dict[str, object]] = []
@@ -164,7 +181,7 @@ def edges_json(fleet: Fleet[EdgesPart]) -> str:
     for entry, part in zip(clusters, fleet.parts, strict=True):
         if part.value is None:
             continue
-        one = json.loads(edges_render.to_json(part.value[1]))
+        one = json.loads(edges_render.to_json(part.value[1], links(part.value) if links else None))
         entry.update(window_seconds=one["window_seconds"], evaluated_at=one["evaluated_at"])
         edges.extend({"cluster": part.context, **e} for e in one["edges"])
         nodes.extend({"cluster": part.context, **n} for n in one["nodes"])
