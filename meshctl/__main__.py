@@ -69,11 +69,22 @@ def _silence_stdout() -> None:
 
 
 def entry() -> None:
-    sys.exit(main())
+    _exit(main())
 
 
 def kubectl_plugin_entry() -> None:
-    sys.exit(main(prog_name="kubectl mesh"))
+    _exit(main(prog_name="kubectl mesh"))
+
+
+def _exit(code: int) -> None:
+    if code == ExitCode.INTERRUPTED:
+        # Ctrl-C: now. A normal exit joins the Prometheus/API worker threads, i.e. waits for a hung request's
+        # --request-timeout; nothing is left to write (stdout has nothing half-written: results print at the end)
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 if __name__ == "__main__":

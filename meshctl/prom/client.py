@@ -299,8 +299,12 @@ class PendingQueries:
             raise next(failures[q] for q in self._keys if q in failures)
 
     def close(self) -> None:
-        """Wait for the queries in flight (each bounded by the request timeout); drop those not yet sent."""
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        """Wait for the queries in flight (each bounded by the request timeout); drop those not yet sent. On Ctrl-C
+        (a KeyboardInterrupt on its way out) do not wait: a hung request would hold the exit for its timeout."""
+        import sys
+
+        interrupted = isinstance(sys.exc_info()[1], KeyboardInterrupt)
+        self._pool.shutdown(wait=not interrupted, cancel_futures=True)
 
     def __enter__(self) -> PendingQueries:
         return self
