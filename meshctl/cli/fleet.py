@@ -73,7 +73,7 @@ def _grouping(env: Env, names: tuple[str, ...]) -> tuple[Grouped | None, Callabl
     from meshctl.meshes.telemetry import scoped
 
     values = tuple(dict.fromkeys(_cluster_value(env, n) for n in names))
-    return Grouped(label), lambda name: scoped({label: values}, group_by=(label,))
+    return Grouped(label, values), lambda name: scoped({label: values}, group_by=(label,))
 
 
 def _prom(env: Env, child: Env, grouped: Grouped | None, name: str) -> Any:

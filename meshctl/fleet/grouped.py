@@ -21,8 +21,13 @@ from meshctl.prom.client import Samples
 class Grouped:
     """The answers of one fleet run's grouped queries, each sent once (by the first context that needs it)."""
 
-    def __init__(self, label: str) -> None:
+    def __init__(self, label: str, values: tuple[str, ...]) -> None:
+        from meshctl.meshes.telemetry import selector
+
         self.label = label
+        # the matcher every grouped query carries, exactly as the selectors render it (a fallback swaps it)
+        self.matcher = selector({label: values})[1:-1]
+        self.own = {value: selector({label: value})[1:-1] for value in values}
         self._lock = threading.Lock()
         self._answers: dict[tuple[str, float], Future[tuple[Samples, Any]]] = {}
 
@@ -43,6 +48,7 @@ class Grouped:
         return future.result()
 
     def view(self, client: Any, value: str) -> ClusterProm:
+        """Context ``value``'s Prometheus (``client``: its own PromClient, used when it sends a query)."""
         return ClusterProm(self, client, value)
 
 
@@ -70,7 +76,17 @@ class ClusterProm:
         return self._mine(promql, time.time() if at is None else at)
 
     def _mine(self, promql: str, at: float) -> Samples:
-        answer, sender = self.grouped.answer(self.client, promql, at)
+        from meshctl.errors import MeshctlError
+
+        try:
+            answer, sender = self.grouped.answer(self.client, promql, at)
+        except MeshctlError:
+            answer = None
+        if answer is None or answer.warnings:
+            # a store or tenant missing, or warnings: they cannot be told apart by cluster, so this context asks
+            # for its own cluster alone -- one cluster's failure stays that cluster's, as with per-context queries
+            own = promql.replace(self.grouped.matcher, self.grouped.own[self.value])
+            answer, sender = self.client.query(own, at), self.client
         label = self.grouped.label
         samples = [s._replace(labels=_without(s.labels, label)) for s in answer if s.labels.get(label) == self.value]
         with self._lock:

@@ -122,42 +122,66 @@ def test_every_stat_and_edges_query_is_grouped(mod, kind, args):
         assert aggregations_without(L, promql) == [], promql
 
 
+class FakeClient:
+    """A PromClient's surface (a pure unit: the bed tests send the same calls to a real Prometheus)."""
+
+    max_workers = 4
+
+    def __init__(self, warnings=(), down=()):
+        self.sent, self.infos, self.warnings_for, self.down = [], ["an info"], warnings, down
+
+    def query(self, promql, at):
+        from meshctl.errors import UnreachableError
+
+        self.sent.append(promql)
+        if any(d in promql for d in self.down):
+            raise UnreachableError("Prometheus at http://127.0.0.1:9 is unavailable: part of the data did not answer")
+        rows = [Sample({L: "east", "deployment": "web"}, 1.0), Sample({L: "west", "deployment": "web"}, 2.0)]
+        rows = [r for r in rows if f'"{r.labels[L]}' in promql or f"|{r.labels[L]}" in promql]
+        return Samples(rows, [w for needle, w in self.warnings_for if needle in promql and w][:1])
+
+    def describe(self):
+        return "http://127.0.0.1:9090 (--prometheus-url)"
+
+
+GROUPED_Q = 'sum(x{cluster=~"east|west|north"}) by (cluster)'
+
+
 def test_split_hands_each_cluster_its_own_samples_without_the_label():
-    class Client:
-        max_workers, infos, sent = 4, ["an info"], []
-
-        def query(self, promql, at):
-            self.sent.append(promql)
-            rows = [Sample({L: "east", "deployment": "web"}, 1.0), Sample({L: "west", "deployment": "web"}, 2.0)]
-            return Samples(rows, ["a warning", "an info"])
-
-        def describe(self):
-            return "http://127.0.0.1:9090 (--prometheus-url)"
-
-    grouped, client = Grouped(L), Client()
-    east, west, north = grouped.view(client, "east"), grouped.view(Client(), "west"), grouped.view(client, "north")
-    with east.start_many({"a": "q1", "b": "q1", "c": "q2"}, at=10.0) as pending:
+    grouped, client = Grouped(L, ("east", "west", "north")), FakeClient()
+    east, west, north = grouped.view(client, "east"), grouped.view(FakeClient(), "west"), grouped.view(client, "north")
+    q2 = GROUPED_Q.replace("x", "y")
+    with east.start_many({"a": GROUPED_Q, "b": GROUPED_Q, "c": q2}, at=10.0) as pending:
         got = dict(pending.as_completed())
     assert got["a"] == got["b"] == [Sample({"deployment": "web"}, 1.0)]
-    assert west.query_many({"x": "q1"}, at=10.0)["x"] == [Sample({"deployment": "web"}, 2.0)]
-    assert north.query("q2", at=10.0) == []  # a cluster without series: nothing, not another cluster's rows
-    assert client.sent == ["q1", "q2"]  # each PromQL once for the three contexts
+    assert west.query_many({"x": GROUPED_Q}, at=10.0)["x"] == [Sample({"deployment": "web"}, 2.0)]
+    assert north.query(q2, at=10.0) == []  # a cluster without series: nothing, not another cluster's rows
+    assert client.sent == [GROUPED_Q, q2]  # each PromQL once for the three contexts
     assert (east.request_count, west.request_count) == (2, 0)
-    assert east.warnings == ["a warning"] and east.infos == ["an info"]
+    assert east.warnings == west.warnings == []
 
 
-def test_a_failed_grouped_query_fails_every_context_that_needs_it():
+def test_an_answer_with_warnings_is_asked_again_per_cluster():
+    # Thanos' partial answer names a store, not a series: which cluster misses data is unknown, so each context
+    # asks for its own cluster alone and only the cluster whose answer warns is marked
+    client = FakeClient(warnings=[("|", "store {cluster=east} down"), ('"east"', "store {cluster=east} down"),
+                                  ('"west"', "")])  # fmt: skip
+    grouped = Grouped(L, ("east", "west"))
+    east, west = grouped.view(client, "east"), grouped.view(client, "west")
+    q = 'sum(x{cluster=~"east|west"}) by (cluster)'
+    assert east.query(q, at=1.0) == [Sample({"deployment": "web"}, 1.0)]
+    assert west.query(q, at=1.0) == [Sample({"deployment": "web"}, 2.0)]
+    assert client.sent == [q, q.replace('=~"east|west"', '="east"'), q.replace('=~"east|west"', '="west"')]
+    assert east.warnings == ["store {cluster=east} down"] and west.warnings == []
+
+
+def test_a_failed_grouped_query_is_asked_again_per_cluster():
     from meshctl.errors import UnreachableError
 
-    class Down:
-        max_workers, infos, calls = 2, [], 0
-
-        def query(self, promql, at):
-            Down.calls += 1
-            raise UnreachableError("Prometheus at http://127.0.0.1:1 is unavailable")
-
-    grouped = Grouped(L)
-    for value in ("east", "west"):
-        with pytest.raises(UnreachableError):
-            grouped.view(Down(), value).query("q", at=1.0)
-    assert Down.calls == 1
+    client = FakeClient(down=("|", '"east"'))
+    grouped = Grouped(L, ("east", "west"))
+    q = 'sum(x{cluster=~"east|west"}) by (cluster)'
+    with pytest.raises(UnreachableError):
+        grouped.view(client, "east").query(q, at=1.0)
+    assert grouped.view(client, "west").query(q, at=1.0) == [Sample({"deployment": "web"}, 2.0)]
+    assert client.sent == [q, q.replace('=~"east|west"', '="east"'), q.replace('=~"east|west"', '="west"')]
