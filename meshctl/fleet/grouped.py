@@ -81,8 +81,8 @@ class ClusterProm:
         try:
             answer, sender = self.grouped.answer(self.client, promql, at)
         except MeshctlError:
-            answer = None
-        if answer is None or answer.warnings:
+            answer, sender = None, None
+        if answer is None or any(w not in getattr(sender, "infos", ()) for w in answer.warnings):
             # a store or tenant missing, or warnings: they cannot be told apart by cluster, so this context asks
             # for its own cluster alone -- one cluster's failure stays that cluster's, as with per-context queries
             own = promql.replace(self.grouped.matcher, self.grouped.own[self.value])

@@ -159,6 +159,12 @@ def test_split_hands_each_cluster_its_own_samples_without_the_label():
     assert client.sent == [GROUPED_Q, q2]  # each PromQL once for the three contexts
     assert (east.request_count, west.request_count) == (2, 0)
     assert east.warnings == west.warnings == []
+    # an info (Prometheus' "PromQL info: ...") is not a missing store: the grouped answer stands, the info is kept
+    informed = FakeClient(warnings=[("|", "an info")])
+    q = 'sum(z{cluster=~"east|west"}) by (cluster)'
+    view = Grouped(L, ("east", "west")).view(informed, "west")
+    assert view.query(q, at=1.0) == [Sample({"deployment": "web"}, 2.0)]
+    assert informed.sent == [q] and view.infos == ["an info"] and view.warnings == []
 
 
 def test_an_answer_with_warnings_is_asked_again_per_cluster():
