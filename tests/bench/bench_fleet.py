@@ -96,13 +96,19 @@ def _raw(queries: list[tuple[str, str]], concurrent: bool) -> Callable[[], None]
     return raw
 
 
-def _per_cluster(queries: list[tuple[str, str]], names: list[str]) -> list[tuple[str, str]]:
-    """What global mode sent before grouping: every grouped query once per cluster, scoped to it."""
+def _per_cluster(queries: list[tuple[str, str]], names: list[str], meshes: list[str]) -> list[tuple[str, str]]:
+    """What global mode sent before grouping: every grouped query once per cluster of its mesh, scoped to it."""
     alternatives = f'cluster=~"{"|".join(names)}"'
     out = []
     for url, q in queries:
         assert alternatives in q or len(names) == 1, q
-        out += [(url, q.replace(alternatives, f'cluster="{n}"')) for n in names] if alternatives in q else [(url, q)]
+        if alternatives not in q:
+            out.append((url, q))
+            continue
+        mesh = "istio" if "istio_" in q else "linkerd"
+        out += [
+            (url, q.replace(alternatives, f'cluster="{n}"')) for n, m in zip(names, meshes, strict=True) if m == mesh
+        ]
     return out
 
 
@@ -168,7 +174,7 @@ def _measure(beds: dict, global_url: str, tmp) -> list[dict]:
                     t_fleet, t_single, ratio_single = paired(meshctl, plain, PAIRS[n])
                     row.update(fleet1=t_fleet, single=t_single, ratio_single=ratio_single)
                 if mode == "global":
-                    before = _per_cluster(queries, chosen)
+                    before = _per_cluster(queries, chosen, meshes[:n])
                     t_before, t_grouped, ratio_grouped = paired(_raw(before, True), _raw(queries, True), PAIRS[n])
                     same = _series(before) == _series(queries)
                     row.update(before=len(before), raw_before=t_before, raw_grouped=t_grouped, same=same,
