@@ -47,16 +47,6 @@ def contexts(env: Env) -> tuple[str, ...]:
     return select(env.settings.contexts, tuple(merge_kubeconfigs(paths)["contexts"]))
 
 
-def _scope(env: Env, name: str) -> contextlib.AbstractContextManager[None]:
-    """One global Prometheus: every selector of this context's queries also matches LABEL="<context>"."""
-    from meshctl.meshes.telemetry import scoped
-
-    label = _cluster_label(env)
-    if label and label == tenants.LABEL:
-        return scoped({label: tenants.parse(env.settings.tenants).of(name)})
-    return scoped({label: name} if label else {})
-
-
 def _cluster_value(env: Env, name: str) -> str:
     label = _cluster_label(env)
     return tenants.parse(env.settings.tenants).of(name) if label == tenants.LABEL else name
@@ -65,10 +55,10 @@ def _cluster_value(env: Env, name: str) -> str:
 def _grouping(env: Env, names: tuple[str, ...]) -> tuple[Grouped | None, Callable[[str], Any]]:
     """With one global Prometheus: the shared grouped answers, and per context a scope whose selectors match every
     context's cluster and whose aggregations keep the cluster label (one PromQL per query and mesh, any N).
-    Otherwise each context's own scope (its own Prometheus, or none)."""
+    Otherwise no scope: each context reads its own Prometheus."""
     label = _cluster_label(env)
     if not label:
-        return None, lambda name: _scope(env, name)
+        return None, lambda name: contextlib.nullcontext()
     from meshctl.fleet.grouped import Grouped
     from meshctl.meshes.telemetry import scoped
 
