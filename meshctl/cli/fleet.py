@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import threading
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from meshctl.cli.env import Env
 from meshctl.errors import FailedError, MeshctlError, UsageError
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
     from meshctl.checks.model import Check, Progress
     from meshctl.checks.request import CheckRequest
     from meshctl.edges.request import EdgesRequest
+    from meshctl.fleet.grouped import Grouped
 
 
 def contexts(env: Env) -> tuple[str, ...]:
@@ -46,14 +49,27 @@ def contexts(env: Env) -> tuple[str, ...]:
     return names
 
 
-def _scope(env: Env, name: str) -> contextlib.AbstractContextManager[None]:
-    """One global Prometheus: every selector of this context's queries also matches LABEL="<context>"."""
+def _cluster_value(env: Env, name: str) -> str:
+    label = _cluster_label(env)
+    return tenants.parse(env.settings.tenants).of(name) if label == tenants.LABEL else name
+
+
+def _grouping(env: Env, names: tuple[str, ...]) -> tuple[Grouped | None, Callable[[str], Any]]:
+    """With one global Prometheus: the shared grouped answers, and per context a scope whose selectors match every
+    context's cluster and whose aggregations keep the cluster label (one PromQL per query and mesh, any N).
+    Otherwise no scope: each context reads its own Prometheus."""
+    label = _cluster_label(env)
+    if not label:
+        return None, lambda name: contextlib.nullcontext()
+    from meshctl.fleet.grouped import Grouped
     from meshctl.meshes.telemetry import scoped
 
-    label = _cluster_label(env)
-    if label and label == tenants.LABEL:
-        return scoped({label: tenants.parse(env.settings.tenants).of(name)})
-    return scoped({label: name} if label else {})
+    values = tuple(dict.fromkeys(_cluster_value(env, n) for n in names))
+    return Grouped(label, values), lambda name: scoped({label: values}, group_by=(label,))
+
+
+def _prom(env: Env, child: Env, grouped: Grouped | None, name: str) -> Any:
+    return child.prom() if grouped is None else grouped.view(child.prom(), _cluster_value(env, name))
 
 
 def _cluster_label(env: Env) -> str | None:
@@ -90,21 +106,27 @@ def _finish(env: Env, fleet: Fleet[object]) -> None:
 
 
 def stat(env: Env, request: StatRequest) -> None:
-    from meshctl.cli.stat import _refresh, _width
+    from meshctl.cli.stat import _width
 
     if request.watch:
         raise UsageError("--watch takes one --context", hint="drop --watch or keep one --context")
     if request.by is not None:
         raise UsageError("--by version takes one --context", hint="keep one --context for the canary view")
     names = contexts(env)
+    at = env.settings.at if env.settings.at is not None else time.time()
+    grouped, scope = _grouping(env, names)
+    if grouped is not None:  # one evaluation time for every context: the same PromQL is then sent once
+        request = dataclasses.replace(request, at=at)
 
     def one(name: str) -> render.StatPart:
+        from meshctl.stats.service import run
+
         child = env.for_context(name)
-        with _scope(env, name):
-            result, _ = _refresh(child, request)
+        kw = {"kube": child.kube(), "mesh": child.mesh(), "namespace": child.namespace()}
+        with scope(name):
+            result = run(request, prom=_prom(env, child, grouped, name), **kw)
         return child.mesh().name, result
 
-    at = env.settings.at if env.settings.at is not None else time.time()
     fleet = fan_out(names, one)
     if request.output == "json":
         for warning in render.prometheus_warnings(fleet):
@@ -132,12 +154,14 @@ def edges(env: Env, request: EdgesRequest) -> None:
     if request.output not in ("table", "json"):
         raise UsageError(f"-o {request.output} takes one --context", hint="several contexts: -o table or -o json")
     names = contexts(env)
+    grouped, scope = _grouping(env, names)
+    at = env.settings.at if env.settings.at is not None or grouped is None else time.time()
 
     def one(name: str) -> render.EdgesPart:
         child = env.for_context(name)
-        kw = {"kube": child.kube(), "prom": child.prom(), "mesh": child.mesh(), "namespace": child.namespace()}
-        with _scope(env, name):
-            return child.mesh().name, run(request, **kw, at=env.settings.at)
+        kw = {"kube": child.kube(), "mesh": child.mesh(), "namespace": child.namespace()}
+        with scope(name):
+            return child.mesh().name, run(request, prom=_prom(env, child, grouped, name), **kw, at=at)
 
     fleet = fan_out(names, one)
     _notes(env, fleet)
@@ -157,7 +181,6 @@ def edges(env: Env, request: EdgesRequest) -> None:
 
 def analyze(env: Env, request: AnalyzeRequest, fmt: str) -> None:
     """`analyze -k` per context: findings of every cluster, each tagged with it; the worst exit code wins."""
-    import dataclasses
     import json
 
     from meshctl.analyze.engine import analyze as run_analysis

@@ -52,16 +52,29 @@ def _quote(value: str) -> str:
 
 # Label matchers added to every selector built in this context: a fleet run over one global Prometheus (Thanos,
 # Mimir, federation) scopes each context's queries to its cluster's series (--cluster-label; Kiali's query_scope)
-_SCOPE: ContextVar[tuple[tuple[str, str], ...]] = ContextVar("meshctl_prom_scope", default=())
+_SCOPE: ContextVar[tuple[tuple[str, MatchValue], ...]] = ContextVar("meshctl_prom_scope", default=())
+# Labels added to every aggregation's `by` built in this context (by_clause): a grouped fleet query selects every
+# cluster at once (`cluster=~"a|b"`), and an aggregation without the cluster label would add their series together
+_GROUP: ContextVar[tuple[str, ...]] = ContextVar("meshctl_prom_group", default=())
 
 
 @contextlib.contextmanager
-def scoped(matchers: Mapping[str, str]) -> Iterator[None]:
-    token = _SCOPE.set(tuple(matchers.items()))
+def scoped(matchers: Mapping[str, MatchValue], group_by: Sequence[str] = ()) -> Iterator[None]:
+    """Every selector built inside also carries ``matchers``; every ``by`` also keeps ``group_by`` (a grouped fleet
+    query: one PromQL for several clusters, split by that label afterwards, meshctl.fleet.grouped)."""
+    token, group = _SCOPE.set(tuple(matchers.items())), _GROUP.set(tuple(group_by))
     try:
         yield
     finally:
+        _GROUP.reset(group)
         _SCOPE.reset(token)
+
+
+def ungrouped(what: str) -> None:
+    """A query that sums everything into one number has no ``by`` to keep the cluster label in: refuse to build it
+    for a grouped fleet query rather than add the clusters together."""
+    if _GROUP.get():
+        raise ValueError(f"{what} has no `by`: it cannot be built for a grouped fleet query")
 
 
 def selector(matchers: Mapping[str, MatchValue]) -> str:
@@ -99,7 +112,8 @@ def names_matcher(names: tuple[str, ...]) -> MatchValue:
 
 
 def by_clause(by: Sequence[str]) -> str:
-    return ", ".join(by)
+    """The one place every aggregation's grouping labels are rendered: a grouped fleet query's label is added here."""
+    return ", ".join([*by, *(g for g in _GROUP.get() if g not in by)])
 
 
 class Telemetry:

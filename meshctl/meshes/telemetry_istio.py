@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from meshctl.meshes.telemetry import MatchRegex, MatchValue, Telemetry, by_clause, le_regex
+from meshctl.meshes.telemetry import MatchRegex, MatchValue, Telemetry, by_clause, le_regex, ungrouped
 
 REPORTER = {"server": "destination", "client": "source"}
 GRPC_FAILURES = frozenset(str(n) for n in range(1, 17))
@@ -56,10 +56,12 @@ class IstioTelemetry(Telemetry):
         return f"sum(increase(istio_request_duration_milliseconds_bucket{sel}[{window}])) by ({by_clause(['le', *by])})"
 
     def first_sample(self, matchers, window, resolution, *, view) -> str:  # type: ignore[override]
+        ungrouped("first_sample")
         sel = self._sel(matchers, view)
         return f"min(min_over_time(timestamp(istio_requests_total{sel})[{window}:{resolution}]))"
 
     def request_rate(self, matchers, window, *, view, failed=False) -> str:  # type: ignore[override]
+        ungrouped("request_rate")
         if not failed:
             return f"sum(rate(istio_requests_total{self._sel(matchers, view)}[{window}]))"
         # Kiali's failure rule as a series-level union: `or` keeps a series that matches both matchers once
@@ -68,6 +70,7 @@ class IstioTelemetry(Telemetry):
         return f"sum(rate(istio_requests_total{http}[{window}]) or rate(istio_requests_total{grpc}[{window}]))"
 
     def latency_under_rate(self, matchers, window, bound_ms, *, view) -> str:  # type: ignore[override]
+        ungrouped("latency_under_rate")
         sel = self._sel(matchers, view, {"le": MatchRegex(le_regex(bound_ms))})
         return f"sum(rate(istio_request_duration_milliseconds_bucket{sel}[{window}]))"
 

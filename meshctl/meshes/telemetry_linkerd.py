@@ -18,7 +18,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from meshctl.meshes.telemetry import Excluding, MatchRegex, MatchValue, Telemetry, by_clause, le_regex
+from meshctl.meshes.telemetry import (
+    Excluding,
+    MatchRegex,
+    MatchValue,
+    Telemetry,
+    by_clause,
+    le_regex,
+    ungrouped,
+)
 
 ADMIN_PORT = 4191
 ADMIN_EXCLUSION = {"target_addr": Excluding(f".*:{ADMIN_PORT}")}
@@ -53,15 +61,18 @@ class LinkerdTelemetry(Telemetry):
         return f"sum(increase(response_latency_ms_bucket{sel}[{window}])) by ({by_clause(['le', *by])})"
 
     def first_sample(self, matchers, window, resolution, *, view) -> str:  # type: ignore[override]
+        ungrouped("first_sample")
         sel = self._sel(matchers, view)
         return f"min(min_over_time(timestamp(response_total{sel})[{window}:{resolution}]))"
 
     def request_rate(self, matchers, window, *, view, failed=False) -> str:  # type: ignore[override]
+        ungrouped("request_rate")
         # the proxy classifies 5xx and a non-zero grpc-status as failure (unless a ServiceProfile says otherwise)
         sel = self._sel(matchers, view, {"classification": "failure"} if failed else None)
         return f"sum(rate(response_total{sel}[{window}]))"
 
     def latency_under_rate(self, matchers, window, bound_ms, *, view) -> str:  # type: ignore[override]
+        ungrouped("latency_under_rate")
         sel = self._sel(matchers, view, {"le": MatchRegex(le_regex(bound_ms))})
         return f"sum(rate(response_latency_ms_bucket{sel}[{window}]))"
 

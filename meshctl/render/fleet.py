@@ -66,7 +66,7 @@ def clusters_json(fleet: Fleet[Any]) -> list[dict[str, object]]:
         entry: dict[str, object] = {"context": part.context, "ok": part.error is None}
         if isinstance(part.value, tuple):
             entry["mesh"] = part.value[0]
-            if hasattr(part.value[1], "warnings"):  # stat/edges: Prometheus' warnings; a check report has none
+            if hasattr(part.value[1], "warnings"):  # stat and edges keep their Prometheus warnings; check does not
                 entry["warnings"] = list(part.value[1].warnings)
         if part.error is not None:
             entry["error"] = part.error.message

@@ -15,15 +15,15 @@ Measured in the same run, alternating (timing.paired):
 - the floor: the very PromQL the run sent (recorded at PromClient._api, counted), sent with `requests` alone
   straight to the Prometheus that answered it, all at once (concurrently); and once one after the other
   (sequentially), to show what the concurrency buys;
-- global mode only: the same figures with one grouped query per query and mesh (`cluster=~"c0|c1|..."`, every
-  aggregation `by (cluster, ...)`): constant in N, a sketch of what meshctl could send (not implemented).
+- global mode only: meshctl sends one grouped query per query and mesh (`cluster=~"c0|c1|..."`, every aggregation
+  `by (..., cluster)`, meshctl.fleet.grouped): constant in N. Compared, raw, with what it sent before (each query
+  once per cluster, `cluster="cN"`): the same series come back.
 """
 
 from __future__ import annotations
 
 import functools
 import os
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -96,20 +96,19 @@ def _raw(queries: list[tuple[str, str]], concurrent: bool) -> Callable[[], None]
     return raw
 
 
-def _grouped(queries: list[tuple[str, str]], names: list[str], meshes: list[str]) -> list[tuple[str, str]]:
-    """One query per (mesh, query) for every cluster at once: c0's (Linkerd) and c1's (Istio) queries with the
-    cluster matcher widened to the mesh's clusters and `cluster` added to every aggregation."""
+def _per_cluster(queries: list[tuple[str, str]], names: list[str], meshes: list[str]) -> list[tuple[str, str]]:
+    """What global mode sent before grouping: every grouped query once per cluster of its mesh, scoped to it."""
+    alternatives = f'cluster=~"{"|".join(names)}"'
     out = []
-    for mesh in sorted(set(meshes)):
-        mine = [n for n, m in zip(names, meshes, strict=True) if m == mesh]
-        first = mine[0]
-        alternatives = "|".join(mine)
-        for url, q in queries:
-            if f'cluster="{first}"' not in q:
-                continue
-            q = q.replace(f'cluster="{first}"', f'cluster=~"{alternatives}"')
-            q = re.sub(r"\b(by|without) \(", lambda m: f"{m.group(1)} (cluster, " if m.group(1) == "by" else m[0], q)
+    for url, q in queries:
+        assert alternatives in q or len(names) == 1, q
+        if alternatives not in q:
             out.append((url, q))
+            continue
+        mesh = "istio" if "istio_" in q else "linkerd"
+        out += [
+            (url, q.replace(alternatives, f'cluster="{n}"')) for n, m in zip(names, meshes, strict=True) if m == mesh
+        ]
     return out
 
 
@@ -175,10 +174,10 @@ def _measure(beds: dict, global_url: str, tmp) -> list[dict]:
                     t_fleet, t_single, ratio_single = paired(meshctl, plain, PAIRS[n])
                     row.update(fleet1=t_fleet, single=t_single, ratio_single=ratio_single)
                 if mode == "global":
-                    grouped = _grouped(queries, chosen, meshes[:n])
-                    t_mine, t_grouped, ratio_grouped = paired(_raw(queries, True), _raw(grouped, True), PAIRS[n])
-                    same = _series(grouped) == _series(queries)
-                    row.update(grouped=len(grouped), raw_mine=t_mine, raw_grouped=t_grouped, same=same,
+                    before = _per_cluster(queries, chosen, meshes[:n])
+                    t_before, t_grouped, ratio_grouped = paired(_raw(before, True), _raw(queries, True), PAIRS[n])
+                    same = _series(before) == _series(queries)
+                    row.update(before=len(before), raw_before=t_before, raw_grouped=t_grouped, same=same,
                                ratio_grouped=ratio_grouped)  # fmt: skip
                 results.append(row)
                 loads.append(os.getloadavg()[0])
@@ -243,8 +242,8 @@ def _section(results: list[dict], backfill: float, loads: tuple[float, float]) -
         per_cluster.setdefault((r["command"], r["mode"]), {})[r["n"]] = r["queries"]
     lines += [
         "",
-        "Queries per run grow linearly with N in both modes, each cluster sending its own set (a Linkerd and an Istio"
-        " cluster's sets may differ in size): "
+        "Queries per run: per context, linear in N (each cluster sends its own set; a Linkerd and an Istio"
+        " cluster's sets may differ in size); global, constant in N (one grouped set per mesh): "
         + "; ".join(f"{c} ({m}) {'/'.join(str(q[n]) for n in SIZES)}" for (c, m), q in per_cluster.items())
         + f" at {'/'.join(str(n) for n in SIZES)} clusters. The raw floor holds the PromQL only: what meshctl adds"
         " per context is the kubeconfig, a Kubernetes client, mesh detection and Prometheus discovery (API"
@@ -265,20 +264,20 @@ def _section(results: list[dict], backfill: float, loads: tuple[float, float]) -
             )
     lines += [
         "",
-        "Global mode, queries per run: meshctl sends every query once per cluster (each scoped to it). One query per",
-        'mesh and query with `cluster=~"c0|c1|..."` and `by (cluster, ...)` (a sketch, not implemented) would send a',
-        "number constant in N (one set per mesh) and give back the same series (*same series*: counted). Both sets"
-        " sent raw, alternating, in the same run:",
+        'Global mode: meshctl sends each query once for the whole fleet per mesh, `cluster=~"c0|c1|..."` and'
+        " `by (..., cluster)` (meshctl.fleet.grouped), and splits the answers by cluster. Before, it sent every query"
+        ' once per cluster (`cluster="cN"`); both sets give back the same series (*same series*: counted), and'
+        " were sent raw, alternating, in the same run:",
         "",
-        "| command | clusters | meshctl's queries | grouped queries | same series | raw (meshctl's) | raw (grouped)"
-        " | grouped / meshctl's |",
+        "| command | clusters | per-cluster queries | grouped queries | same series | raw (per cluster) | raw (grouped)"
+        " | per cluster / grouped |",
         "|---|---:|---:|---:|---|---:|---:|---:|",
     ]
     for r in results:
         if r["mode"] == "global":
             lines.append(
-                f"| {r['command']} | {r['n']} | {r['queries']} | {r['grouped']} | {'yes' if r['same'] else 'NO'}"
-                f" | {r['raw_mine'] * 1000:.0f} ms | {r['raw_grouped'] * 1000:.0f} ms | {1 / r['ratio_grouped']:.2f}x |"
+                f"| {r['command']} | {r['n']} | {r['before']} | {r['queries']} | {'yes' if r['same'] else 'NO'}"
+                f" | {r['raw_before'] * 1000:.0f} ms | {r['raw_grouped'] * 1000:.0f} ms | {r['ratio_grouped']:.2f}x |"
             )
     lines += [
         "",

@@ -6,6 +6,7 @@ federation does (pkg/querier/tenantfederation), each tenant's series held by one
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -87,11 +88,15 @@ def test_several_tenants_split_the_fleet_by_tenant_id(tmp_path, mimir, bed_linke
         check_cluster(bed, [row for row in doc["rows"] if row["cluster"] == name])
     mapped = "t-east" in tenant_args[-1]
     assert _orgs(mimir) == {"t-east|t-west" if mapped else "east|west"}
-    # every query selects one tenant: `__tenant_id__` is the cluster label, no --cluster-label needed
+    # `__tenant_id__` is the cluster label, no --cluster-label needed: every query selects the run's tenants at
+    # once and groups by it (one query per PromQL and mesh, meshctl.fleet.grouped), each once
     queries = [q["params"]["query"] for q in mimir.requests]
-    assert all('__tenant_id__="' in q for q in queries)
-    for tenant in ("t-east", "t-west") if mapped else ("east", "west"):
-        assert any(f'__tenant_id__="{tenant}"' in q for q in queries), tenant
+    # regex-escaped as meshctl's selectors escape names (`t-east` matches only itself), then PromQL-quoted
+    tenants = "|".join(re.escape(t) for t in (("t-east", "t-west") if mapped else ("east", "west"))).replace(
+        "\\", "\\\\"
+    )
+    assert all(f'__tenant_id__=~"{tenants}"' in q and "__tenant_id__)" in q for q in queries), queries
+    assert len(queries) == len(set(queries)) == 14  # stat deploy: 7 queries per mesh, whatever the number of tenants
 
     r = run([*base, "edges", "-A", "-o", "json"], env=env)
     assert r.code == 0, r.stderr

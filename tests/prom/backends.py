@@ -10,13 +10,15 @@ Prometheus, the stub adds only the protocol each backend layers on top, as docum
   ``partial_response=true`` (Thanos' default) answers 200 with the other stores' data and one ``warnings`` entry per
   store that failed. ``warn=`` adds a warning to every answer (Thanos' "No StoreAPIs matched for this query" comes
   with a 200 under either strategy). Stores are chosen by their external labels (a `cluster="east"` matcher skips the
-  other clusters' stores); series come from one store per query in these tests (each context's queries select one
-  cluster, one replica answers), so concatenating the stores' answers is what Thanos' merge gives.
+  other clusters' stores; `cluster=~"east|west"` the stores whose label it matches); each store's answer gains the
+  external labels the query groups by. Every query in these tests selects one cluster, or groups by `cluster` (a
+  grouped fleet query), and one replica answers, so concatenating the stores' answers is what Thanos' merge gives.
 - ``Mimir`` (mimir pkg/querier/tenantfederation): requires ``X-Scope-OrgID`` (without it: HTTP 401, text body
   "no org id"); the header may list tenants ``a|b``; with several, each series carries ``__tenant_id__`` (a series'
   own label of that name is kept as ``original___tenant_id__``) and a ``__tenant_id__="t"`` matcher selects a tenant;
   a single tenant adds no label. Each tenant's data is one real Prometheus. A query over several tenants must select
-  one with a matcher (what meshctl sends per context); the stub refuses others (it does not merge PromQL results).
+  one with a matcher, or several with `__tenant_id__=~"a|b"` and group by `__tenant_id__` (a grouped fleet query:
+  each tenant's answer, labelled, is its share of the merge); the stub refuses others (it does not merge PromQL).
 """
 
 from __future__ import annotations
@@ -113,7 +115,9 @@ class ThanosQuery(_Server):
         for labels, url in self.stores:
             # Thanos asks only the stores whose external labels the query's matchers allow, and the store's
             # Prometheus does not hold its external labels: the matchers on them are answered by the querier
-            if any(v != labels[name] for name in labels for v in _values(name, query)):
+            if any(v != labels[name] for name in labels for v in _values(name, query)) or any(
+                not re.fullmatch(rx, labels[name]) for name in labels for rx in _regexes(name, query)
+            ):
                 continue
             stripped = query
             for name in labels:
@@ -133,6 +137,11 @@ class ThanosQuery(_Server):
             if doc.get("status") != "success":
                 return _json(422, doc)
             kind = doc["data"]["resultType"]
+            # the querier evaluates over series that carry the store's external labels: a label the query groups
+            # by survives the aggregation (a grouped fleet query: `by (..., cluster)`)
+            kept = {k: v for k, v in labels.items() if k in _grouped_by(query)}
+            for series in doc["data"]["result"]:
+                series.setdefault("metric", {}).update(kept)
             result.extend(doc["data"]["result"])
         out: dict[str, Any] = {"status": "success", "data": {"resultType": kind or "vector", "result": result}}
         if warnings:
@@ -141,11 +150,21 @@ class ThanosQuery(_Server):
 
 
 def _matcher(name: str) -> re.Pattern[str]:
-    return re.compile(rf'(, )?\b{re.escape(name)}="([^"]*)"(, )?')
+    """An equality or regex matcher on ``name`` (group 2: its value, as written)."""
+    return re.compile(rf'(, )?\b{re.escape(name)}(?:=|=~)"((?:[^"\\]|\\.)*)"(, )?')
 
 
 def _values(name: str, query: str) -> set[str]:
-    return {m.group(2) for m in _matcher(name).finditer(query)}
+    return set(re.findall(rf'\b{re.escape(name)}="([^"]*)"', query))
+
+
+def _regexes(name: str, query: str) -> list[str]:
+    """The regexes of ``name=~"..."`` matchers, PromQL string escapes undone (Prometheus anchors them)."""
+    return [rx.replace("\\\\", "\\") for rx in re.findall(rf'\b{re.escape(name)}=~"((?:[^"\\]|\\.)*)"', query)]
+
+
+def _grouped_by(query: str) -> set[str]:
+    return {label.strip() for m in re.finditer(r"\bby \(([^)]*)\)", query) for label in m.group(1).split(",")}
 
 
 def _join(m: re.Match[str]) -> str:
@@ -168,11 +187,25 @@ class Mimir(_Server):
             return 401, "text/plain; charset=utf-8", b"no org id\n"
         asked = org.split("|")
         query = params.get("query", "")
-        named = {m.group(2) for m in _TENANT_MATCHER.finditer(query)}
+        named = _values("__tenant_id__", query)
+        regexes = _regexes("__tenant_id__", query)
+        params = dict(params, query=_TENANT_MATCHER.sub(_join, query))
+        if regexes and not named:
+            # several tenants by a regex matcher (a grouped fleet query, `by (..., __tenant_id__)`): Mimir merges
+            # the tenants' series, each with its label; grouped by it, each tenant's result is its own share
+            result: list[Any] = []
+            for tenant in asked:
+                if tenant in self.tenants and all(re.fullmatch(rx, tenant) for rx in regexes):
+                    doc = _forward(self.tenants[tenant], path, params)
+                    if doc.get("status") != "success":
+                        return _json(422, doc)
+                    for series in doc["data"]["result"]:
+                        series.setdefault("metric", {})["__tenant_id__"] = tenant
+                    result.extend(doc["data"]["result"])
+            return _json(200, {"status": "success", "data": {"resultType": "vector", "result": result}})
         if len(named) > 1 or (len(asked) > 1 and not named):
             return _json(422, {"status": "error", "errorType": "bad_data", "error": "stub: select one tenant"})
 
-        params = dict(params, query=_TENANT_MATCHER.sub(_join, query))
         tenant = named.pop() if named else asked[0]
         if tenant not in asked or tenant not in self.tenants:  # a matcher on a tenant not in the header: no series
             return _json(200, {"status": "success", "data": {"resultType": "vector", "result": []}})
