@@ -270,7 +270,12 @@ def gateways_table(rows: list[Gateway]) -> str:
         alive = "-" if r.alive is None else str(r.alive)
         lat = f"{r.latency_ms:g}ms" if r.alive and r.latency_ms is not None else "-"
         table.append((r.cluster, alive, str(r.services), lat))
-    widths = [max(len(row[i]) for row in table) for i in range(4)]
+    return aligned(table)
+
+
+def aligned(table: list[tuple[str, ...]]) -> str:
+    """Left-aligned columns two spaces apart, as the tables of `linkerd mc gateways` and `istioctl remote-clusters`."""
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     return "\n".join("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in table)
 
 

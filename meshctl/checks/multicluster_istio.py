@@ -20,6 +20,7 @@ from typing import Any
 from meshctl.checks import pods as P
 from meshctl.checks.context import CheckContext
 from meshctl.checks.model import CheckFailed, CheckWarning, NotApplicable
+from meshctl.checks.multicluster import aligned
 from meshctl.checks.registry import check
 
 SECRET_SELECTOR = "istio/multiCluster=true"
@@ -140,8 +141,7 @@ def clusterz(cx: CheckContext) -> list[tuple[str, list[dict]]]:
 def clusters_table(rows: list[tuple[str, str, str, str]]) -> str:
     """`istioctl remote-clusters`' columns (pure): NAME SECRET STATUS ISTIOD (SECRET without istiod's namespace)."""
     table = [("NAME", "SECRET", "STATUS", "ISTIOD"), *rows]
-    widths = [max(len(r[i]) for r in table) for i in range(4)]
-    return "\n".join("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in table)
+    return aligned(table)
 
 
 @check(

@@ -11,11 +11,11 @@ scoped to that cluster would have answered. So a run sends as many queries as on
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Mapping
+from concurrent.futures import Future
 from typing import Any
 
-from meshctl.prom.client import Samples
+from meshctl.prom.client import PendingQueries, Samples
 
 
 class Grouped:
@@ -103,10 +103,11 @@ class ClusterProm:
             answers = dict(pending.as_completed())
         return {key: answers[key] for key in queries}
 
-    def start_many(self, queries: Mapping[Any, str], at: float | None = None) -> _Pending:
+    def start_many(self, queries: Mapping[Any, str], at: float | None = None) -> PendingQueries:
         import time
 
-        return _Pending(self, queries, time.time() if at is None else at)
+        workers = getattr(self.client, "max_workers", 8)
+        return PendingQueries(self._mine, workers, queries, time.time() if at is None else at)
 
     def close(self) -> None:
         self.client.close()
@@ -114,45 +115,3 @@ class ClusterProm:
 
 def _without(labels: Mapping[str, str], name: str) -> dict[str, str]:
     return {k: v for k, v in labels.items() if k != name}
-
-
-class _Pending:
-    """PendingQueries' contract (answers as they arrive; the first failure in the queries' order raised last)."""
-
-    def __init__(self, prom: ClusterProm, queries: Mapping[Any, str], at: float) -> None:
-        self._keys: dict[str, list[Any]] = {}
-        for key, promql in queries.items():
-            self._keys.setdefault(promql, []).append(key)
-        workers = max(1, min(getattr(prom.client, "max_workers", 8), len(self._keys)))
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="meshctl-prom")
-        self._futures = {self._pool.submit(_capture, prom, q, at): q for q in self._keys}
-
-    def as_completed(self) -> Iterator[tuple[Any, Samples]]:
-        from concurrent.futures import as_completed
-
-        failures: dict[str, BaseException] = {}
-        for future in as_completed(self._futures):
-            promql, result = self._futures[future], future.result()
-            if isinstance(result, BaseException):
-                failures[promql] = result
-            elif not failures:
-                for key in self._keys[promql]:
-                    yield key, Samples(result, result.warnings)
-        if failures:
-            raise next(failures[q] for q in self._keys if q in failures)
-
-    def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
-
-    def __enter__(self) -> _Pending:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-def _capture(prom: ClusterProm, promql: str, at: float) -> Any:
-    try:
-        return prom._mine(promql, at)
-    except Exception as exc:  # noqa: BLE001 - re-raised in order by _Pending.as_completed
-        return exc

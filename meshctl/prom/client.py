@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
@@ -258,29 +258,26 @@ class PromClient:
     def start_many(self, queries: Mapping[Any, str], at: float | None = None) -> PendingQueries:
         """Send instant queries at once, in threads, and return at once; ``as_completed()`` then yields the answers
         as they arrive, so a caller can work meanwhile and fold each answer early. Use it as a context manager."""
-        return PendingQueries(self, queries, time.time() if at is None else at)
-
-    def _capture(self, promql: str, at: float) -> Any:
-        try:
-            return self.query(promql, at)
-        except Exception as exc:  # noqa: BLE001 - handed back by PendingQueries, which re-raises it in order
-            return exc
+        return PendingQueries(self.query, self.max_workers, queries, time.time() if at is None else at)
 
     def close(self) -> None:
         self.transport.close()
 
 
 class PendingQueries:
-    """Instant queries in flight (``PromClient.start_many``). Identical queries are sent once."""
+    """Instant queries in flight (``start_many`` of PromClient and of a fleet's per-cluster view,
+    meshctl.fleet.grouped). ``query(promql, at)`` sends one; identical queries are sent once."""
 
-    def __init__(self, client: PromClient, queries: Mapping[Any, str], at: float) -> None:
+    def __init__(
+        self, query: Callable[[str, float], Samples], max_workers: int, queries: Mapping[Any, str], at: float
+    ) -> None:
         self._keys: dict[str, list[Any]] = {}
         for key, promql in queries.items():
             self._keys.setdefault(promql, []).append(key)
         self._pool = ThreadPoolExecutor(
-            max_workers=max(1, min(client.max_workers, len(self._keys))), thread_name_prefix="meshctl-prom"
+            max_workers=max(1, min(max_workers, len(self._keys))), thread_name_prefix="meshctl-prom"
         )
-        self._futures = {self._pool.submit(client._capture, promql, at): promql for promql in self._keys}
+        self._futures = {self._pool.submit(_capture, query, promql, at): promql for promql in self._keys}
 
     def as_completed(self) -> Iterator[tuple[Any, Samples]]:
         """(key, Samples) as the answers arrive. After the last one, the first failure (in the order the queries
@@ -311,6 +308,13 @@ class PendingQueries:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _capture(query: Callable[[str, float], Samples], promql: str, at: float) -> Any:
+    try:
+        return query(promql, at)
+    except Exception as exc:  # noqa: BLE001 - handed back by PendingQueries, which re-raises it in order
+        return exc
 
 
 def require_complete(warnings: Sequence[str], allow_partial: bool) -> None:
